@@ -1,0 +1,57 @@
+/* cli.h: what the subcommands of edbx share: exit codes, the environment, secrets. */
+#ifndef EDBX_CLI_H
+#define EDBX_CLI_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include <edb/edb.h>
+
+/* Exit codes: documented in README.md, `edbx --help` and docs/edbx.1.  Never renumber. */
+enum {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,   /* a bug or out of memory */
+    EXIT_USAGE = 2,      /* bad command line: option, time, mnemonic name */
+    EXIT_NOTFOUND = 3,   /* the EDB does not know a mnemonic */
+    EXIT_AUTH = 4,       /* token missing, wrong or expired */
+    EXIT_NETWORK = 5,    /* network or server failure after every retry */
+    EXIT_DATA = 6,       /* the EDB's reply could not be decoded */
+    EXIT_IO = 7,         /* local files: output, token file, store */
+    EXIT_INTERRUPTED = 130
+};
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    void (*help)(FILE *out);
+} cli_command;
+
+int cmd_get(int argc, char **argv);
+void help_get(FILE *out);
+int cmd_serve(int argc, char **argv);
+void help_serve(FILE *out);
+
+/* Map a library status to the exit code. */
+int cli_exit_code(edb_status st);
+
+/* Print "edbx: message" to stderr (one line), and return the exit code for st. */
+int cli_fail(edb_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Seconds or a duration ("600", "90s", "2min") into microseconds. */
+edb_status cli_parse_timeout(const char *s, int64_t *us, edb_err *err);
+/* A non-negative integer. */
+edb_status cli_parse_count(const char *what, const char *s, long max, long *out, edb_err *err);
+
+/* Read a token from a file (first line, trimmed).  *out is malloc'ed. */
+edb_status cli_read_token_file(const char *path, char **out, edb_err *err);
+/* The password for `machine` in ~/.netrc (or $NETRC), or NULL.  Malloc'ed. */
+char *cli_netrc_password(const char *machine);
+/* Overwrite a secret before freeing it. */
+void cli_free_secret(char *s);
+
+/* Set by SIGINT/SIGTERM once cli_trap_signals() ran. */
+extern volatile int cli_interrupted;
+void cli_trap_signals(void);
+
+#endif

@@ -1,0 +1,114 @@
+/* main.c: the edbx command: a table of subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help_version(FILE *out)
+{
+    fputs("Usage: edbx version\n\nPrint the version of edbx and of the libraries it uses.\n",
+          out);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("edbx %s\n", edb_version());
+    return EXIT_OK;
+}
+
+static void help_help(FILE *out)
+{
+    fputs("Usage: edbx help [COMMAND]\n\nShow the help of edbx or of one command.\n", out);
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const cli_command commands[] = {
+    {"get", "fetch mnemonics over a time range and write them out", cmd_get, help_get},
+    {"serve", "serve a local store over HTTP, speaking the EDB's MAST protocol", cmd_serve,
+     help_serve},
+    {"version", "print the version", cmd_version, help_version},
+    {"help", "show the help of a command", cmd_help, help_help},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "edbx %s: pull JWST engineering telemetry from the Engineering Database (EDB)\n"
+            "\n"
+            "Usage: edbx COMMAND [OPTIONS] [ARGS]\n"
+            "\n"
+            "Commands:\n",
+            edb_version());
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        fprintf(out, "  %-9s %s\n", commands[k].name, commands[k].summary);
+    fputs("\n"
+          "Run 'edbx COMMAND --help' for the options of a command.\n"
+          "\n"
+          "Example:\n"
+          "  edbx get SA_ZATTEST1 SA_ZATTEST2 --start 2022-02-02T22:24:58 \\\n"
+          "           --end 2022-02-02T22:25:58 -o att.csv\n"
+          "\n"
+          "Environment:\n"
+          "  MAST_API_TOKEN  the MAST token (else --token-file, else ~/.netrc machine\n"
+          "                  mast.stsci.edu or mast); never given on the command line\n"
+          "  ENG_BASE_URL    the EDB service (default https://mast.stsci.edu)\n"
+          "  ENG_RETRIES     retries of a failing request (default 10)\n"
+          "  ENG_TIMEOUT     timeout of one request, seconds or a duration (default 600)\n"
+          "\n"
+          "Exit status:\n"
+          "  0    success\n"
+          "  1    internal error (a bug, or out of memory)\n"
+          "  2    usage error: bad option, time, mnemonic name or URL\n"
+          "  3    unknown mnemonic: the EDB does not have it\n"
+          "  4    authentication: the MAST token is missing, wrong or expired\n"
+          "  5    network or server failure, after every retry\n"
+          "  6    bad data: the EDB's reply could not be decoded\n"
+          "  7    local I/O: the output, a token file or a store could not be used\n"
+          "  130  interrupted (Ctrl-C); no output file is left behind\n",
+          out);
+}
+
+static const cli_command *find(const char *name)
+{
+    for (size_t k = 0; k < N_COMMANDS; k++)
+        if (strcmp(commands[k].name, name) == 0)
+            return &commands[k];
+    return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    const cli_command *c = find(argv[1]);
+    if (!c)
+        return cli_fail(EDB_ERR_USAGE, "no command '%s' (run 'edbx --help' for the list)",
+                        argv[1]);
+    c->help(stdout);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+        return cmd_version(argc - 1, argv + 1);
+    const cli_command *c = find(argv[1]);
+    if (!c)
+        return cli_fail(EDB_ERR_USAGE, "no command '%s' (run 'edbx --help' for the list)",
+                        argv[1]);
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,835 @@
+/* client.c: path A (MAST file download) over libcurl.
+ *
+ * Every request of a query goes through one multi handle, at most `parallel` at once; the
+ * reply is fed to the streaming decoder from the write callback as it arrives, so nothing
+ * waits for a whole body.  A request that fails in a way worth retrying is reset (decoder
+ * and series cleared) and started again after a capped exponential backoff with jitter,
+ * or after the Retry-After the service asked for.
+ *
+ * Redirects are followed here rather than by libcurl, so that the rule "the token goes
+ * only to the origin it was meant for, and never in clear to a remote host" is ours to
+ * enforce on every hop. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include <edb/client.h>
+#include <edb/mastcsv.h>
+
+#include "internal.h"
+
+#define MAX_REDIRECTS 5
+#define ERR_BODY_MAX 512
+/* Statuses outside the "always retry" set get this many extra tries, as a blanket policy
+ * against a flaky service (jwst retries every 4xx but 404). */
+#define SHORT_RETRIES 2
+
+typedef enum { RQ_WAITING, RQ_RUNNING, RQ_DONE, RQ_FAILED } rq_state;
+
+typedef struct request {
+    struct edb_client *c;
+    char mnemonic[EDB_MNEMONIC_MAX + 1];
+    char *url;          /* the path A URL (never holds a secret) */
+    char *cur_url;      /* the URL of the current hop (after redirects) */
+    int send_token;     /* may the current hop carry the token? */
+    int redirects;
+    CURL *easy;
+    struct curl_slist *headers;
+    edb_series *series;
+    edb_mastcsv *dec;
+    rq_state state;
+    int attempt;        /* tries made so far */
+    int64_t not_before; /* monotonic microseconds: do not start before */
+    int64_t started;
+    long http;          /* status of the current try, once known */
+    int decode_err;     /* the decoder refused the body */
+    unsigned long long bytes;
+    edb__buf errbody;   /* first bytes of a non-200 body, for the message */
+    char errbuf[CURL_ERROR_SIZE];
+} request;
+
+struct edb_client {
+    edb_client_options o;
+    char *base_url;
+    char *token;
+    char *cacert;
+    CURLM *multi;
+    edb_err err;
+    edb_client_stats stats;
+    uint64_t rng;
+};
+
+struct edb_result {
+    size_t n;
+    edb_series **series;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint64_t rng_next(edb_client *c)
+{
+    /* xorshift64*: jitter only needs to decorrelate clients, not to be unpredictable. */
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    return c->rng * UINT64_C(2685821657736338717);
+}
+
+static void wipe(char *s)
+{
+    if (s) {
+        volatile char *p = s;
+        while (*p)
+            *p++ = 0;
+    }
+}
+
+static void logf_(edb_client *c, const char *fmt, ...) EDB__PRINTF(2, 3);
+static void logf_(edb_client *c, const char *fmt, ...)
+{
+    if (!c->o.log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    c->o.log(c->o.log_ctx, line);
+}
+
+/* ---- URLs and names ---------------------------------------------------------------- */
+
+edb_status edb_mnemonic_normalize(const char *in, char *out, size_t outlen, edb_err *err)
+{
+    char ex[64];
+    if (!in)
+        return edb__fail(err, EDB_ERR_MNEMONIC, "empty mnemonic name");
+    while (*in && isspace((unsigned char)*in))
+        in++;
+    size_t len = strlen(in);
+    while (len && isspace((unsigned char)in[len - 1]))
+        len--;
+    if (len == 0)
+        return edb__fail(err, EDB_ERR_MNEMONIC, "empty mnemonic name");
+    edb__excerpt(in, len, 40, ex, sizeof ex);
+    if (len > EDB_MNEMONIC_MAX || len + 1 > outlen)
+        return edb__fail(err, EDB_ERR_MNEMONIC,
+                         "invalid mnemonic '%s': longer than %d characters", ex, EDB_MNEMONIC_MAX);
+    char up[EDB_MNEMONIC_MAX + 1];
+    for (size_t k = 0; k < len; k++)
+        up[k] = (char)toupper((unsigned char)in[k]);
+    up[len] = '\0';
+    /* <X><Y>_<Z>: X is I or S, Y 1-4 letters, Z 2-20 letters, digits, underscores. */
+    const char *why = NULL;
+    size_t k = 0;
+    if (up[0] != 'I' && up[0] != 'S') {
+        why = "it must start with I (instruments) or S (spacecraft)";
+    } else {
+        k = 1;
+        while (k < len && isalpha((unsigned char)up[k]))
+            k++;
+        size_t sub = k - 1;
+        if (sub < 1 || sub > 4)
+            why = "the subsystem after I/S must be 1 to 4 letters";
+        else if (k >= len || up[k] != '_')
+            why = "the subsystem must be followed by '_'";
+        else {
+            size_t rest = len - k - 1;
+            if (rest < 2 || rest > 20)
+                why = "the part after '_' must be 2 to 20 characters";
+            for (size_t j = k + 1; !why && j < len; j++)
+                if (!isalnum((unsigned char)up[j]) && up[j] != '_')
+                    why = "only letters, digits and '_' are allowed";
+        }
+    }
+    if (why)
+        return edb__fail(err, EDB_ERR_MNEMONIC,
+                         "invalid mnemonic '%s': %s (names look like SA_ZATTEST1 or "
+                         "IMIR_HK_ICE_SEC_VOLT4)", ex, why);
+    memcpy(out, up, len + 1);
+    return EDB_OK;
+}
+
+/* Parts of a URL we care about.  Pointers into a private copy. */
+typedef struct url_parts {
+    char *copy;
+    const char *scheme; /* "http" or "https" */
+    const char *host;   /* without brackets for IPv6 */
+    long port;
+} url_parts;
+
+static void url_parts_free(url_parts *u)
+{
+    free(u->copy);
+    memset(u, 0, sizeof *u);
+}
+
+static edb_status url_parse(const char *url, url_parts *u, edb_err *err)
+{
+    memset(u, 0, sizeof *u);
+    CURLU *h = curl_url();
+    if (!h)
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *query = NULL, *frag = NULL;
+    edb_status st = EDB_OK;
+    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        st = edb__fail(err, EDB_ERR_USAGE, "invalid URL '%s'", url);
+        goto done;
+    }
+    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(h, CURLUPART_HOST, &host, 0);
+    curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    curl_url_get(h, CURLUPART_USER, &user, 0);
+    if (!scheme || !host || !port) {
+        st = edb__fail(err, EDB_ERR_USAGE, "invalid URL '%s': no host", url);
+        goto done;
+    }
+    for (char *p = scheme; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+        st = edb__fail(err, EDB_ERR_USAGE, "invalid URL '%s': only http and https are supported",
+                       url);
+        goto done;
+    }
+    (void)query;
+    (void)frag;
+    {
+        const char *hs = host;
+        size_t hl = strlen(hs);
+        if (hl >= 2 && hs[0] == '[' && hs[hl - 1] == ']') {
+            hs++;
+            hl -= 2;
+        }
+        size_t sl = strlen(scheme);
+        u->copy = malloc(sl + hl + 2);
+        if (!u->copy) {
+            st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(u->copy, scheme, sl + 1);
+        memcpy(u->copy + sl + 1, hs, hl);
+        u->copy[sl + 1 + hl] = '\0';
+        for (char *p = u->copy + sl + 1; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        u->scheme = u->copy;
+        u->host = u->copy + sl + 1;
+        u->port = strtol(port, NULL, 10);
+    }
+    if (user) {
+        st = edb__fail(err, EDB_ERR_USAGE,
+                       "invalid URL: credentials in a URL are not accepted (use --token-file)");
+    }
+done:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(user);
+    curl_url_cleanup(h);
+    if (st != EDB_OK)
+        url_parts_free(u);
+    return st;
+}
+
+static int host_is_loopback(const char *host)
+{
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+        return 1;
+    /* 127.0.0.0/8, written as a dotted quad */
+    if (strncmp(host, "127.", 4) != 0)
+        return 0;
+    int dots = 0;
+    for (const char *p = host; *p; p++) {
+        if (*p == '.')
+            dots++;
+        else if (!isdigit((unsigned char)*p))
+            return 0;
+    }
+    return dots == 3;
+}
+
+/* May the token travel to this URL?  https anywhere; plain http only to loopback. */
+static int token_allowed(const url_parts *u)
+{
+    return strcmp(u->scheme, "https") == 0 || host_is_loopback(u->host);
+}
+
+static int same_origin(const url_parts *a, const url_parts *b)
+{
+    return strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0 &&
+           a->port == b->port;
+}
+
+edb_status edb_base_url_check(const char *base_url, int have_token, edb_err *err)
+{
+    url_parts u;
+    edb_status st = url_parse(base_url, &u, err);
+    if (st != EDB_OK)
+        return st;
+    if (strchr(base_url, '?') || strchr(base_url, '#'))
+        st = edb__fail(err, EDB_ERR_USAGE,
+                       "invalid base URL '%s': it must not have a query or fragment", base_url);
+    else if (have_token && !token_allowed(&u))
+        st = edb__fail(err, EDB_ERR_INSECURE,
+                       "refusing to send the MAST token in clear text to %s: use an https URL "
+                       "(plain http is allowed only to a loopback address such as 127.0.0.1)",
+                       u.host);
+    url_parts_free(&u);
+    return st;
+}
+
+edb_status edb_mast_url(const char *base_url, const char *mnemonic, edb_time start,
+                        edb_time end, char **out, edb_err *err)
+{
+    *out = NULL;
+    char name[EDB_MNEMONIC_MAX + 1];
+    edb_status st = edb_mnemonic_normalize(mnemonic, name, sizeof name, err);
+    if (st != EDB_OK)
+        return st;
+    if (end < start)
+        return edb__fail(err, EDB_ERR_USAGE, "the end of the range is before its start");
+    /* Whole seconds on the wire; widen outward so no sample of the exact range is lost
+     * (the decoder then filters to the exact range). */
+    char s0[EDB_TIME_STRLEN], s1[EDB_TIME_STRLEN];
+    edb_time_format_compact(edb_time_floor(start, EDB_USEC_PER_SEC), s0, sizeof s0);
+    edb_time_format_compact(edb_time_ceil(end, EDB_USEC_PER_SEC), s1, sizeof s1);
+    char uri[128];
+    snprintf(uri, sizeof uri, "mast:jwstedb/%s-%s-%s.csv", name, s0, s1);
+    char *enc = curl_easy_escape(NULL, uri, 0);
+    if (!enc)
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    size_t bl = strlen(base_url);
+    while (bl && base_url[bl - 1] == '/')
+        bl--;
+    edb__buf b = {0};
+    if (edb__buf_printf(&b, "%.*s/api/v0.1/Download/file?uri=%s", (int)bl, base_url, enc) != 0) {
+        curl_free(enc);
+        edb__buf_free(&b);
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    curl_free(enc);
+    *out = b.p;
+    return EDB_OK;
+}
+
+/* ---- the client ---------------------------------------------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+static void curl_init_once(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+edb_status edb_client_new(edb_client **out, const edb_client_options *opts)
+{
+    *out = NULL;
+    edb_client_options def = EDB_CLIENT_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK)
+        return EDB_ERR_INTERNAL;
+    edb_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return EDB_ERR_NOMEM;
+    c->o = *opts;
+    c->base_url = edb__strdup(opts->base_url ? opts->base_url : EDB_DEFAULT_BASE_URL);
+    c->token = opts->token && *opts->token ? edb__strdup(opts->token) : NULL;
+    c->cacert = opts->cacert ? edb__strdup(opts->cacert) : NULL;
+    c->o.base_url = c->base_url;
+    c->o.token = c->token;
+    c->o.cacert = c->cacert;
+    if (c->o.parallel < 1)
+        c->o.parallel = 1;
+    if (c->o.retries < 0)
+        c->o.retries = 0;
+    c->multi = curl_multi_init();
+    c->rng = (uint64_t)mono_us() ^ ((uint64_t)(uintptr_t)c << 17) ^ UINT64_C(0x9E3779B97F4A7C15);
+    if (!c->rng)
+        c->rng = 1;
+    if (!c->base_url || !c->multi || (opts->token && *opts->token && !c->token) ||
+        (opts->cacert && !c->cacert)) {
+        edb_client_free(c);
+        return EDB_ERR_NOMEM;
+    }
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->o.parallel);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->o.parallel);
+    *out = c;
+    return EDB_OK;
+}
+
+void edb_client_free(edb_client *c)
+{
+    if (!c)
+        return;
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    wipe(c->token);
+    free(c->token);
+    free(c->base_url);
+    free(c->cacert);
+    free(c);
+}
+
+const char *edb_client_errmsg(const edb_client *c)
+{
+    return c ? c->err.msg : "";
+}
+
+void edb_client_get_stats(const edb_client *c, edb_client_stats *out)
+{
+    *out = c->stats;
+}
+
+size_t edb_result_count(const edb_result *r)
+{
+    return r ? r->n : 0;
+}
+
+const edb_series *edb_result_series(const edb_result *r, size_t i)
+{
+    return (r && i < r->n) ? r->series[i] : NULL;
+}
+
+void edb_result_free(edb_result *r)
+{
+    if (!r)
+        return;
+    for (size_t k = 0; k < r->n; k++)
+        edb_series_free(r->series[k]);
+    free(r->series);
+    free(r);
+}
+
+/* ---- one request ----------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    request *r = userp;
+    size_t len = size * nmemb;
+    if (r->http == 0)
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->http);
+    r->bytes += len;
+    r->c->stats.bytes += len;
+    if (r->http != 200) {
+        /* Keep the start of an error body: its text often says what is wrong. */
+        if (r->errbody.len < ERR_BODY_MAX) {
+            size_t take = ERR_BODY_MAX - r->errbody.len;
+            if (edb__buf_append(&r->errbody, data, len < take ? len : take) != 0)
+                return 0;
+        }
+        return len;
+    }
+    if (edb_mastcsv_feed(r->dec, data, len) != EDB_OK) {
+        r->decode_err = 1;
+        return 0; /* abort the transfer: the body is unusable */
+    }
+    return len;
+}
+
+static edb_status request_setup(request *r)
+{
+    edb_client *c = r->c;
+    if (!r->easy) {
+        r->easy = curl_easy_init();
+        if (!r->easy)
+            return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    } else {
+        curl_easy_reset(r->easy);
+    }
+    CURL *e = r->easy;
+    curl_slist_free_all(r->headers);
+    r->headers = NULL;
+    if (r->send_token && c->token) {
+        edb__buf h = {0};
+        if (edb__buf_printf(&h, "Authorization: token %s", c->token) != 0)
+            return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+        r->headers = curl_slist_append(NULL, h.p);
+        wipe(h.p);
+        edb__buf_free(&h);
+        if (!r->headers)
+            return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    }
+    curl_easy_setopt(e, CURLOPT_URL, r->cur_url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when the service offers it */
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "edbx/" EDBX_VERSION);
+    if (c->o.timeout_us > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((c->o.timeout_us + 999) / 1000));
+    if (c->o.connect_timeout_us > 0)
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                         (long)((c->o.connect_timeout_us + 999) / 1000));
+    r->errbuf[0] = '\0';
+    r->http = 0;
+    r->decode_err = 0;
+    r->bytes = 0;
+    r->errbody.len = 0;
+    edb_mastcsv_reset(r->dec);
+    return EDB_OK;
+}
+
+static edb_status request_start(request *r)
+{
+    edb_status st = request_setup(r);
+    if (st != EDB_OK)
+        return st;
+    if (curl_multi_add_handle(r->c->multi, r->easy) != CURLM_OK)
+        return edb__fail(&r->c->err, EDB_ERR_INTERNAL, "cannot start a transfer");
+    r->state = RQ_RUNNING;
+    r->attempt++;
+    r->started = mono_us();
+    r->c->stats.requests++;
+    if (r->attempt > 1)
+        r->c->stats.retries++;
+    return EDB_OK;
+}
+
+typedef enum { OUT_OK, OUT_RETRY_FULL, OUT_RETRY_SHORT, OUT_FINAL, OUT_REDIRECT } outcome;
+
+/* Decide what a finished transfer means, leaving the reason in msg. */
+static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size_t msglen)
+{
+    long http = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
+    r->http = http;
+    if (rc == CURLE_WRITE_ERROR && r->decode_err) {
+        *st = EDB_ERR_DATA;
+        snprintf(msg, msglen, "the reply does not decode: %s", edb_mastcsv_errmsg(r->dec));
+        return OUT_FINAL;
+    }
+    if (rc != CURLE_OK) {
+        const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+        switch (rc) {
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_ISSUER_ERROR:
+            *st = EDB_ERR_NETWORK;
+            snprintf(msg, msglen, "TLS verification failed: %s (if your site uses its own "
+                     "certificate authority, pass its bundle with --cacert FILE)", detail);
+            return OUT_FINAL;
+        case CURLE_PARTIAL_FILE:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+            *st = EDB_ERR_TRUNCATED;
+            snprintf(msg, msglen, "the reply was cut short after %llu bytes: %s", r->bytes,
+                     detail);
+            return OUT_RETRY_FULL;
+        case CURLE_COULDNT_RESOLVE_HOST:
+            *st = EDB_ERR_NETWORK;
+            snprintf(msg, msglen, "cannot resolve the host: %s (check --base-url or "
+                     "ENG_BASE_URL)", detail);
+            return OUT_RETRY_SHORT;
+        case CURLE_OPERATION_TIMEDOUT:
+            *st = EDB_ERR_NETWORK;
+            snprintf(msg, msglen, "timed out: %s (a long range may need a longer --timeout)",
+                     detail);
+            return OUT_RETRY_FULL;
+        default:
+            *st = EDB_ERR_NETWORK;
+            snprintf(msg, msglen, "%s", detail);
+            return OUT_RETRY_FULL;
+        }
+    }
+    char body[ERR_BODY_MAX + 8] = "";
+    if (r->errbody.len) {
+        edb__excerpt(r->errbody.p, r->errbody.len, 160, body, sizeof body);
+    }
+    if (http == 200) {
+        edb_status ds = edb_mastcsv_finish(r->dec);
+        if (ds == EDB_OK)
+            return OUT_OK;
+        *st = ds;
+        snprintf(msg, msglen, "%s", edb_mastcsv_errmsg(r->dec));
+        return ds == EDB_ERR_TRUNCATED ? OUT_RETRY_FULL : OUT_FINAL;
+    }
+    if (http >= 300 && http < 400 && http != 304) {
+        return OUT_REDIRECT;
+    }
+    if (http == 404) {
+        *st = EDB_ERR_NOT_FOUND;
+        snprintf(msg, msglen, "no such mnemonic (HTTP 404)");
+        return OUT_FINAL;
+    }
+    if (http == 401 || http == 403) {
+        *st = EDB_ERR_AUTH;
+        snprintf(msg, msglen, "HTTP %ld: the MAST token is %s (get one at "
+                 "https://auth.mast.stsci.edu/token with the scope mast:exclusive_access, then "
+                 "set MAST_API_TOKEN or use --token-file FILE)",
+                 http, r->c->token ? "wrong or expired" : "missing");
+        return OUT_RETRY_SHORT;
+    }
+    *st = EDB_ERR_SERVER;
+    snprintf(msg, msglen, "HTTP %ld%s%s", http, body[0] ? ": " : "", body);
+    if (http == 408 || http == 429 || (http >= 500 && http <= 519))
+        return OUT_RETRY_FULL;
+    return OUT_RETRY_SHORT;
+}
+
+static int64_t backoff_us(edb_client *c, int attempt)
+{
+    int64_t d = c->o.backoff_base_us > 0 ? c->o.backoff_base_us : 0;
+    for (int k = 1; k < attempt && d < c->o.backoff_cap_us; k++)
+        d *= 2;
+    if (c->o.backoff_cap_us > 0 && d > c->o.backoff_cap_us)
+        d = c->o.backoff_cap_us;
+    /* Half fixed, half random: retries from many clients spread out, none waits 0. */
+    if (d > 1)
+        d = d / 2 + (int64_t)(rng_next(c) % (uint64_t)(d / 2 + 1));
+    return d;
+}
+
+/* Follow one redirect: compute the next hop and whether it may carry the token. */
+static edb_status follow_redirect(request *r, char *msg, size_t msglen)
+{
+    char *loc = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
+    if (!loc || r->redirects >= MAX_REDIRECTS) {
+        if (loc)
+            snprintf(msg, msglen, "too many redirects (more than %d)", MAX_REDIRECTS);
+        else
+            snprintf(msg, msglen, "HTTP %ld redirect without a usable Location", r->http);
+        return EDB_ERR_SERVER;
+    }
+    url_parts from, to;
+    edb_err e = EDB_ERR_INIT;
+    if (url_parse(r->cur_url, &from, &e) != EDB_OK) {
+        snprintf(msg, msglen, "%.400s", e.msg);
+        return EDB_ERR_SERVER;
+    }
+    if (url_parse(loc, &to, &e) != EDB_OK) {
+        url_parts_free(&from);
+        snprintf(msg, msglen, "redirected to an unusable URL: %.400s", e.msg);
+        return EDB_ERR_SERVER;
+    }
+    /* A downgrade from https to http towards a remote host is refused outright. */
+    if (strcmp(from.scheme, "https") == 0 && strcmp(to.scheme, "http") == 0 &&
+        !host_is_loopback(to.host)) {
+        snprintf(msg, msglen, "refusing a redirect from https to plain http (%s)", to.host);
+        url_parts_free(&from);
+        url_parts_free(&to);
+        return EDB_ERR_INSECURE;
+    }
+    /* The token goes on only to the very origin it was sent to. */
+    r->send_token = r->send_token && same_origin(&from, &to) && token_allowed(&to);
+    url_parts_free(&from);
+    url_parts_free(&to);
+    char *next = edb__strdup(loc);
+    if (!next)
+        return EDB_ERR_NOMEM;
+    if (r->cur_url != r->url)
+        free(r->cur_url);
+    r->cur_url = next;
+    r->redirects++;
+    return EDB_OK;
+}
+
+static void request_free(request *r)
+{
+    if (r->easy) {
+        curl_multi_remove_handle(r->c->multi, r->easy);
+        curl_easy_cleanup(r->easy);
+    }
+    curl_slist_free_all(r->headers);
+    if (r->cur_url != r->url)
+        free(r->cur_url);
+    free(r->url);
+    edb_mastcsv_free(r->dec);
+    edb_series_free(r->series);
+    edb__buf_free(&r->errbody);
+}
+
+/* Handle one finished transfer: done, failed, or scheduled again. */
+static edb_status on_done(edb_client *c, request *r, CURLcode rc)
+{
+    char msg[EDB_ERRMSG_SIZE / 2];
+    edb_status st = EDB_OK;
+    msg[0] = '\0';
+    int64_t elapsed = mono_us() - r->started;
+    curl_multi_remove_handle(c->multi, r->easy);
+    outcome oc = classify(r, rc, &st, msg, sizeof msg);
+    logf_(c, "GET %s -> %s%ld (%llu bytes, %.3f s)%s%s", r->cur_url,
+          rc != CURLE_OK ? "error, HTTP " : "HTTP ", r->http, r->bytes, elapsed / 1e6,
+          oc == OUT_OK ? "" : ": ", oc == OUT_OK ? "" : (msg[0] ? msg : "redirect"));
+    if (oc == OUT_OK) {
+        r->state = RQ_DONE;
+        return EDB_OK;
+    }
+    if (oc == OUT_REDIRECT) {
+        st = follow_redirect(r, msg, sizeof msg);
+        if (st == EDB_OK) {
+            r->attempt--; /* a redirect is the same try continued, not a retry */
+            r->not_before = 0;
+            r->state = RQ_WAITING;
+            return EDB_OK;
+        }
+        oc = OUT_FINAL;
+    }
+    int budget = oc == OUT_RETRY_FULL ? c->o.retries
+                 : oc == OUT_RETRY_SHORT ? (c->o.retries < SHORT_RETRIES ? c->o.retries
+                                                                          : SHORT_RETRIES)
+                 : 0;
+    if (r->attempt <= budget) {
+        long ra = -1;
+        curl_off_t retry_after = 0;
+        if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+            retry_after > 0)
+            ra = (long)retry_after;
+        int64_t wait = ra > 0 ? (int64_t)ra * 1000000 : backoff_us(c, r->attempt);
+        logf_(c, "%s: retrying in %.1f s (try %d of %d)", r->mnemonic, wait / 1e6,
+              r->attempt + 1, budget + 1);
+        r->not_before = mono_us() + wait;
+        r->state = RQ_WAITING;
+        /* A retry starts from the original URL and its own token rule. */
+        if (r->cur_url != r->url)
+            free(r->cur_url);
+        r->cur_url = r->url;
+        r->redirects = 0;
+        r->send_token = 1;
+        return EDB_OK;
+    }
+    r->state = RQ_FAILED;
+    if (r->attempt > 1)
+        return edb__fail(&c->err, st, "%s: %s, after %d tries (from %s)", r->mnemonic, msg,
+                         r->attempt, r->cur_url);
+    return edb__fail(&c->err, st, "%s: %s (from %s)", r->mnemonic, msg, r->cur_url);
+}
+
+edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
+{
+    *out = NULL;
+    edb_err_clear(&c->err);
+    if (q->end < q->start)
+        return edb__fail(&c->err, EDB_ERR_USAGE, "the end of the range is before its start");
+    edb_status st = edb_base_url_check(c->base_url, c->token != NULL, &c->err);
+    if (st != EDB_OK)
+        return st;
+    request *rq = calloc(q->n_mnemonics ? q->n_mnemonics : 1, sizeof *rq);
+    if (!rq)
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    /* Validate and deduplicate every name before the first request. */
+    for (size_t k = 0; k < q->n_mnemonics; k++) {
+        char name[EDB_MNEMONIC_MAX + 1];
+        st = edb_mnemonic_normalize(q->mnemonics[k], name, sizeof name, &c->err);
+        if (st != EDB_OK)
+            goto out;
+        int dup = 0;
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = strcmp(rq[j].mnemonic, name) == 0;
+        if (dup)
+            continue;
+        request *r = &rq[n++];
+        r->c = c;
+        memcpy(r->mnemonic, name, sizeof name);
+        r->send_token = 1;
+        st = edb_mast_url(c->base_url, name, q->start, q->end, &r->url, &c->err);
+        if (st != EDB_OK)
+            goto out;
+        r->cur_url = r->url;
+        edb_mastcsv_options dopt = EDB_MASTCSV_OPTIONS_INIT;
+        dopt.start = q->start;
+        dopt.end = q->end;
+        dopt.keep_brackets = q->keep_brackets;
+        if (edb_series_new(&r->series, name) != EDB_OK ||
+            edb_mastcsv_new(&r->dec, r->series, &dopt) != EDB_OK) {
+            st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+
+    size_t finished = 0;
+    while (finished < n && st == EDB_OK) {
+        if (c->o.cancel && *c->o.cancel) {
+            st = edb__fail(&c->err, EDB_ERR_INTERRUPTED, "interrupted");
+            break;
+        }
+        int64_t now = mono_us(), next_due = -1;
+        int running = 0;
+        for (size_t k = 0; k < n; k++)
+            running += rq[k].state == RQ_RUNNING;
+        for (size_t k = 0; k < n && running < c->o.parallel && st == EDB_OK; k++) {
+            if (rq[k].state != RQ_WAITING)
+                continue;
+            if (rq[k].not_before <= now) {
+                st = request_start(&rq[k]);
+                running++;
+            } else if (next_due < 0 || rq[k].not_before < next_due) {
+                next_due = rq[k].not_before;
+            }
+        }
+        if (st != EDB_OK)
+            break;
+        int still = 0;
+        curl_multi_perform(c->multi, &still);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            request *r = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+            CURLcode rc = m->data.result;
+            edb_status rs = on_done(c, r, rc);
+            if (r->state == RQ_DONE || r->state == RQ_FAILED)
+                finished++;
+            if (rs != EDB_OK) {
+                st = rs;
+                break;
+            }
+        }
+        if (st != EDB_OK || finished >= n)
+            break;
+        /* Sleep until there is network activity, or until the next retry is due. */
+        int wait_ms = 200;
+        if (next_due >= 0) {
+            int64_t d = (next_due - mono_us()) / 1000;
+            if (d < wait_ms)
+                wait_ms = d < 0 ? 0 : (int)d;
+        }
+        curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+    }
+    if (st == EDB_OK) {
+        edb_result *res = calloc(1, sizeof *res);
+        if (res)
+            res->series = calloc(n ? n : 1, sizeof *res->series);
+        if (!res || !res->series) {
+            free(res);
+            st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        res->n = n;
+        for (size_t k = 0; k < n; k++) {
+            res->series[k] = rq[k].series;
+            rq[k].series = NULL;
+        }
+        *out = res;
+    }
+out:
+    for (size_t k = 0; k < n; k++)
+        request_free(&rq[k]);
+    free(rq);
+    return st;
+}

@@ -1,0 +1,16 @@
+/* edb/edb.h: everything of libedb in one include. */
+#ifndef EDB_EDB_H
+#define EDB_EDB_H
+
+#include <edb/status.h>
+#include <edb/time.h>
+#include <edb/series.h>
+#include <edb/mastcsv.h>
+#include <edb/client.h>
+#include <edb/store.h>
+#include <edb/server.h>
+
+/* Version of the library, "0.1.0". */
+const char *edb_version(void);
+
+#endif

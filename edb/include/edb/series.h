@@ -1,0 +1,86 @@
+/* edb/series.h: the samples of one mnemonic, stored as columns.
+ *
+ * A series owns its arrays.  Values are typed once per series: REAL (double), INT
+ * (int64) or STRING (bytes kept verbatim, any length, not NUL-terminated inside the
+ * buffer: use edb_series_str).  Times are edb_time, non-decreasing once a decoder has
+ * finished with the series.  Fields are public for reading; change a series only through
+ * these functions. */
+#ifndef EDB_SERIES_H
+#define EDB_SERIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <edb/status.h>
+#include <edb/time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum edb_vtype {
+    EDB_VT_NONE = 0, /* no sample yet: type not known */
+    EDB_VT_REAL = 1,
+    EDB_VT_INT = 2,
+    EDB_VT_STRING = 3
+} edb_vtype;
+
+const char *edb_vtype_name(edb_vtype t); /* "real", "int", "string", "none" */
+
+/* The value type an EDB sqldataType stands for: real/float -> REAL; int, tinyint,
+ * smallint, bigint -> INT; varchar, varchar(N), char... -> STRING.  Case-insensitive.
+ * EDB_VT_NONE for anything else. */
+edb_vtype edb_vtype_from_sqltype(const char *sqltype, size_t len);
+
+typedef struct edb_series {
+    char *mnemonic;     /* upper-case name, owned */
+    edb_vtype vtype;
+    char sqltype[32];   /* the EDB's type name as reported (e.g. "real", "varchar"), lower-case */
+    size_t n;           /* number of samples */
+    edb_time *t;        /* n times */
+    double *d;          /* n values when vtype == REAL, else NULL */
+    int64_t *i;         /* n values when vtype == INT, else NULL */
+    size_t *soff;       /* n + 1 offsets into sbuf when vtype == STRING, else NULL */
+    char *sbuf;         /* string bytes */
+    /* allocation bookkeeping */
+    size_t cap, scap;
+} edb_series;
+
+/* A new empty series for `mnemonic` (copied).  Free with edb_series_free. */
+edb_status edb_series_new(edb_series **out, const char *mnemonic);
+void edb_series_free(edb_series *s); /* accepts NULL */
+
+/* Drop every sample and the type, keep the name and the memory (used before a retry). */
+void edb_series_clear(edb_series *s);
+
+/* Set the value type; fails (EDB_ERR_DATA) if samples of another type are present, except
+ * INT -> REAL, which converts the samples already stored. */
+edb_status edb_series_set_type(edb_series *s, edb_vtype t);
+
+/* Append one sample.  The series must have the matching type (set_type first). */
+edb_status edb_series_push_real(edb_series *s, edb_time t, double v);
+edb_status edb_series_push_int(edb_series *s, edb_time t, int64_t v);
+edb_status edb_series_push_str(edb_series *s, edb_time t, const char *v, size_t len);
+
+/* Copy sample j of src (same type) to the end of dst. */
+edb_status edb_series_push_from(edb_series *dst, const edb_series *src, size_t j);
+
+/* Insert sample j of src at the front of dst (used for a bracket that arrives first). */
+edb_status edb_series_prepend_from(edb_series *dst, const edb_series *src, size_t j);
+
+/* String value of sample i (borrowed, valid until the series changes). */
+const char *edb_series_str(const edb_series *s, size_t i, size_t *len);
+
+/* Sort samples by time, stably (equal times keep their order).  Returns 1 if anything
+ * moved, 0 if the series was already in order. */
+int edb_series_sort(edb_series *s);
+
+/* Index of the first sample with time >= t, and of the first with time > t (binary
+ * search on a sorted series). */
+size_t edb_series_lower_bound(const edb_series *s, edb_time t);
+size_t edb_series_upper_bound(const edb_series *s, edb_time t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,39 @@
+/* internal.h: helpers shared by the files of libedb (never installed). */
+#ifndef EDB_INTERNAL_H
+#define EDB_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <edb/status.h>
+
+#if defined(__GNUC__)
+#define EDB__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define EDB__PRINTF(a, b)
+#endif
+
+/* Record an error in e (if e is not NULL and holds none yet: the first error wins) and
+ * return st, so that failing is one line: return edb__fail(err, EDB_ERR_DATA, "...", ...). */
+edb_status edb__fail(edb_err *e, edb_status st, const char *fmt, ...) EDB__PRINTF(3, 4);
+edb_status edb__vfail(edb_err *e, edb_status st, const char *fmt, va_list ap);
+
+/* Copy at most max bytes of s into out (size outlen) for quoting in a message: control
+ * characters become '?', and "..." marks a cut.  Returns out. */
+char *edb__excerpt(const char *s, size_t len, size_t max, char *out, size_t outlen);
+
+/* A growable byte buffer. */
+typedef struct edb__buf {
+    char *p;
+    size_t len, cap;
+} edb__buf;
+
+int edb__buf_reserve(edb__buf *b, size_t extra); /* 0 ok, -1 out of memory */
+int edb__buf_append(edb__buf *b, const void *data, size_t len);
+int edb__buf_printf(edb__buf *b, const char *fmt, ...) EDB__PRINTF(2, 3);
+void edb__buf_free(edb__buf *b);
+
+char *edb__strdup(const char *s);
+char *edb__strndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,61 @@
+/* edb/writer.h: writing query results to files (CSV today; ECSV, FITS, HDF5 next).
+ *
+ * Each format is one file in formats/ with a const table of functions; a registry maps
+ * format names and file extensions to them.  Outputs are atomic: a writer writes to a
+ * temporary file beside the target and renames it over the target only in
+ * edb_writer_close; edb_writer_free of a writer that was not closed successfully removes
+ * the temporary file, so a failed run never leaves a file, or half a file, under the
+ * target's name.  The path "-" means standard output (not atomic, by nature).
+ * Outputs are deterministic: nothing in them comes from the clock unless passed in. */
+#ifndef EDB_WRITER_H
+#define EDB_WRITER_H
+
+#include <edb/series.h>
+#include <edb/status.h>
+#include <edb/time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a writer may record about the run that made the file. */
+typedef struct edb_run_info {
+    const char *command_line; /* secrets removed by the caller; may be NULL */
+    edb_time run_time;        /* UTC time of the run (not read from the clock here) */
+    edb_time start, end;      /* the query interval */
+} edb_run_info;
+
+typedef struct edb_writer_options {
+    const char *format;       /* "csv"...; NULL: from the path's extension, else csv */
+    const edb_run_info *run;  /* may be NULL */
+} edb_writer_options;
+
+#define EDB_WRITER_OPTIONS_INIT {NULL, NULL}
+
+typedef struct edb_writer edb_writer;
+
+/* Open a writer for path ("-" = stdout).  Fails with EDB_ERR_USAGE for an unknown format
+ * and EDB_ERR_IO when the temporary file cannot be created (the message names the folder). */
+edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_options *o,
+                           edb_err *err);
+
+/* Write raw samples: one series per mnemonic, in the order given. */
+edb_status edb_writer_write_series(edb_writer *w, const edb_series *const *series, size_t n);
+
+/* Flush, sync and rename into place.  After a failure nothing stands under the target. */
+edb_status edb_writer_close(edb_writer *w);
+
+/* Free; removes the temporary file if close did not succeed.  Accepts NULL. */
+void edb_writer_free(edb_writer *w);
+
+const char *edb_writer_errmsg(const edb_writer *w);
+
+/* The format name for a path from its extension (".csv", ".csv.gz"...), or NULL. */
+const char *edb_format_from_path(const char *path);
+/* Is this a known format name? */
+int edb_format_known(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

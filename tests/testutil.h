@@ -1,0 +1,39 @@
+/* testutil.h: helpers shared by the Check suites. */
+#ifndef EDB_TESTUTIL_H
+#define EDB_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A fresh temporary directory for one test case (removed by tu_rmtree). Never NULL. */
+char *tu_mkdtemp(void);
+/* Remove a directory tree (the test's temp dir). */
+void tu_rmtree(const char *path);
+
+/* Whole content of a file, NUL-terminated; *len gets its length (may be NULL).  NULL if
+ * unreadable. Free with free(). */
+char *tu_read_file(const char *path, size_t *len);
+int tu_write_file(const char *path, const void *data, size_t len);
+
+/* Path of a fixture: $EDBX_FIXTURES/rel.  Static buffer: copy it if you keep it. */
+const char *tu_fixture(const char *rel);
+/* Path of the edbx binary ($EDBX_BIN). */
+const char *tu_edbx(void);
+
+/* Run argv (argv[0] is the program path) with extra environment entries env ("K=V",
+ * NULL-terminated, may be NULL; an entry "K=" with empty value unsets K) and stdin from
+ * /dev/null.  Captures stdout and stderr (NUL-terminated, free them) and returns the exit
+ * status (128+signal if killed). */
+typedef struct tu_run {
+    int status;
+    char *out;
+    size_t out_len;
+    char *err;
+    size_t err_len;
+} tu_run;
+int tu_run_cmd(tu_run *r, const char *const *argv, const char *const *env);
+void tu_run_free(tu_run *r);
+
+/* Does the file exist? */
+int tu_exists(const char *path);
+
+#endif
