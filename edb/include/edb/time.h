@@ -10,7 +10,9 @@
  *   2022:025:00:00:00[.fff]        mjd:59612.5                 now, now-6h, now+90s
  * Fractions take up to 6 digits (microseconds); more digits are an error, not a rounding.
  * Durations (edb_duration_parse): a positive or zero decimal number followed by a unit
- * us, ms, s, min, h, d (also "sec", "m" is not accepted: ambiguous), e.g. 250ms, 1.5h, 7d. */
+ * us, ms, s (or sec), min, h, d, e.g. 250ms, 1.5h, 7d; several may follow each other, largest
+ * first (1h30min, 1s500ms), which is what edb_duration_format prints.  "m" is refused as
+ * ambiguous. */
 #ifndef EDB_TIME_H
 #define EDB_TIME_H
 
@@ -33,7 +35,8 @@ typedef int64_t edb_time;
 
 /* Parse a point in time.  `now` is what "now" means (the library never reads the clock:
  * pass edb_time_now() or a fixed value).  On failure returns EDB_ERR_TIME and puts into
- * err a message that quotes the bad part ("month 13 out of range in '2022-13-01'"). */
+ * err a message that quotes the input and names the bad part
+ * ("invalid time '2022-13-01': month 13 out of range (1-12)"). */
 edb_status edb_time_parse(const char *s, edb_time now, edb_time *out, edb_err *err);
 
 /* Parse a duration such as 250ms, 90s, 15min, 6h, 7d.  EDB_ERR_TIME on failure. */
@@ -64,7 +67,9 @@ int edb_time_format_iso(edb_time t, char *buf, size_t n);
 int edb_time_format_iso_us(edb_time t, char *buf, size_t n);
 int edb_time_format_compact(edb_time t, char *buf, size_t n);
 
-/* MJD (UTC) as a double, and back (rounded to the nearest microsecond). */
+/* MJD (UTC) as a double, and back.  from_mjd rounds to the nearest microsecond; where a
+ * double cannot tell neighbouring microseconds apart (after MJD 65536, in 2038) it returns
+ * the one with the most trailing zeros, so that millisecond stamps survive a round trip. */
 double edb_time_to_mjd(edb_time t);
 edb_time edb_time_from_mjd(double mjd);
 
@@ -72,7 +77,8 @@ edb_time edb_time_from_mjd(double mjd);
 edb_time edb_time_floor(edb_time t, int64_t unit);
 edb_time edb_time_ceil(edb_time t, int64_t unit);
 
-/* Format a duration the way a person reads it: "250ms", "90s", "1h30min", "7d". */
+/* Format a duration the way a person reads it, largest units first, no fractions:
+ * "250ms", "1min30s", "1h30min", "7d"; 0 is "0s". */
 int edb_duration_format(int64_t us, char *buf, size_t n);
 
 #ifdef __cplusplus
