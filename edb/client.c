@@ -570,19 +570,22 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
     }
     if (http == 404) {
         *st = EDB_ERR_NOT_FOUND;
-        snprintf(msg, msglen, "no such mnemonic (HTTP 404)");
+        snprintf(msg, msglen, "no such mnemonic");
         return OUT_FINAL;
     }
     if (http == 401 || http == 403) {
         *st = EDB_ERR_AUTH;
-        snprintf(msg, msglen, "HTTP %ld: the MAST token is %s (get one at "
+        snprintf(msg, msglen, "the MAST token is %s (get one at "
                  "https://auth.mast.stsci.edu/token with the scope mast:exclusive_access, then "
                  "set MAST_API_TOKEN or use --token-file FILE)",
-                 http, r->c->token ? "wrong or expired" : "missing");
+                 r->c->token ? "wrong or expired" : "missing");
         return OUT_RETRY_SHORT;
     }
     *st = EDB_ERR_SERVER;
-    snprintf(msg, msglen, "HTTP %ld%s%s", http, body[0] ? ": " : "", body);
+    if (body[0])
+        snprintf(msg, msglen, "the service failed: %s", body);
+    else
+        snprintf(msg, msglen, "the service failed");
     if (http == 408 || http == 429 || (http >= 500 && http <= 519))
         return OUT_RETRY_FULL;
     return OUT_RETRY_SHORT;
@@ -670,9 +673,11 @@ static edb_status on_done(edb_client *c, request *r, CURLcode rc)
     int64_t elapsed = mono_us() - r->started;
     curl_multi_remove_handle(c->multi, r->easy);
     outcome oc = classify(r, rc, &st, msg, sizeof msg);
-    logf_(c, "GET %s -> %s%ld (%llu bytes, %.3f s)%s%s", r->cur_url,
-          rc != CURLE_OK ? "error, HTTP " : "HTTP ", r->http, r->bytes, elapsed / 1e6,
-          oc == OUT_OK ? "" : ": ", oc == OUT_OK ? "" : (msg[0] ? msg : "redirect"));
+    char got[32] = "no reply";
+    if (r->http > 0)
+        snprintf(got, sizeof got, "HTTP %ld", r->http);
+    logf_(c, "GET %s -> %s (%llu bytes, %.3f s)%s%s", r->cur_url, got, r->bytes,
+          elapsed / 1e6, oc == OUT_OK ? "" : ": ", oc == OUT_OK ? "" : (msg[0] ? msg : "redirect"));
     if (oc == OUT_OK) {
         r->state = RQ_DONE;
         return EDB_OK;
@@ -711,10 +716,15 @@ static edb_status on_done(edb_client *c, request *r, CURLcode rc)
         return EDB_OK;
     }
     r->state = RQ_FAILED;
+    /* "SA_ZATTEST9: no such mnemonic (HTTP 404 from https://...)" */
+    char http[32] = "";
+    if (r->http > 0)
+        snprintf(http, sizeof http, "HTTP %ld ", r->http);
+    char tries[48] = "";
     if (r->attempt > 1)
-        return edb__fail(&c->err, st, "%s: %s, after %d tries (from %s)", r->mnemonic, msg,
-                         r->attempt, r->cur_url);
-    return edb__fail(&c->err, st, "%s: %s (from %s)", r->mnemonic, msg, r->cur_url);
+        snprintf(tries, sizeof tries, ", after %d tries", r->attempt);
+    return edb__fail(&c->err, st, "%s: %s (%sfrom %s%s)", r->mnemonic, msg, http, r->cur_url,
+                     tries);
 }
 
 edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)

@@ -202,33 +202,19 @@ static int format_csv(const edb_series *s, edb__buf *b)
 
 /* ---- the uri -------------------------------------------------------------------------- */
 
-/* edb-protocol section 6: I or S, a subsystem of 1-4 letters, '_', then 2-20 letters,
- * digits and underscores.  Case-insensitive here; out gets the upper-case form. */
+/* The client's rule (edb-protocol section 6), applied to the name as it stands in the uri:
+ * no white space to trim here, since the service would not have trimmed it either. */
 static int valid_mnemonic(const char *p, size_t len, char *out)
 {
-    if (len < 5 || len > 26)
+    char raw[EDB_MNEMONIC_MAX + 2];
+    if (len == 0 || len > EDB_MNEMONIC_MAX)
         return 0;
-    for (size_t k = 0; k < len; k++) {
-        char c = p[k];
-        out[k] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-    }
-    out[len] = '\0';
-    if (out[0] != 'I' && out[0] != 'S')
-        return 0;
-    /* The subsystem has no '_', so the first '_' ends it: no backtracking needed. */
-    const char *u = memchr(out, '_', len);
-    if (!u || u - out < 2 || u - out > 5)
-        return 0;
-    for (const char *c = out + 1; c < u; c++)
-        if (*c < 'A' || *c > 'Z')
+    for (size_t k = 0; k < len; k++)
+        if (p[k] == ' ' || (unsigned char)p[k] < 0x21 || (unsigned char)p[k] > 0x7e)
             return 0;
-    size_t zl = len - (size_t)(u - out) - 1;
-    if (zl < 2 || zl > 20)
-        return 0;
-    for (const char *c = u + 1; c < out + len; c++)
-        if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
-            return 0;
-    return 1;
+    memcpy(raw, p, len);
+    raw[len] = '\0';
+    return edb_mnemonic_normalize(raw, out, EDB_MNEMONIC_MAX + 1, NULL) == EDB_OK;
 }
 
 static int digits(const char *p, int n)
