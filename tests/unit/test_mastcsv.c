@@ -443,6 +443,37 @@ START_TEST(test_time_forms)
 }
 END_TEST
 
+START_TEST(test_time_every_day)
+{
+    /* One row per day 1900-01-01..2100-12-31, the expected day number counted one day at a
+     * time from 1900-01-01 = -25567 (70 years of 365 days + 17 leap days before 1970). */
+    static const int md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    size_t cap = 80 * 74000, len = 0;
+    char *body = malloc(cap);
+    len += (size_t)snprintf(body, cap, HDR);
+    int64_t day = -25567;
+    size_t rows = 0;
+    for (int y = 1900; y <= 2100; y++)
+        for (int m = 1; m <= 12; m++) {
+            int dim = md[m - 1] + (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+            for (int d = 1; d <= dim; d++, day++, rows++)
+                len += (size_t)snprintf(body + len, cap - len,
+                                        "%04d-%02d-%02d 12:34:56.789012,0,%lld,bigint\r\n", y, m,
+                                        d, (long long)day);
+        }
+    /* 2100-12-31 is day 47846: 131 years 1970..2100 of 365 days + 32 leap days, less one */
+    ck_assert_int_eq(day, 47846 + 1);
+    result r = {0};
+    decode(&r, body, len, NULL, WHOLE);
+    assert_ok(&r);
+    ck_assert_uint_eq(r.s->n, rows);
+    for (size_t k = 0; k < rows; k++)
+        ck_assert_int_eq(r.s->t[k], r.s->i[k] * INT64_C(86400000000) + INT64_C(45296789012));
+    done(&r);
+    free(body);
+}
+END_TEST
+
 START_TEST(test_int_types)
 {
     const char *body = HDR "2022-02-02 22:24:58.053000,0,1,tinyint\r\n"
@@ -986,6 +1017,7 @@ static Suite *mastcsv_suite(void)
     tcase_add_test(tc, test_quoted_strings);
     tcase_add_test(tc, test_quoted_numbers_and_bom);
     tcase_add_test(tc, test_time_forms);
+    tcase_add_test(tc, test_time_every_day);
     tcase_add_test(tc, test_int_types);
     tcase_add_test(tc, test_promotion);
     tcase_add_test(tc, test_missing_and_special_values);
