@@ -1,0 +1,67 @@
+/* edb/table.h: a wide table, one row per time and one column per mnemonic or statistic.
+ *
+ * What resampling, alignment and bin statistics produce and what the writers write for
+ * them: a shared time column and typed value columns, each with a validity flag per row
+ * ("no value": empty in CSV, NaN or TNULL in FITS, fill value plus mask in HDF5, masked
+ * in ECSV).  A table owns everything in it. */
+#ifndef EDB_TABLE_H
+#define EDB_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <edb/series.h>
+#include <edb/status.h>
+#include <edb/time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct edb_column {
+    char *name;        /* column name: "SA_ZATTEST1" or "SA_ZATTEST1_mean" (owned) */
+    char *mnemonic;    /* the mnemonic it comes from (owned) */
+    char *stat;        /* the statistic ("mean", "count"...) or NULL for a point value */
+    char *unit;        /* the EDB's unit, or NULL when unknown (owned) */
+    char *description; /* or NULL (owned) */
+    edb_vtype vtype;   /* REAL, INT or STRING */
+    double *d;         /* nrows values when REAL */
+    int64_t *i;        /* nrows values when INT */
+    size_t *soff;      /* nrows + 1 offsets into sbuf when STRING */
+    char *sbuf;
+    size_t slen, scap;
+    uint8_t *valid;    /* nrows flags: 1 = a value, 0 = no value */
+} edb_column;
+
+typedef struct edb_table {
+    size_t nrows;
+    edb_time *t;        /* nrows times (the grid), non-decreasing */
+    int64_t step_us;    /* the grid step when regular (for FITS TIMEDEL), else 0 */
+    size_t ncols;
+    edb_column *cols;
+    size_t colcap;
+} edb_table;
+
+/* A table of nrows rows (times zero until set).  Free with edb_table_free. */
+edb_status edb_table_new(edb_table **out, size_t nrows);
+void edb_table_free(edb_table *t); /* accepts NULL */
+
+/* Add a column (all rows "no value" to start with); *col is borrowed, valid until the next
+ * add.  name and mnemonic are copied; stat may be NULL. */
+edb_status edb_table_add_column(edb_table *t, const char *name, const char *mnemonic,
+                                const char *stat, edb_vtype vtype, edb_column **col);
+
+/* Set row r of a column (marks it valid).  Strings must be set in row order (each row at
+ * most once, rows left unset read as ""). */
+void edb_column_set_real(edb_column *c, size_t r, double v);
+void edb_column_set_int(edb_column *c, size_t r, int64_t v);
+edb_status edb_column_set_str(edb_column *c, size_t nrows, size_t r, const char *v, size_t len);
+/* String of row r (borrowed); "" for a row without a value. */
+const char *edb_column_str(const edb_column *c, size_t r, size_t *len);
+/* Copy unit and description (either may be NULL). */
+edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *description);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

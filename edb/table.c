@@ -1,0 +1,137 @@
+/* table.c: wide tables (edb/table.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <edb/table.h>
+
+#include "internal.h"
+
+edb_status edb_table_new(edb_table **out, size_t nrows)
+{
+    *out = NULL;
+    edb_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return EDB_ERR_NOMEM;
+    t->nrows = nrows;
+    t->t = calloc(nrows ? nrows : 1, sizeof *t->t);
+    if (!t->t) {
+        free(t);
+        return EDB_ERR_NOMEM;
+    }
+    *out = t;
+    return EDB_OK;
+}
+
+static void column_free(edb_column *c)
+{
+    free(c->name);
+    free(c->mnemonic);
+    free(c->stat);
+    free(c->unit);
+    free(c->description);
+    free(c->d);
+    free(c->i);
+    free(c->soff);
+    free(c->sbuf);
+    free(c->valid);
+}
+
+void edb_table_free(edb_table *t)
+{
+    if (!t)
+        return;
+    for (size_t k = 0; k < t->ncols; k++)
+        column_free(&t->cols[k]);
+    free(t->cols);
+    free(t->t);
+    free(t);
+}
+
+edb_status edb_table_add_column(edb_table *t, const char *name, const char *mnemonic,
+                                const char *stat, edb_vtype vtype, edb_column **col)
+{
+    *col = NULL;
+    if (vtype != EDB_VT_REAL && vtype != EDB_VT_INT && vtype != EDB_VT_STRING)
+        return EDB_ERR_USAGE;
+    if (t->ncols == t->colcap) {
+        size_t cap = t->colcap ? t->colcap * 2 : 8;
+        edb_column *nc = realloc(t->cols, cap * sizeof *nc);
+        if (!nc)
+            return EDB_ERR_NOMEM;
+        t->cols = nc;
+        t->colcap = cap;
+    }
+    edb_column *c = &t->cols[t->ncols];
+    memset(c, 0, sizeof *c);
+    size_t n = t->nrows ? t->nrows : 1;
+    c->vtype = vtype;
+    c->name = edb__strdup(name);
+    c->mnemonic = edb__strdup(mnemonic ? mnemonic : name);
+    c->stat = stat ? edb__strdup(stat) : NULL;
+    c->valid = calloc(n, 1);
+    int ok = c->name && c->mnemonic && (!stat || c->stat) && c->valid;
+    if (vtype == EDB_VT_REAL)
+        ok = ok && (c->d = calloc(n, sizeof *c->d)) != NULL;
+    else if (vtype == EDB_VT_INT)
+        ok = ok && (c->i = calloc(n, sizeof *c->i)) != NULL;
+    else
+        ok = ok && (c->soff = calloc(n + 1, sizeof *c->soff)) != NULL;
+    if (!ok) {
+        column_free(c);
+        return EDB_ERR_NOMEM;
+    }
+    t->ncols++;
+    *col = c;
+    return EDB_OK;
+}
+
+void edb_column_set_real(edb_column *c, size_t r, double v)
+{
+    c->d[r] = v;
+    c->valid[r] = 1;
+}
+
+void edb_column_set_int(edb_column *c, size_t r, int64_t v)
+{
+    c->i[r] = v;
+    c->valid[r] = 1;
+}
+
+edb_status edb_column_set_str(edb_column *c, size_t nrows, size_t r, const char *v, size_t len)
+{
+    /* Rows skipped since the last set get empty strings: offsets are filled forward. */
+    if (c->slen + len + 1 > c->scap) {
+        size_t cap = c->scap ? c->scap : 256;
+        while (cap < c->slen + len + 1)
+            cap *= 2;
+        char *nb = realloc(c->sbuf, cap);
+        if (!nb)
+            return EDB_ERR_NOMEM;
+        c->sbuf = nb;
+        c->scap = cap;
+    }
+    memcpy(c->sbuf + c->slen, v, len);
+    c->slen += len;
+    /* soff[r] is the start of row r, soff[r + 1] its end; later rows start at the end. */
+    for (size_t k = r + 1; k <= nrows; k++)
+        c->soff[k] = c->slen;
+    c->valid[r] = 1;
+    return EDB_OK;
+}
+
+const char *edb_column_str(const edb_column *c, size_t r, size_t *len)
+{
+    *len = c->soff[r + 1] - c->soff[r];
+    return c->sbuf ? c->sbuf + c->soff[r] : "";
+}
+
+edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *description)
+{
+    free(c->unit);
+    free(c->description);
+    c->unit = unit ? edb__strdup(unit) : NULL;
+    c->description = description ? edb__strdup(description) : NULL;
+    if ((unit && !c->unit) || (description && !c->description))
+        return EDB_ERR_NOMEM;
+    return EDB_OK;
+}
