@@ -116,7 +116,24 @@ void edb_series_free(edb_series *s)
     free(s->t);
     free(s->sbuf);
     free(s->mnemonic);
+    free(s->unit);
+    free(s->description);
     free(s);
+}
+
+edb_status edb_series_set_meta(edb_series *s, const char *unit, const char *description)
+{
+    char *u = unit ? edb__strdup(unit) : NULL, *d = description ? edb__strdup(description) : NULL;
+    if ((unit && !u) || (description && !d)) {
+        free(u);
+        free(d);
+        return EDB_ERR_NOMEM;
+    }
+    free(s->unit);
+    free(s->description);
+    s->unit = u;
+    s->description = d;
+    return EDB_OK;
 }
 
 void edb_series_clear(edb_series *s)

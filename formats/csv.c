@@ -84,6 +84,56 @@ static edb_status csv_write_series(const char *path, FILE *f, const edb_series *
     return EDB_OK;
 }
 
+/* The wide layout: time,mjd,COLUMN...; a row without a value is an empty field. */
+static edb_status csv_write_table(const char *path, FILE *f, const edb_table *t,
+                                  const edb_run_info *run, edb_err *err)
+{
+    (void)path;
+    (void)run;
+    (void)err;
+    char tbuf[EDB_TIME_STRLEN], num[40];
+    fputs("time,mjd", f);
+    for (size_t c = 0; c < t->ncols; c++) {
+        putc(',', f);
+        put_string(f, t->cols[c].name, strlen(t->cols[c].name));
+    }
+    putc('\n', f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        edb_time_format_iso(t->t[r], tbuf, sizeof tbuf);
+        fputs(tbuf, f);
+        putc(',', f);
+        edb_format_double(edb_time_to_mjd(t->t[r]), num, sizeof num);
+        fputs(num, f);
+        for (size_t c = 0; c < t->ncols; c++) {
+            const edb_column *col = &t->cols[c];
+            putc(',', f);
+            if (!col->valid[r])
+                continue;
+            switch (col->vtype) {
+            case EDB_VT_REAL:
+                if (col->d[r] == col->d[r]) {
+                    edb_format_double(col->d[r], num, sizeof num);
+                    fputs(num, f);
+                }
+                break;
+            case EDB_VT_INT:
+                fprintf(f, "%lld", (long long)col->i[r]);
+                break;
+            case EDB_VT_STRING: {
+                size_t len;
+                const char *v = edb_column_str(col, r, &len);
+                put_string(f, v, len);
+                break;
+            }
+            case EDB_VT_NONE:
+                break;
+            }
+        }
+        putc('\n', f);
+    }
+    return EDB_OK;
+}
+
 static const char *const csv_extensions[] = {".csv", NULL};
 
-const edb__format edb__format_csv = {"csv", csv_extensions, 1, csv_write_series};
+const edb__format edb__format_csv = {"csv", csv_extensions, 1, csv_write_series, csv_write_table};

@@ -18,6 +18,8 @@ typedef struct edb__format {
     int streams;
     edb_status (*write_series)(const char *path, FILE *f, const edb_series *const *series,
                                size_t n, const edb_run_info *run, edb_err *err);
+    edb_status (*write_table)(const char *path, FILE *f, const edb_table *t,
+                              const edb_run_info *run, edb_err *err);
 } edb__format;
 
 extern const edb__format edb__format_csv;

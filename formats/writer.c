@@ -178,6 +178,22 @@ edb_status edb_writer_write_series(edb_writer *w, const edb_series *const *serie
     return EDB_OK;
 }
 
+edb_status edb_writer_write_table(edb_writer *w, const edb_table *t)
+{
+    if (w->err.status != EDB_OK)
+        return w->err.status;
+    if (w->written)
+        return edb_err_set(&w->err, EDB_ERR_USAGE, "a writer takes one table; this one has it");
+    w->written = 1;
+    edb_status st = w->fmt->write_table(w->tmp, w->f, t, w->have_run ? &w->run : NULL, &w->err);
+    if (st != EDB_OK)
+        return edb_err_set(&w->err, st, "writing %s failed", w->target ? w->target : "stdout");
+    if (w->f && ferror(w->f))
+        return edb_err_set(&w->err, EDB_ERR_IO, "writing %s failed: %s",
+                           w->target ? w->target : "standard output", strerror(errno));
+    return EDB_OK;
+}
+
 edb_status edb_writer_close(edb_writer *w)
 {
     if (w->err.status != EDB_OK)

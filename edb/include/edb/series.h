@@ -42,6 +42,10 @@ typedef struct edb_series {
     int64_t *i;         /* n values when vtype == INT, else NULL */
     size_t *soff;       /* n + 1 offsets into sbuf when vtype == STRING, else NULL */
     char *sbuf;         /* string bytes */
+    /* What is known about the mnemonic beyond its samples (path A carries none of it;
+     * metadata sources fill it): NULL when unknown, owned. */
+    char *unit;         /* engineering unit as the EDB names it ("V", "sec", "counts") */
+    char *description;
     /* allocation bookkeeping */
     size_t cap, scap;
 } edb_series;
@@ -49,6 +53,9 @@ typedef struct edb_series {
 /* A new empty series for `mnemonic` (copied).  Free with edb_series_free. */
 edb_status edb_series_new(edb_series **out, const char *mnemonic);
 void edb_series_free(edb_series *s); /* accepts NULL */
+
+/* Copy unit and description (either may be NULL: unknown). */
+edb_status edb_series_set_meta(edb_series *s, const char *unit, const char *description);
 
 /* Drop every sample and the type, keep the name and the memory (used before a retry). */
 void edb_series_clear(edb_series *s);

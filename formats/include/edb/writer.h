@@ -12,6 +12,7 @@
 
 #include <edb/series.h>
 #include <edb/status.h>
+#include <edb/table.h>
 #include <edb/time.h>
 
 #ifdef __cplusplus
@@ -39,8 +40,13 @@ typedef struct edb_writer edb_writer;
 edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_options *o,
                            edb_err *err);
 
-/* Write raw samples: one series per mnemonic, in the order given. */
+/* Write raw samples: one series per mnemonic, in the order given (CSV: the long layout
+ * time,mjd,mnemonic,value). */
 edb_status edb_writer_write_series(edb_writer *w, const edb_series *const *series, size_t n);
+
+/* Write a wide table (resampled or aligned data: time, mjd, then one column each).  A
+ * writer takes one call of either kind. */
+edb_status edb_writer_write_table(edb_writer *w, const edb_table *t);
 
 /* Flush, sync and rename into place.  After a failure nothing stands under the target. */
 edb_status edb_writer_close(edb_writer *w);
