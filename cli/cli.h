@@ -17,6 +17,7 @@ enum {
     EXIT_NETWORK = 5,    /* network or server failure after every retry */
     EXIT_DATA = 6,       /* the EDB's reply could not be decoded */
     EXIT_IO = 7,         /* local files: output, token file, store */
+    EXIT_PARTIAL = 8,    /* --keep-going: some mnemonics failed, the rest was written */
     EXIT_INTERRUPTED = 130
 };
 

@@ -42,6 +42,7 @@ int cli_exit_code(edb_status st)
     case EDB_ERR_DATA: return EXIT_DATA;
     case EDB_ERR_IO: return EXIT_IO;
     case EDB_ERR_INTERRUPTED: return EXIT_INTERRUPTED;
+    case EDB_ERR_PARTIAL: return EXIT_PARTIAL;
     case EDB_ERR_NOMEM:
     case EDB_ERR_INTERNAL: return EXIT_INTERNAL;
     }

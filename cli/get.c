@@ -234,7 +234,8 @@ int cmd_get(int argc, char **argv)
         edb_writer_free(w);
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
-    edb_query q = {mnemonics, n_mnemonics, start, end, brackets};
+    edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
+                   .end = end, .keep_brackets = brackets};
     edb_result *res = NULL;
     st = edb_client_fetch(client, &q, &res);
     if (st != EDB_OK) {

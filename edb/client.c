@@ -32,9 +32,22 @@
 
 typedef enum { RQ_WAITING, RQ_RUNNING, RQ_DONE, RQ_FAILED } rq_state;
 
+/* One mnemonic of a fetch, and the outcome of its requests. */
+typedef struct mnem {
+    char name[EDB_MNEMONIC_MAX + 1];
+    size_t first, count; /* its requests: rq[first .. first + count) in chunk order */
+    edb_status st;
+    char *msg;
+} mnem;
+
+/* One request: one mnemonic over one chunk. */
 typedef struct request {
     struct edb_client *c;
-    char mnemonic[EDB_MNEMONIC_MAX + 1];
+    mnem *m;
+    edb_time lo, hi;    /* the exact range this chunk keeps (inclusive) */
+    edb_time wire_lo, wire_hi; /* whole seconds, as asked of the service */
+    int keep_before, keep_after;
+    char uri_name[128];
     char *url;          /* the path A URL (never holds a secret) */
     char *cur_url;      /* the URL of the current hop (after redirects) */
     int send_token;     /* may the current hop carry the token? */
@@ -43,12 +56,14 @@ typedef struct request {
     struct curl_slist *headers;
     edb_series *series;
     edb_mastcsv *dec;
+    void **taps;        /* one per hook set, for the current try */
     rq_state state;
     int attempt;        /* tries made so far */
     int64_t not_before; /* monotonic microseconds: do not start before */
     int64_t started;
     long http;          /* status of the current try, once known */
     int decode_err;     /* the decoder refused the body */
+    int tap_err;        /* a tap refused the body */
     unsigned long long bytes;
     edb__buf errbody;   /* first bytes of a non-200 body, for the message */
     char errbuf[CURL_ERROR_SIZE];
@@ -68,6 +83,8 @@ struct edb_client {
 struct edb_result {
     size_t n;
     edb_series **series;
+    edb_status *st;
+    char **msg;
 };
 
 static int64_t mono_us(void)
@@ -402,17 +419,91 @@ const edb_series *edb_result_series(const edb_result *r, size_t i)
     return (r && i < r->n) ? r->series[i] : NULL;
 }
 
+edb_status edb_result_status(const edb_result *r, size_t i)
+{
+    return (r && i < r->n) ? r->st[i] : EDB_ERR_USAGE;
+}
+
+const char *edb_result_errmsg(const edb_result *r, size_t i)
+{
+    return (r && i < r->n && r->msg[i]) ? r->msg[i] : "";
+}
+
 void edb_result_free(edb_result *r)
 {
     if (!r)
         return;
-    for (size_t k = 0; k < r->n; k++)
+    for (size_t k = 0; k < r->n; k++) {
         edb_series_free(r->series[k]);
+        free(r->msg[k]);
+    }
     free(r->series);
+    free(r->st);
+    free(r->msg);
     free(r);
 }
 
 /* ---- one request ----------------------------------------------------------------------- */
+
+/* Every body byte, from the network or a local lookup, goes to the taps and the decoder. */
+static int feed_body(request *r, const char *data, size_t len)
+{
+    const edb_client_options *o = &r->c->o;
+    for (size_t h = 0; r->taps && h < o->n_hooks; h++) {
+        if (r->taps[h] && o->hooks[h].tap_write(r->taps[h], data, len) != 0) {
+            r->tap_err = 1;
+            return -1;
+        }
+    }
+    if (edb_mastcsv_feed(r->dec, data, len) != EDB_OK) {
+        r->decode_err = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static int feed_cb(void *fctx, const char *data, size_t len)
+{
+    return feed_body(fctx, data, len);
+}
+
+static void request_info(const request *r, edb_request_info *ri)
+{
+    ri->mnemonic = r->m->name;
+    ri->start = r->wire_lo;
+    ri->end = r->wire_hi;
+    ri->url = r->url;
+    ri->uri_name = r->uri_name;
+}
+
+/* Open a tap on every hook set but `skip` (the one answering, if any) for this try. */
+static void taps_begin(request *r, int local, size_t skip)
+{
+    const edb_client_options *o = &r->c->o;
+    if (!o->n_hooks)
+        return;
+    edb_request_info ri;
+    request_info(r, &ri);
+    for (size_t h = 0; h < o->n_hooks; h++)
+        r->taps[h] = (h != skip && o->hooks[h].tap_begin)
+                         ? o->hooks[h].tap_begin(o->hooks[h].ctx, &ri, local) : NULL;
+}
+
+/* Close the taps of this try; the first failure to keep a body becomes the request's. */
+static edb_status taps_end(request *r, int complete, edb_err *err)
+{
+    const edb_client_options *o = &r->c->o;
+    edb_status st = EDB_OK;
+    for (size_t h = 0; r->taps && h < o->n_hooks; h++) {
+        if (!r->taps[h])
+            continue;
+        edb_status ts = o->hooks[h].tap_end(r->taps[h], complete, r->http, err);
+        r->taps[h] = NULL;
+        if (st == EDB_OK)
+            st = ts;
+    }
+    return st;
+}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -431,11 +522,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         }
         return len;
     }
-    if (edb_mastcsv_feed(r->dec, data, len) != EDB_OK) {
-        r->decode_err = 1;
-        return 0; /* abort the transfer: the body is unusable */
-    }
-    return len;
+    return feed_body(r, data, len) == 0 ? len : 0; /* 0 aborts: the body is unusable */
 }
 
 static edb_status request_setup(request *r)
@@ -484,6 +571,7 @@ static edb_status request_setup(request *r)
     r->errbuf[0] = '\0';
     r->http = 0;
     r->decode_err = 0;
+    r->tap_err = 0;
     r->bytes = 0;
     r->errbody.len = 0;
     edb_mastcsv_reset(r->dec);
@@ -500,6 +588,7 @@ static edb_status request_start(request *r)
     r->state = RQ_RUNNING;
     r->attempt++;
     r->started = mono_us();
+    taps_begin(r, 0, (size_t)-1);
     r->c->stats.requests++;
     if (r->attempt > 1)
         r->c->stats.retries++;
@@ -514,6 +603,11 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
     long http = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
     r->http = http;
+    if (rc == CURLE_WRITE_ERROR && r->tap_err) {
+        *st = EDB_ERR_IO;
+        snprintf(msg, msglen, "the reply could not be recorded (cache or bundle)");
+        return OUT_FINAL;
+    }
     if (rc == CURLE_WRITE_ERROR && r->decode_err) {
         *st = EDB_ERR_DATA;
         snprintf(msg, msglen, "the reply does not decode: %s", edb_mastcsv_errmsg(r->dec));
@@ -649,23 +743,62 @@ static edb_status follow_redirect(request *r, char *msg, size_t msglen)
     return EDB_OK;
 }
 
-static void request_free(request *r)
+/* Free what a request needs only while it runs; its series (the data) stays. */
+static void request_release(request *r)
 {
     if (r->easy) {
         curl_multi_remove_handle(r->c->multi, r->easy);
         curl_easy_cleanup(r->easy);
+        r->easy = NULL;
+    }
+    if (r->taps) {
+        edb_err ignore = EDB_ERR_INIT;
+        taps_end(r, 0, &ignore);
+        free(r->taps);
+        r->taps = NULL;
     }
     curl_slist_free_all(r->headers);
-    if (r->cur_url != r->url)
-        free(r->cur_url);
-    free(r->url);
+    r->headers = NULL;
     edb_mastcsv_free(r->dec);
-    edb_series_free(r->series);
+    r->dec = NULL;
     edb__buf_free(&r->errbody);
 }
 
+static void request_free(request *r)
+{
+    request_release(r);
+    if (r->cur_url != r->url)
+        free(r->cur_url);
+    free(r->url);
+    r->url = r->cur_url = NULL;
+    edb_series_free(r->series);
+    r->series = NULL;
+}
+
+/* A request failed for good: remember why, for its mnemonic.  The first failure of a
+ * mnemonic is the one reported.  "SA_ZATTEST9: no such mnemonic (HTTP 404 from https://...)" */
+static void request_failed(request *r, edb_status st, const char *msg)
+{
+    r->state = RQ_FAILED;
+    char http[32] = "";
+    if (r->http > 0)
+        snprintf(http, sizeof http, "HTTP %ld ", r->http);
+    char tries[48] = "";
+    if (r->attempt > 1)
+        snprintf(tries, sizeof tries, ", after %d tries", r->attempt);
+    if (r->m->st != EDB_OK)
+        return;
+    edb__buf b = {0};
+    if (r->cur_url)
+        edb__buf_printf(&b, "%s: %s (%sfrom %s%s)", r->m->name, msg, http, r->cur_url, tries);
+    else
+        edb__buf_printf(&b, "%s: %s", r->m->name, msg);
+    r->m->st = st;
+    r->m->msg = b.p; /* NULL if out of memory: the status still tells */
+}
+
 /* Handle one finished transfer: done, failed, or scheduled again. */
-static edb_status on_done(edb_client *c, request *r, CURLcode rc)
+static void on_done(edb_client *c, request *r, CURLcode rc)
 {
     char msg[EDB_ERRMSG_SIZE / 2];
     edb_status st = EDB_OK;
@@ -678,9 +811,14 @@ static edb_status on_done(edb_client *c, request *r, CURLcode rc)
         snprintf(got, sizeof got, "HTTP %ld", r->http);
     logf_(c, "GET %s -> %s (%llu bytes, %.3f s)%s%s", r->cur_url, got, r->bytes,
           elapsed / 1e6, oc == OUT_OK ? "" : ": ", oc == OUT_OK ? "" : (msg[0] ? msg : "redirect"));
+    edb_err terr = EDB_ERR_INIT;
+    if (taps_end(r, oc == OUT_OK, &terr) != EDB_OK && oc == OUT_OK) {
+        request_failed(r, terr.status, terr.msg);
+        return;
+    }
     if (oc == OUT_OK) {
         r->state = RQ_DONE;
-        return EDB_OK;
+        return;
     }
     if (oc == OUT_REDIRECT) {
         st = follow_redirect(r, msg, sizeof msg);
@@ -688,7 +826,7 @@ static edb_status on_done(edb_client *c, request *r, CURLcode rc)
             r->attempt--; /* a redirect is the same try continued, not a retry */
             r->not_before = 0;
             r->state = RQ_WAITING;
-            return EDB_OK;
+            return;
         }
         oc = OUT_FINAL;
     }
@@ -703,7 +841,7 @@ static edb_status on_done(edb_client *c, request *r, CURLcode rc)
             retry_after > 0)
             ra = (long)retry_after;
         int64_t wait = ra > 0 ? (int64_t)ra * 1000000 : backoff_us(c, r->attempt);
-        logf_(c, "%s: retrying in %.1f s (try %d of %d)", r->mnemonic, wait / 1e6,
+        logf_(c, "%s: retrying in %.1f s (try %d of %d)", r->uri_name, wait / 1e6,
               r->attempt + 1, budget + 1);
         r->not_before = mono_us() + wait;
         r->state = RQ_WAITING;
@@ -713,19 +851,154 @@ static edb_status on_done(edb_client *c, request *r, CURLcode rc)
         r->cur_url = r->url;
         r->redirects = 0;
         r->send_token = 1;
+        return;
+    }
+    request_failed(r, st, msg);
+}
+
+/* Answer a request from the hooks if one can.  Returns 1 if it is settled (done or
+ * failed), 0 if the network must answer. */
+static int try_lookup(edb_client *c, request *r)
+{
+    const edb_client_options *o = &c->o;
+    edb_request_info ri;
+    request_info(r, &ri);
+    for (size_t h = 0; h < o->n_hooks; h++) {
+        if (!o->hooks[h].lookup)
+            continue;
+        edb_err err = EDB_ERR_INIT;
+        edb_mastcsv_reset(r->dec);
+        r->decode_err = r->tap_err = 0;
+        taps_begin(r, 1, h);
+        int got = o->hooks[h].lookup(o->hooks[h].ctx, &ri, feed_cb, r, &err);
+        if (got == 0) {
+            taps_end(r, 0, &err);
+            continue;
+        }
+        if (got < 0) {
+            taps_end(r, 0, &err);
+            request_failed(r, err.status != EDB_OK ? err.status : EDB_ERR_IO,
+                           err.msg[0] ? err.msg : "the local source failed");
+            return 1;
+        }
+        edb_status st = EDB_OK;
+        const char *why = NULL;
+        if (r->tap_err) {
+            st = EDB_ERR_IO;
+            why = "the reply could not be recorded (cache or bundle)";
+        } else if (r->decode_err || (st = edb_mastcsv_finish(r->dec)) != EDB_OK) {
+            st = r->decode_err ? EDB_ERR_DATA : st;
+            why = edb_mastcsv_errmsg(r->dec);
+        }
+        r->http = 200;
+        edb_status ts = taps_end(r, st == EDB_OK, &err);
+        if (st == EDB_OK && ts != EDB_OK) {
+            st = ts;
+            why = err.msg;
+        }
+        logf_(c, "%s: answered locally%s%s", r->uri_name, why ? ": " : "", why ? why : "");
+        if (st != EDB_OK) {
+            char m[EDB_ERRMSG_SIZE / 2];
+            snprintf(m, sizeof m, "the stored reply %s does not decode: %.300s", r->uri_name, why);
+            request_failed(r, st, m);
+        } else {
+            r->state = RQ_DONE;
+        }
+        return 1;
+    }
+    if (o->offline) {
+        request_failed(r, EDB_ERR_NOT_FOUND, "not in the local source (no network is used)");
+        return 1;
+    }
+    return 0;
+}
+
+/* Allocate what a request needs to run: its decoder and its tap slots. */
+static edb_status request_prepare(edb_client *c, request *r)
+{
+    edb_mastcsv_options dopt = EDB_MASTCSV_OPTIONS_INIT;
+    dopt.start = r->lo;
+    dopt.end = r->hi;
+    dopt.keep_before = r->keep_before;
+    dopt.keep_after = r->keep_after;
+    if (edb_mastcsv_new(&r->dec, r->series, &dopt) != EDB_OK)
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    if (c->o.n_hooks && !(r->taps = calloc(c->o.n_hooks, sizeof *r->taps)))
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    return EDB_OK;
+}
+
+/* Put the chunks of one mnemonic back together, in order; each sample is in exactly one
+ * chunk (chunk ranges do not overlap), so nothing is dropped or doubled. */
+static edb_status stitch(mnem *m, request *rq, edb_series **out)
+{
+    *out = NULL;
+    if (m->count == 1) {
+        *out = rq[m->first].series;
+        rq[m->first].series = NULL;
         return EDB_OK;
     }
-    r->state = RQ_FAILED;
-    /* "SA_ZATTEST9: no such mnemonic (HTTP 404 from https://...)" */
-    char http[32] = "";
-    if (r->http > 0)
-        snprintf(http, sizeof http, "HTTP %ld ", r->http);
-    char tries[48] = "";
-    if (r->attempt > 1)
-        snprintf(tries, sizeof tries, ", after %d tries", r->attempt);
-    return edb__fail(&c->err, st, "%s: %s (%sfrom %s%s)", r->mnemonic, msg, http, r->cur_url,
-                     tries);
+    edb_series *s;
+    if (edb_series_new(&s, m->name) != EDB_OK)
+        return EDB_ERR_NOMEM;
+    edb_vtype vt = EDB_VT_NONE;
+    for (size_t k = 0; k < m->count; k++) {
+        const edb_series *p = rq[m->first + k].series;
+        if (p->vtype == EDB_VT_NONE)
+            continue;
+        if (!s->sqltype[0])
+            memcpy(s->sqltype, p->sqltype, sizeof s->sqltype);
+        if (vt == EDB_VT_NONE || (vt == EDB_VT_INT && p->vtype == EDB_VT_REAL))
+            vt = p->vtype;
+        else if (vt != p->vtype && !(vt == EDB_VT_REAL && p->vtype == EDB_VT_INT)) {
+            edb_series_free(s);
+            return EDB_ERR_DATA;
+        }
+    }
+    edb_status st = vt != EDB_VT_NONE ? edb_series_set_type(s, vt) : EDB_OK;
+    for (size_t k = 0; k < m->count && st == EDB_OK; k++) {
+        request *r = &rq[m->first + k];
+        for (size_t j = 0; j < r->series->n && st == EDB_OK; j++)
+            st = edb_series_push_from(s, r->series, j);
+        edb_series_free(r->series); /* as we go: peak memory stays near the data */
+        r->series = NULL;
+    }
+    if (st != EDB_OK) {
+        edb_series_free(s);
+        return st;
+    }
+    *out = s;
+    return EDB_OK;
 }
+
+static void report_progress(edb_client *c, request *rq, size_t n, size_t done, size_t running,
+                            int64_t t0)
+{
+    if (!c->o.progress)
+        return;
+    edb_progress p;
+    memset(&p, 0, sizeof p);
+    p.requests_done = done;
+    p.requests_total = n;
+    for (size_t k = 0; k < n; k++)
+        if (rq[k].series)
+            p.rows += rq[k].series->n;
+    p.bytes = c->stats.bytes;
+    p.retries = c->stats.retries;
+    p.running = running;
+    p.elapsed_s = (mono_us() - t0) / 1e6;
+    c->o.progress(c->o.progress_ctx, &p);
+}
+
+/* Chunk edges are multiples of chunk_us since 1970, so the same day is the same request
+ * whatever the query around it. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+#define MAX_REQUESTS 1000000
 
 edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
 {
@@ -733,85 +1006,156 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
     edb_err_clear(&c->err);
     if (q->end < q->start)
         return edb__fail(&c->err, EDB_ERR_USAGE, "the end of the range is before its start");
-    edb_status st = edb_base_url_check(c->base_url, c->token != NULL, &c->err);
+    if (q->chunk_us < 0)
+        return edb__fail(&c->err, EDB_ERR_USAGE, "the chunk length must be positive");
+    edb_status st = edb_base_url_check(c->base_url, c->token != NULL && !c->o.offline, &c->err);
     if (st != EDB_OK)
         return st;
-    request *rq = calloc(q->n_mnemonics ? q->n_mnemonics : 1, sizeof *rq);
-    if (!rq)
-        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-    size_t n = 0;
+
     /* Validate and deduplicate every name before the first request. */
+    mnem *ms = calloc(q->n_mnemonics ? q->n_mnemonics : 1, sizeof *ms);
+    if (!ms)
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    size_t nm = 0;
     for (size_t k = 0; k < q->n_mnemonics; k++) {
         char name[EDB_MNEMONIC_MAX + 1];
         st = edb_mnemonic_normalize(q->mnemonics[k], name, sizeof name, &c->err);
-        if (st != EDB_OK)
-            goto out;
+        if (st != EDB_OK) {
+            free(ms);
+            return st;
+        }
         int dup = 0;
-        for (size_t j = 0; j < n && !dup; j++)
-            dup = strcmp(rq[j].mnemonic, name) == 0;
-        if (dup)
-            continue;
-        request *r = &rq[n++];
-        r->c = c;
-        memcpy(r->mnemonic, name, sizeof name);
-        r->send_token = 1;
-        st = edb_mast_url(c->base_url, name, q->start, q->end, &r->url, &c->err);
-        if (st != EDB_OK)
-            goto out;
-        r->cur_url = r->url;
-        edb_mastcsv_options dopt = EDB_MASTCSV_OPTIONS_INIT;
-        dopt.start = q->start;
-        dopt.end = q->end;
-        dopt.keep_brackets = q->keep_brackets;
-        if (edb_series_new(&r->series, name) != EDB_OK ||
-            edb_mastcsv_new(&r->dec, r->series, &dopt) != EDB_OK) {
-            st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-            goto out;
+        for (size_t j = 0; j < nm && !dup; j++)
+            dup = strcmp(ms[j].name, name) == 0;
+        if (!dup)
+            memcpy(ms[nm++].name, name, sizeof name);
+    }
+
+    /* Plan: the chunks of the range, the same for every mnemonic. */
+    size_t nchunks = 1;
+    int64_t e0 = q->start;
+    if (q->chunk_us > 0) {
+        e0 = floor_div(q->start, q->chunk_us) * q->chunk_us;
+        uint64_t span = (uint64_t)(q->end - e0) / (uint64_t)q->chunk_us + 1;
+        if (span > MAX_REQUESTS || (nm && span * nm > MAX_REQUESTS)) {
+            free(ms);
+            return edb__fail(&c->err, EDB_ERR_USAGE, "the query needs more than %d requests: use "
+                             "a longer chunk or a shorter range", MAX_REQUESTS);
+        }
+        nchunks = (size_t)span;
+    }
+    size_t n = nm * nchunks;
+    request *rq = calloc(n ? n : 1, sizeof *rq);
+    if (!rq) {
+        free(ms);
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    }
+    for (size_t m = 0; m < nm && st == EDB_OK; m++) {
+        ms[m].first = m * nchunks;
+        ms[m].count = nchunks;
+        for (size_t k = 0; k < nchunks && st == EDB_OK; k++) {
+            request *r = &rq[m * nchunks + k];
+            r->c = c;
+            r->m = &ms[m];
+            r->send_token = 1;
+            if (q->chunk_us > 0) {
+                int64_t a = e0 + (int64_t)k * q->chunk_us;
+                r->lo = a > q->start ? a : q->start;
+                r->hi = (k + 1 < nchunks && a + q->chunk_us - 1 < q->end) ? a + q->chunk_us - 1
+                                                                          : q->end;
+            } else {
+                r->lo = q->start;
+                r->hi = q->end;
+            }
+            r->keep_before = q->keep_brackets && k == 0;
+            r->keep_after = q->keep_brackets && k + 1 == nchunks;
+            r->wire_lo = edb_time_floor(r->lo, EDB_USEC_PER_SEC);
+            r->wire_hi = edb_time_ceil(r->hi, EDB_USEC_PER_SEC);
+            char s0[EDB_TIME_STRLEN], s1[EDB_TIME_STRLEN];
+            edb_time_format_compact(r->wire_lo, s0, sizeof s0);
+            edb_time_format_compact(r->wire_hi, s1, sizeof s1);
+            snprintf(r->uri_name, sizeof r->uri_name, "%s-%s-%s.csv", ms[m].name, s0, s1);
+            st = edb_mast_url(c->base_url, ms[m].name, r->lo, r->hi, &r->url, &c->err);
+            r->cur_url = r->url;
+            if (st == EDB_OK && edb_series_new(&r->series, ms[m].name) != EDB_OK)
+                st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
         }
     }
 
-    size_t finished = 0;
-    while (finished < n && st == EDB_OK) {
+    int64_t t0 = mono_us(), last_report = 0;
+    size_t finished = 0, running = 0, failed_m = 0;
+    while (st == EDB_OK && finished < n) {
         if (c->o.cancel && *c->o.cancel) {
             st = edb__fail(&c->err, EDB_ERR_INTERRUPTED, "interrupted");
             break;
         }
         int64_t now = mono_us(), next_due = -1;
-        int running = 0;
-        for (size_t k = 0; k < n; k++)
-            running += rq[k].state == RQ_RUNNING;
-        for (size_t k = 0; k < n && running < c->o.parallel && st == EDB_OK; k++) {
-            if (rq[k].state != RQ_WAITING)
+        for (size_t k = 0; k < n && running < (size_t)c->o.parallel && st == EDB_OK; k++) {
+            request *r = &rq[k];
+            if (r->state != RQ_WAITING)
                 continue;
-            if (rq[k].not_before <= now) {
-                st = request_start(&rq[k]);
-                running++;
-            } else if (next_due < 0 || rq[k].not_before < next_due) {
-                next_due = rq[k].not_before;
+            if (r->not_before > now) {
+                if (next_due < 0 || r->not_before < next_due)
+                    next_due = r->not_before;
+                continue;
             }
+            if (!r->dec && (st = request_prepare(c, r)) != EDB_OK)
+                break;
+            if (r->attempt == 0 && r->redirects == 0 && (c->o.n_hooks || c->o.offline) &&
+                try_lookup(c, r)) {
+                request_release(r);
+                finished++;
+                continue;
+            }
+            if ((st = request_start(r)) != EDB_OK)
+                break;
+            running++;
         }
         if (st != EDB_OK)
             break;
         int still = 0;
         curl_multi_perform(c->multi, &still);
-        CURLMsg *m;
+        CURLMsg *msg;
         int left;
-        while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
-            if (m->msg != CURLMSG_DONE)
+        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
                 continue;
             request *r = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-            CURLcode rc = m->data.result;
-            edb_status rs = on_done(c, r, rc);
-            if (r->state == RQ_DONE || r->state == RQ_FAILED)
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+            running--;
+            on_done(c, r, msg->data.result);
+            if (r->state == RQ_DONE || r->state == RQ_FAILED) {
+                request_release(r);
                 finished++;
-            if (rs != EDB_OK) {
-                st = rs;
+            }
+        }
+        /* A failed request settles its mnemonic: without keep_going the whole fetch; with
+         * it, the mnemonic's other chunks are not worth fetching. */
+        for (size_t m = 0; m < nm; m++) {
+            if (ms[m].st == EDB_OK || ms[m].count == 0)
+                continue;
+            if (!q->keep_going) {
+                st = edb__fail(&c->err, ms[m].st, "%s", ms[m].msg ? ms[m].msg : ms[m].name);
                 break;
             }
+            for (size_t k = ms[m].first; k < ms[m].first + ms[m].count; k++) {
+                if (rq[k].state == RQ_RUNNING)
+                    running--;
+                if (rq[k].state == RQ_WAITING || rq[k].state == RQ_RUNNING) {
+                    rq[k].state = RQ_FAILED;
+                    request_release(&rq[k]);
+                    finished++;
+                }
+            }
+            ms[m].count = 0; /* settled: its series will be empty */
+            failed_m++;
         }
         if (st != EDB_OK || finished >= n)
             break;
+        if (now - last_report >= 100000) {
+            report_progress(c, rq, n, finished, running, t0);
+            last_report = now;
+        }
         /* Sleep until there is network activity, or until the next retry is due. */
         int wait_ms = 200;
         if (next_due >= 0) {
@@ -819,27 +1163,57 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
             if (d < wait_ms)
                 wait_ms = d < 0 ? 0 : (int)d;
         }
-        curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+        if (running > 0 || next_due >= 0)
+            curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
     }
+    if (st == EDB_OK)
+        report_progress(c, rq, n, finished, 0, t0);
+
+    edb_result *res = NULL;
     if (st == EDB_OK) {
-        edb_result *res = calloc(1, sizeof *res);
-        if (res)
-            res->series = calloc(n ? n : 1, sizeof *res->series);
-        if (!res || !res->series) {
-            free(res);
+        res = calloc(1, sizeof *res);
+        if (res) {
+            res->series = calloc(nm ? nm : 1, sizeof *res->series);
+            res->st = calloc(nm ? nm : 1, sizeof *res->st);
+            res->msg = calloc(nm ? nm : 1, sizeof *res->msg);
+        }
+        if (!res || !res->series || !res->st || !res->msg) {
             st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-            goto out;
+        } else {
+            res->n = nm;
+            for (size_t m = 0; m < nm && st == EDB_OK; m++) {
+                res->st[m] = ms[m].st;
+                res->msg[m] = ms[m].msg;
+                ms[m].msg = NULL;
+                if (ms[m].st != EDB_OK) {
+                    if (edb_series_new(&res->series[m], ms[m].name) != EDB_OK)
+                        st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+                } else if ((st = stitch(&ms[m], rq, &res->series[m])) != EDB_OK) {
+                    edb__fail(&c->err, st, "%s: the chunks do not fit together (string and "
+                              "numeric values mixed)", ms[m].name);
+                }
+            }
         }
-        res->n = n;
-        for (size_t k = 0; k < n; k++) {
-            res->series[k] = rq[k].series;
-            rq[k].series = NULL;
+        if (st != EDB_OK) {
+            edb_result_free(res);
+            res = NULL;
         }
-        *out = res;
     }
-out:
+    if (st == EDB_OK && failed_m > 0) {
+        edb__buf b = {0};
+        edb__buf_printf(&b, "%zu of %zu mnemonics failed:", failed_m, nm);
+        for (size_t m = 0; m < nm; m++)
+            if (res->st[m] != EDB_OK)
+                edb__buf_printf(&b, " %s;", res->msg[m] ? res->msg[m] : res->series[m]->mnemonic);
+        st = edb__fail(&c->err, EDB_ERR_PARTIAL, "%s", b.p ? b.p : "some mnemonics failed");
+        edb__buf_free(&b);
+    }
     for (size_t k = 0; k < n; k++)
         request_free(&rq[k]);
+    for (size_t m = 0; m < nm; m++)
+        free(ms[m].msg);
     free(rq);
+    free(ms);
+    *out = res;
     return st;
 }

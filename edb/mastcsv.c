@@ -406,15 +406,13 @@ static edb_status parse_row(edb_mastcsv *d, const field *f, size_t line, const c
 
     edb_series *s = d->dst;
     if (t < d->o.start || t > d->o.end) {
-        if (!d->o.keep_brackets)
-            return EDB_OK;
         /* Last before start and first after end; on equal times the one nearer the range
          * in the reply's order wins (later before, earlier after). */
         slot *sl = NULL;
         if (t < d->o.start) {
-            if (!d->before.have || t >= d->before.t)
+            if ((d->o.keep_brackets || d->o.keep_before) && (!d->before.have || t >= d->before.t))
                 sl = &d->before;
-        } else if (!d->after.have || t < d->after.t) {
+        } else if ((d->o.keep_brackets || d->o.keep_after) && (!d->after.have || t < d->after.t)) {
             sl = &d->after;
         }
         if (sl && slot_store(sl, t, vt, dv, iv, v->p, v->n) != EDB_OK)

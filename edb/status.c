@@ -25,6 +25,7 @@ const char *edb_strerror(edb_status st)
     case EDB_ERR_INSECURE: return "refused as insecure";
     case EDB_ERR_INTERNAL: return "internal error";
     case EDB_ERR_INTERRUPTED: return "interrupted";
+    case EDB_ERR_PARTIAL: return "partly failed";
     }
     return "unknown status";
 }

@@ -54,7 +54,7 @@ static edb_status fetch1(edb_client *c, const char *m, edb_time a, edb_time b, i
                          edb_result **res)
 {
     const char *names[] = {m};
-    edb_query q = {names, 1, a, b, brackets};
+    edb_query q = {.mnemonics = names, .n_mnemonics = 1, .start = a, .end = b, .keep_brackets = brackets};
     return edb_client_fetch(c, &q, res);
 }
 
@@ -209,7 +209,7 @@ START_TEST(fetch_many_dedup_in_order)
     edb_server *srv = start_server(&so);
     edb_client *c = make_client(base_of(srv), NULL, 0);
     const char *names[] = {"SA_ZFGDETID", "sa_zattest1", "SA_ZATTEST1", "INRSI_GWA_Y_TILT_AVGED"};
-    edb_query q = {names, 4, T_022903, T_0229045, 0};
+    edb_query q = {.mnemonics = names, .n_mnemonics = 4, .start = T_022903, .end = T_0229045};
     edb_result *res = NULL;
     ck_assert_msg(edb_client_fetch(c, &q, &res) == EDB_OK, "%s", edb_client_errmsg(c));
     ck_assert_uint_eq(edb_result_count(res), 3);

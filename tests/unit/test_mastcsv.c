@@ -194,7 +194,7 @@ static void check_fixture(const char *rel, const int64_t *t, const double *v, ed
 {
     size_t len;
     char *body = read_fixture(rel, &len);
-    edb_mastcsv_options o = {start, end, 0};
+    edb_mastcsv_options o = {start, end, 0, 0, 0};
 
     result r = {0};
     decode(&r, body, len, &o, WHOLE);
@@ -275,7 +275,7 @@ START_TEST(test_fixture_exact_values)
     /* Spelled out for the first reply, so a reader sees the numbers the EDB sent. */
     size_t len;
     char *body = read_fixture(FIX2022, &len);
-    edb_mastcsv_options o = {T2022_5800, T2022_5900, 0};
+    edb_mastcsv_options o = {T2022_5800, T2022_5900, 0, 0, 0};
     result r = {0};
     decode(&r, body, len, &o, WHOLE);
     assert_ok(&r);
@@ -299,7 +299,7 @@ START_TEST(test_inclusive_bounds)
     const char *body = HDR "2022-02-02 22:24:58,59612.93400463,1,real\r\n"
                            "2022-02-02 22:24:59.000000,59612.93401620,2,real\r\n"
                            "2022-02-02 22:24:59.000001,59612.93401620,3,real\r\n";
-    edb_mastcsv_options o = {T2022_5800, T2022_5900, 0};
+    edb_mastcsv_options o = {T2022_5800, T2022_5900, 0, 0, 0};
     result r = {0};
     decode_str(&r, body, &o);
     assert_ok(&r);
@@ -321,7 +321,7 @@ START_TEST(test_brackets_choice)
                            "2022-02-02 22:24:59.900000,0,5,real\r\n"
                            "2022-02-02 22:24:59.300000,0,6,real\r\n"
                            "2022-02-02 22:24:59.600000,0,7,real\r\n";
-    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1};
+    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1, 0, 0};
     result r = {0};
     decode_str(&r, body, &o);
     assert_ok(&r);
@@ -523,7 +523,7 @@ START_TEST(test_promotion)
     done(&r);
 
     /* an int bracket before a real range converts too */
-    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1};
+    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1, 0, 0};
     decode_str(&r, HDR "2022-02-02 22:24:57.053000,0,4,int\r\n"
                        "2022-02-02 22:24:58.309000,0,2.25,real\r\n",
                &o);
@@ -704,7 +704,7 @@ START_TEST(test_out_of_order)
                            "2022-02-02 22:24:58.053000,0,1.5,real\r\n"
                            "2022-02-02 22:24:57.000000,0,0,real\r\n"
                            "2022-02-02 22:24:59.500000,0,9,real\r\n";
-    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1};
+    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1, 0, 0};
     result r = {0};
     decode_str(&r, body, &o);
     assert_ok(&r);
@@ -724,7 +724,7 @@ START_TEST(test_reset_refeed)
     char *body = read_fixture(FIX2022, &len);
     edb_series *s = NULL;
     edb_mastcsv *d = NULL;
-    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1};
+    edb_mastcsv_options o = {T2022_5800, T2022_5900, 1, 0, 0};
     ck_assert_int_eq(edb_series_new(&s, "SA_ZATTEST2"), EDB_OK);
     ck_assert_int_eq(edb_mastcsv_new(&d, s, &o), EDB_OK);
     /* half a reply (a retry after a dropped connection), then the whole of it */

@@ -26,6 +26,45 @@ extern "C" {
 /* A line of log text (no trailing newline), for -v.  Never contains the token. */
 typedef void (*edb_log_fn)(void *ctx, const char *line);
 
+/* One request of a query: one mnemonic over one chunk of the range. */
+typedef struct edb_request_info {
+    const char *mnemonic;  /* normalised */
+    edb_time start, end;   /* the whole-second range asked of the service (inclusive) */
+    const char *url;       /* the path A URL; never holds a secret */
+    const char *uri_name;  /* "SA_ZATTEST1-20220101T000000-20220102T000000.csv": the name a
+                              reply is saved under in stores and bundles */
+} edb_request_info;
+
+/* Where reply bodies may come from and go to besides the network: caches, local
+ * sources, bundles.  Every member may be NULL. */
+typedef struct edb_reply_hooks {
+    void *ctx;
+    /* Answer a request locally: call feed(fctx, ...) with the whole reply body, in order,
+     * and return 1; return 0 to let the next hook or the network answer; return -1 with
+     * err set to fail the request (EDB_ERR_NOT_FOUND for a mnemonic a local source does
+     * not have).  If feed returns non-zero, stop feeding and return 1. */
+    int (*lookup)(void *ctx, const edb_request_info *ri,
+                  int (*feed)(void *fctx, const char *data, size_t len), void *fctx,
+                  edb_err *err);
+    /* A reply body is about to flow for ri, from the network (local = 0) or from a hook's
+     * lookup (local = 1).  Return a tap that gets the bytes, or NULL for none. */
+    void *(*tap_begin)(void *ctx, const edb_request_info *ri, int local);
+    int (*tap_write)(void *tap, const char *data, size_t len); /* 0 = fine */
+    /* The try is over: complete = 1 when the body was whole and decoded (keep it),
+     * 0 when it is discarded (a retry or a failure).  The tap is finished either way. */
+    edb_status (*tap_end)(void *tap, int complete, long http, edb_err *err);
+} edb_reply_hooks;
+
+/* Where a fetch stands, for a progress line. */
+typedef struct edb_progress {
+    size_t requests_done, requests_total; /* chunks of all mnemonics */
+    size_t rows;                          /* samples decoded so far */
+    unsigned long long bytes;             /* body bytes received */
+    unsigned long retries;
+    size_t running;                       /* transfers in flight */
+    double elapsed_s;
+} edb_progress;
+
 typedef struct edb_client_options {
     const char *base_url;       /* scheme://host[:port][/prefix]; copied */
     const char *token;          /* MAST API token or NULL; copied, wiped on free */
@@ -40,13 +79,19 @@ typedef struct edb_client_options {
     void *log_ctx;
     const volatile int *cancel; /* optional: fetch stops (EDB_ERR_INTERRUPTED) once *cancel
                                    is non-zero, e.g. set by a SIGINT handler */
+    const edb_reply_hooks *hooks; /* n_hooks hook sets, asked in order; borrowed */
+    size_t n_hooks;
+    int offline;                /* never use the network: a request no hook answers fails */
+    /* Called as the fetch progresses (at most every 100 ms, and once at the end). */
+    void (*progress)(void *ctx, const edb_progress *p);
+    void *progress_ctx;
 } edb_client_options;
 
 #define EDB_DEFAULT_BASE_URL "https://mast.stsci.edu"
 
 #define EDB_CLIENT_OPTIONS_INIT                                                              \
     {EDB_DEFAULT_BASE_URL, NULL, NULL, INT64_C(600000000), INT64_C(30000000), 10,           \
-     INT64_C(1000000), INT64_C(120000000), 1, NULL, NULL, NULL}
+     INT64_C(1000000), INT64_C(120000000), 1, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL}
 
 typedef struct edb_client edb_client;
 typedef struct edb_result edb_result;
@@ -60,6 +105,13 @@ typedef struct edb_query {
     edb_time start;
     edb_time end;
     int keep_brackets;
+    /* Split the range into chunks at multiples of chunk_us since 1970-01-01 (so 1d cuts
+     * at UTC midnights and chunks repeat across queries); 0 = one request per mnemonic.
+     * Chunks are stitched back in order; each sample appears once. */
+    int64_t chunk_us;
+    /* When some mnemonics fail: 0 = fail the whole fetch; 1 = return the others, with
+     * EDB_ERR_PARTIAL and per-mnemonic statuses (edb_result_status). */
+    int keep_going;
 } edb_query;
 
 /* Counters of what a client did, for -v and for tests. */
@@ -73,7 +125,9 @@ edb_status edb_client_new(edb_client **out, const edb_client_options *opts);
 void edb_client_free(edb_client *c); /* accepts NULL */
 
 /* Fetch every mnemonic of q.  On success *out holds one series per distinct mnemonic, in
- * the order given.  On failure *out is NULL and edb_client_errmsg says what failed. */
+ * the order given.  On failure *out is NULL and edb_client_errmsg says what failed; with
+ * keep_going, a fetch where only some mnemonics failed returns EDB_ERR_PARTIAL and a
+ * result whose failed series are empty, with their statuses and messages. */
 edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out);
 
 /* Message of the first error of the last call, "" if none.  Borrowed. */
@@ -82,6 +136,8 @@ void edb_client_get_stats(const edb_client *c, edb_client_stats *out);
 
 size_t edb_result_count(const edb_result *r);
 const edb_series *edb_result_series(const edb_result *r, size_t i); /* borrowed */
+edb_status edb_result_status(const edb_result *r, size_t i);       /* EDB_OK if fetched */
+const char *edb_result_errmsg(const edb_result *r, size_t i);      /* "" if fetched */
 void edb_result_free(edb_result *r); /* accepts NULL */
 
 /* Trim, upper-case and validate a mnemonic name (edb-protocol section 6):

@@ -34,9 +34,11 @@ typedef struct edb_mastcsv_options {
     edb_time start;    /* inclusive */
     edb_time end;      /* inclusive */
     int keep_brackets; /* keep the nearest sample on each side of the range */
+    int keep_before;   /* keep only the one before start (a chunked query's first chunk) */
+    int keep_after;    /* keep only the one after end (its last chunk) */
 } edb_mastcsv_options;
 
-#define EDB_MASTCSV_OPTIONS_INIT {EDB_TIME_MIN, EDB_TIME_MAX, 0}
+#define EDB_MASTCSV_OPTIONS_INIT {EDB_TIME_MIN, EDB_TIME_MAX, 0, 0, 0}
 
 /* A decoder appending to `dst` (borrowed: it must outlive the decoder). */
 edb_status edb_mastcsv_new(edb_mastcsv **out, edb_series *dst, const edb_mastcsv_options *o);

@@ -27,7 +27,8 @@ typedef enum edb_status {
     EDB_ERR_TRUNCATED = 11, /* a reply cut short (fewer bytes than announced, no final line end) */
     EDB_ERR_INSECURE = 12,  /* refused: would send the token in clear or to another host */
     EDB_ERR_INTERNAL = 13,  /* a bug: an invariant of libedb did not hold */
-    EDB_ERR_INTERRUPTED = 14 /* stopped on request (signal) */
+    EDB_ERR_INTERRUPTED = 14, /* stopped on request (signal) */
+    EDB_ERR_PARTIAL = 15      /* some of the work failed, the rest is there (keep-going) */
 } edb_status;
 
 /* Short, constant text for a status ("unknown mnemonic", ...).  Never NULL. */
