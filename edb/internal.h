@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <edb/status.h>
 
@@ -35,5 +36,16 @@ void edb__buf_free(edb__buf *b);
 
 char *edb__strdup(const char *s);
 char *edb__strndup(const char *s, size_t n);
+
+/* The body of a path A reply for the samples of s, byte for byte as the service formats
+ * it (reply.c): header, CRLF lines, 10-decimal MJD.  0 ok, -1 out of memory. */
+struct edb_series;
+int edb__reply_format(const struct edb_series *s, edb__buf *b);
+
+/* The reply body the service would send for mnemonic over [start, end] (whole seconds,
+ * brackets included) from a store (store.c), appended to out. */
+struct edb_store;
+edb_status edb__store_reply(struct edb_store *s, const char *mnemonic, int64_t start,
+                            int64_t end, edb__buf *out, edb_err *err);
 
 #endif

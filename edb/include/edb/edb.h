@@ -7,6 +7,7 @@
 #include <edb/series.h>
 #include <edb/mastcsv.h>
 #include <edb/client.h>
+#include <edb/archive.h>
 #include <edb/store.h>
 #include <edb/server.h>
 

@@ -1,13 +1,21 @@
 /* edb/store.h: local telemetry stores, answering range queries like the service does.
  *
- * A store is a folder in the jwst layout (edb-protocol section 5): meta.json (path B
- * metadata: TlmMnemonics with SQLType, AllPoints...) and one {mnemonic lower-case}_data.json
- * per mnemonic in the path B data format.  A mnemonic's file is parsed on first use and
- * kept.  Queries apply the service's bracket rule.  A store is safe to query from several
- * threads at once. */
+ * A store is a folder or an archive (.tar, .tar.gz, .tgz, .tar.xz, .zip; read into memory
+ * under the safety rules of edb/archive.h, never unpacked to disk) holding either
+ *  - the jwst layout (edb-protocol section 5): meta.json (path B metadata: TlmMnemonics
+ *    with SQLType, AllPoints...) and one {mnemonic lower-case}_data.json per mnemonic in
+ *    the path B data format; or
+ *  - path A replies saved under their uri names (SA_ZATTEST1-20220101T000000-
+ *    20220102T000000.csv), as a bundle's raw/ holds them.
+ * The layout may sit at the top, in an archive's single top folder, or in raw/.  A
+ * mnemonic's data is parsed on first use and kept.  Queries apply the service's bracket
+ * rule; saved replies answer only inside the time they cover.  A store is safe to query
+ * from several threads at once. */
 #ifndef EDB_STORE_H
 #define EDB_STORE_H
 
+#include <edb/archive.h>
+#include <edb/client.h>
 #include <edb/series.h>
 #include <edb/status.h>
 #include <edb/time.h>
@@ -18,9 +26,15 @@ extern "C" {
 
 typedef struct edb_store edb_store;
 
-/* Open the store at path (a folder).  Fails with EDB_ERR_IO if it is not readable and
- * EDB_ERR_DATA if meta.json is missing or malformed. */
+/* Open the store at path (a folder or an archive).  Fails with EDB_ERR_IO if it is not
+ * readable and EDB_ERR_DATA if it holds neither layout, meta.json is malformed, or an
+ * archive breaks a safety rule (the message names the entry). */
 edb_status edb_store_open(edb_store **out, const char *path, edb_err *err);
+/* The same with other archive limits (NULL: the defaults). */
+edb_status edb_store_open_ex(edb_store **out, const char *path, const edb_archive_limits *lim,
+                             edb_err *err);
+/* 1 if the store holds saved path A replies, 0 for the jwst layout. */
+int edb_store_is_replies(const edb_store *s);
 void edb_store_free(edb_store *s); /* accepts NULL */
 
 /* Samples of `mnemonic` (normalised upper-case) with start <= t <= end, plus, when
@@ -31,6 +45,19 @@ void edb_store_free(edb_store *s); /* accepts NULL */
  * EDB_ERR_NOT_FOUND if the store has no data file for the mnemonic. */
 edb_status edb_store_query(edb_store *s, const char *mnemonic, edb_time start, edb_time end,
                            int brackets, edb_series **out, edb_err *err);
+
+/* The body of the path A reply the service would send for mnemonic over the whole-second
+ * range [start, end], brackets included: a saved reply asked for by exactly its range as
+ * saved (byte for byte), else the samples formatted as the service formats them (the
+ * bytes `edbx serve` sends).  *body is malloc'ed (the caller frees it), *len its length. */
+edb_status edb_store_reply(edb_store *s, const char *mnemonic, edb_time start, edb_time end,
+                           char **body, size_t *len, edb_err *err);
+
+/* Reply hooks (edb/client.h) answering every request from the store: pass them in
+ * edb_client_options.hooks, with offline = 1 for a store as the only source.  A mnemonic
+ * the store does not have fails with EDB_ERR_NOT_FOUND.  The store must outlive the
+ * client's fetches. */
+void edb_store_hooks(edb_store *s, edb_reply_hooks *out);
 
 #ifdef __cplusplus
 }
