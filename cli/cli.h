@@ -51,6 +51,29 @@ char *cli_netrc_password(const char *machine);
 /* Overwrite a secret before freeing it. */
 void cli_free_secret(char *s);
 
+/* The most transfers -j allows at once: a hard bound that protects the service. */
+#define CLI_MAX_JOBS 32
+
+/* A list of mnemonic names (from arguments and -f files), owned. */
+typedef struct cli_names {
+    char **v;
+    size_t n, cap;
+} cli_names;
+edb_status cli_names_add(cli_names *l, const char *s, size_t len);
+/* One name per line; '#' starts a comment; blank lines skipped; "-" is standard input. */
+edb_status cli_names_read_file(cli_names *l, const char *path, edb_err *err);
+void cli_names_free(cli_names *l);
+
+/* One progress line on stderr: chunks done/total, rows, bytes, retries, time left. */
+typedef struct cli_progress {
+    int on;       /* drawing at all */
+    int drawn;    /* a line is on the screen */
+} cli_progress;
+/* force: 1 always, 0 never, -1 when stderr is a terminal. */
+void cli_progress_init(cli_progress *p, int force);
+void cli_progress_update(void *ctx, const edb_progress *p);
+void cli_progress_done(cli_progress *p);
+
 /* Set by SIGINT/SIGTERM once cli_trap_signals() ran. */
 extern volatile int cli_interrupted;
 void cli_trap_signals(void);

@@ -206,3 +206,69 @@ char *cli_netrc_password(const char *machine)
     fclose(f);
     return found;
 }
+
+edb_status cli_names_add(cli_names *l, const char *s, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return EDB_ERR_NOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    char *c = malloc(len + 1);
+    if (!c)
+        return EDB_ERR_NOMEM;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    l->v[l->n++] = c;
+    return EDB_OK;
+}
+
+edb_status cli_names_read_file(cli_names *l, const char *path, edb_err *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
+    if (!f)
+        return edb_err_set(err, EDB_ERR_IO, "cannot read the mnemonic list %s: %s", path,
+                           strerror(errno));
+    char line[4096];
+    unsigned lineno = 0;
+    edb_status st = EDB_OK;
+    while (st == EDB_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line;
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        size_t len = strlen(p);
+        while (len && isspace((unsigned char)p[len - 1]))
+            len--;
+        if (len == 0)
+            continue;
+        for (size_t k = 0; k < len; k++)
+            if (isspace((unsigned char)p[k])) {
+                st = edb_err_set(err, EDB_ERR_USAGE, "%s line %u: one mnemonic per line, "
+                                 "'%.*s' holds a space", path, lineno, (int)len, p);
+                break;
+            }
+        if (st == EDB_OK && cli_names_add(l, p, len) != EDB_OK)
+            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    if (st == EDB_OK && ferror(f))
+        st = edb_err_set(err, EDB_ERR_IO, "cannot read the mnemonic list %s", path);
+    if (!is_stdin)
+        fclose(f);
+    return st;
+}
+
+void cli_names_free(cli_names *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        free(l->v[k]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}

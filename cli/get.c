@@ -9,7 +9,7 @@
 
 void help_get(FILE *out)
 {
-    fputs("Usage: edbx get MNEMONIC... --start TIME [--end TIME] [-o FILE] [OPTIONS]\n"
+    fputs("Usage: edbx get MNEMONIC... [-f FILE] --start TIME [--end TIME] [-o FILE] [OPTIONS]\n"
           "\n"
           "Fetch the samples of one or more mnemonics over a UTC time range from the EDB\n"
           "(MAST's path A) and write them out.  CSV has one row per sample, grouped by\n"
@@ -48,12 +48,26 @@ void help_get(FILE *out)
           "                       use them all, other errors but 404 at most 2; waits grow\n"
           "                       exponentially (1 s, 2 s, ... capped at 120 s, with jitter)\n"
           "                       and follow the service's Retry-After\n"
+          "\n"
+          "Many mnemonics, long ranges:\n"
+          "  -f, --file FILE      read mnemonics from FILE, one per line ('#' comments;\n"
+          "                       '-' is standard input); duplicates are asked once\n"
+          "      --chunk DUR      split the range into requests of DUR, cut at UTC\n"
+          "                       midnights (multiples of DUR since 1970; default 1d);\n"
+          "                       chunks are stitched back, each sample once\n"
+          "  -j, --jobs N         at most N transfers at once (default 4, at most 32),\n"
+          "                       over reused connections; the output is the same for any N\n"
+          "      --keep-going     if some mnemonics fail, write the others, list what is\n"
+          "                       missing and exit 8 (default: write nothing, exit non-zero)\n"
+          "      --progress       draw the progress line even when stderr is not a terminal\n"
+          "                       (on a terminal it is drawn unless -q)\n"
           "  -v, --verbose        log every request (URL, status, bytes, time) to stderr\n"
-          "  -q, --quiet          print nothing but errors\n"
+          "  -q, --quiet          print nothing but errors (no progress line)\n"
           "  -h, --help           show this help\n"
           "\n"
           "Exit status: 0 ok, 2 usage, 3 unknown mnemonic, 4 authentication, 5 network or\n"
-          "server, 6 bad data, 7 local I/O, 130 interrupted (see 'edbx --help').\n",
+          "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 130 interrupted\n"
+          "(see 'edbx --help').\n",
           out);
 }
 
@@ -65,7 +79,10 @@ enum {
     OPT_TOKEN,
     OPT_CACERT,
     OPT_TIMEOUT,
-    OPT_RETRIES
+    OPT_RETRIES,
+    OPT_CHUNK,
+    OPT_KEEP_GOING,
+    OPT_PROGRESS
 };
 
 static const struct option get_options[] = {
@@ -80,6 +97,11 @@ static const struct option get_options[] = {
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"retries", required_argument, NULL, OPT_RETRIES},
+    {"jobs", required_argument, NULL, 'j'},
+    {"chunk", required_argument, NULL, OPT_CHUNK},
+    {"file", required_argument, NULL, 'f'},
+    {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -107,17 +129,21 @@ static void url_host(const char *url, char *out, size_t n)
     out[len] = '\0';
 }
 
-int cmd_get(int argc, char **argv)
+/* The body of `edbx get`; names (the mnemonics of -f and of the arguments) is freed by
+ * the caller whatever the outcome. */
+static int run_get(int argc, char **argv, cli_names *names)
 {
     const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *timeout_s = NULL, *retries_s = NULL;
-    int brackets = 0, verbose = 0, c;
+    int brackets = 0, verbose = 0, progress = -1, keep_going = 0, c;
+    long jobs = 4;
+    int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":s:e:o:vqh", get_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:e:o:j:f:vqh", get_options, NULL)) != -1) {
         switch (c) {
         case 's': start_s = optarg; break;
         case 'e': end_s = optarg; break;
@@ -133,8 +159,25 @@ int cmd_get(int argc, char **argv)
         case OPT_CACERT: cacert = optarg; break;
         case OPT_TIMEOUT: timeout_s = optarg; break;
         case OPT_RETRIES: retries_s = optarg; break;
+        case 'j':
+            if (cli_parse_count("-j", optarg, CLI_MAX_JOBS, &jobs, &err) != EDB_OK || jobs < 1)
+                return cli_fail(EDB_ERR_USAGE, "invalid -j '%s': from 1 to %d transfers at once",
+                                optarg, CLI_MAX_JOBS);
+            break;
+        case OPT_CHUNK:
+            if (edb_duration_parse(optarg, &chunk_us, &err) != EDB_OK ||
+                chunk_us < EDB_USEC_PER_SEC)
+                return cli_fail(EDB_ERR_USAGE, "--chunk: %s",
+                                err.msg[0] ? err.msg : "a chunk is at least 1s (e.g. 1d, 6h)");
+            break;
+        case 'f':
+            if (cli_names_read_file(names, optarg, &err) != EDB_OK)
+                return cli_fail(err.status, "%s", err.msg);
+            break;
+        case OPT_KEEP_GOING: keep_going = 1; break;
+        case OPT_PROGRESS: progress = 1; break;
         case 'v': verbose = 1; break;
-        case 'q': verbose = 0; break;
+        case 'q': verbose = 0; progress = 0; break;
         case 'h': help_get(stdout); return EXIT_OK;
         case ':':
             return cli_fail(EDB_ERR_USAGE, "option %s needs a value (see 'edbx get --help')",
@@ -144,8 +187,11 @@ int cmd_get(int argc, char **argv)
                             argv[optind - 1]);
         }
     }
-    const char *const *mnemonics = (const char *const *)argv + optind;
-    size_t n_mnemonics = (size_t)(argc - optind);
+    for (int k = optind; k < argc; k++)
+        if (cli_names_add(names, argv[k], strlen(argv[k])) != EDB_OK)
+            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    const char *const *mnemonics = (const char *const *)names->v;
+    size_t n_mnemonics = names->n;
     if (n_mnemonics == 0)
         return cli_fail(EDB_ERR_USAGE, "name at least one mnemonic, e.g. edbx get SA_ZATTEST1 "
                         "--start 2022-02-02T22:24:58 --end 2022-02-02T22:24:59");
@@ -190,8 +236,15 @@ int cmd_get(int argc, char **argv)
         co.retries = (int)r;
     }
     co.cacert = cacert;
+    co.parallel = (int)jobs;
     if (verbose)
         co.log = log_stderr;
+    cli_progress prog;
+    cli_progress_init(&prog, progress);
+    if (prog.on) {
+        co.progress = cli_progress_update;
+        co.progress_ctx = &prog;
+    }
     cli_trap_signals();
     co.cancel = &cli_interrupted;
 
@@ -235,10 +288,13 @@ int cmd_get(int argc, char **argv)
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
     edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
-                   .end = end, .keep_brackets = brackets};
+                   .end = end, .keep_brackets = brackets, .chunk_us = chunk_us,
+                   .keep_going = keep_going};
     edb_result *res = NULL;
     st = edb_client_fetch(client, &q, &res);
-    if (st != EDB_OK) {
+    cli_progress_done(&prog);
+    edb_status fetch_st = st;
+    if (st != EDB_OK && !(st == EDB_ERR_PARTIAL && res)) {
         int code = cli_fail(st, "%s", edb_client_errmsg(client));
         edb_writer_free(w);
         edb_client_free(client);
@@ -252,17 +308,25 @@ int cmd_get(int argc, char **argv)
         edb_client_free(client);
         return cli_fail(EDB_ERR_NOMEM, "out of memory");
     }
-    size_t rows = 0;
+    /* With --keep-going, what failed is left out of the output and listed. */
+    size_t rows = 0, nw = 0;
     for (size_t k = 0; k < n; k++) {
-        series[k] = edb_result_series(res, k);
-        rows += series[k]->n;
+        if (edb_result_status(res, k) != EDB_OK) {
+            fprintf(stderr, "edbx: missing %s\n", edb_result_errmsg(res, k));
+            continue;
+        }
+        series[nw] = edb_result_series(res, k);
+        rows += series[nw++]->n;
     }
-    st = edb_writer_write_series(w, series, n);
+    st = edb_writer_write_series(w, series, nw);
     if (st == EDB_OK)
         st = edb_writer_close(w);
     int code = EXIT_OK;
     if (st != EDB_OK)
         code = cli_fail(st, "%s", edb_writer_errmsg(w));
+    else if (fetch_st == EDB_ERR_PARTIAL)
+        code = cli_fail(fetch_st, "wrote %zu of %zu mnemonics; %zu failed (listed above)", nw, n,
+                        n - nw);
     else if (verbose) {
         edb_client_stats stats;
         edb_client_get_stats(client, &stats);
@@ -276,4 +340,12 @@ int cmd_get(int argc, char **argv)
     edb_result_free(res);
     edb_client_free(client);
     return code;
+}
+
+int cmd_get(int argc, char **argv)
+{
+    cli_names names = {0};
+    int rc = run_get(argc, argv, &names);
+    cli_names_free(&names);
+    return rc;
 }

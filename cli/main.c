@@ -68,6 +68,7 @@ static void usage(FILE *out)
           "  5    network or server failure, after every retry\n"
           "  6    bad data: the EDB's reply could not be decoded\n"
           "  7    local I/O: the output, a token file or a store could not be used\n"
+          "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
           "  130  interrupted (Ctrl-C); no output file is left behind\n",
           out);
 }

@@ -35,7 +35,15 @@ void help_serve(FILE *out)
           "      --retry-after SECS with --fault-status, send Retry-After: SECS\n"
           "      --delay DUR        wait DUR (e.g. 250ms, 3s) before answering\n"
           "      --truncate-after B announce the whole body, send B bytes, then close\n"
-          "      --drop             close the connection without answering\n",
+          "      --drop             close the connection without answering\n"
+          "      --chop-eol         send the reply without its last line end\n"
+          "      --fail-rate P      also fail each data request with probability P (0-1),\n"
+          "                         with --fault-status (default 503) and --retry-after\n"
+          "      --seed N           which requests fail at random (default 0): the same\n"
+          "                         seed fails the same request numbers\n"
+          "\n"
+          "On exit (Ctrl-C) it prints how many data requests and connections it served and\n"
+          "the most connections open at once.\n",
           out);
 }
 
@@ -49,7 +57,10 @@ enum {
     OPT_RETRY_AFTER,
     OPT_DELAY,
     OPT_TRUNCATE,
-    OPT_DROP
+    OPT_DROP,
+    OPT_CHOP_EOL,
+    OPT_FAIL_RATE,
+    OPT_SEED
 };
 
 static const struct option serve_options[] = {
@@ -63,6 +74,9 @@ static const struct option serve_options[] = {
     {"delay", required_argument, NULL, OPT_DELAY},
     {"truncate-after", required_argument, NULL, OPT_TRUNCATE},
     {"drop", no_argument, NULL, OPT_DROP},
+    {"chop-eol", no_argument, NULL, OPT_CHOP_EOL},
+    {"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -131,6 +145,23 @@ int cmd_serve(int argc, char **argv)
             so.drop = 1;
             any_fault = 1;
             break;
+        case OPT_CHOP_EOL:
+            so.chop_eol = 1;
+            any_fault = 1;
+            break;
+        case OPT_FAIL_RATE: {
+            char *end;
+            so.fail_rate = strtod(optarg, &end);
+            if (end == optarg || *end || !(so.fail_rate >= 0 && so.fail_rate <= 1))
+                return cli_fail(EDB_ERR_USAGE, "invalid --fail-rate '%s': a probability from 0 "
+                                "to 1, e.g. 0.1", optarg);
+            break;
+        }
+        case OPT_SEED:
+            if (cli_parse_count("--seed", optarg, 4294967295L, &v, &err) != EDB_OK)
+                return cli_fail(err.status, "%s", err.msg);
+            so.fail_seed = (unsigned)v;
+            break;
         case 'v':
             so.log = log_stderr;
             break;
@@ -173,6 +204,9 @@ int cmd_serve(int argc, char **argv)
         struct timespec ts = {0, 100000000};
         nanosleep(&ts, NULL);
     }
+    fprintf(stderr, "edbx serve: stopped after %lu data requests, %lu connections (at most %u "
+            "open at once)\n", edb_server_requests(srv), edb_server_connections(srv),
+            edb_server_max_open_connections(srv));
     edb_server_stop(srv);
     return EXIT_OK;
 }

@@ -46,7 +46,11 @@ struct edb_server {
     edb_store *store;
     char *auth;      /* "token T", the exact Authorization value demanded; NULL = open */
     size_t auth_len;
-    int fault_count, fault_status, retry_after, drop;
+    int fault_count, fault_status, retry_after, drop, chop_eol;
+    double fail_rate;
+    unsigned fail_seed;
+    atomic_ulong connections;
+    atomic_uint open_now, open_max;
     int64_t delay_us;
     long truncate_after;
     void (*log)(void *ctx, const char *line);
@@ -317,6 +321,18 @@ static void sleep_us(int64_t us)
         ;
 }
 
+/* A number in [0, 1) that depends only on the seed and the request's number
+ * (splitmix64), so that which requests fail does not depend on thread timing. */
+static double unit_random(unsigned seed, unsigned long n)
+{
+    uint64_t z = ((uint64_t)seed << 32) ^ (uint64_t)n;
+    z += UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
 static mhd_ret data_request(edb_server *s, struct MHD_Connection *c, const char *method,
                             reply *r)
 {
@@ -329,8 +345,19 @@ static mhd_ret data_request(edb_server *s, struct MHD_Connection *c, const char 
         snprintf(req, sizeof req, "%s", DATA_PATH);
 
     unsigned long nreq = atomic_fetch_add(&s->requests, 1);
-    int faulted = (s->fault_status != 0 || s->delay_us > 0 || s->truncate_after >= 0 || s->drop) &&
+    int faulted = (s->fault_status != 0 || s->delay_us > 0 || s->truncate_after >= 0 || s->drop ||
+                   s->chop_eol) &&
                   (s->fault_count < 0 || nreq < (unsigned long)s->fault_count);
+    if (s->fail_rate > 0 && unit_random(s->fail_seed, nreq) < s->fail_rate) {
+        int code = s->fault_status ? s->fault_status : MHD_HTTP_SERVICE_UNAVAILABLE;
+        reply_text(r, (unsigned)code, "injected random fault: HTTP %d", code);
+        if (s->retry_after >= 0) {
+            snprintf(r->hbuf, sizeof r->hbuf, "%d", s->retry_after);
+            r->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+            r->hval = r->hbuf;
+        }
+        return send_reply(s, c, method, req, r);
+    }
     if (faulted) {
         if (s->delay_us > 0)
             sleep_us(s->delay_us);
@@ -381,12 +408,42 @@ static mhd_ret data_request(edb_server *s, struct MHD_Connection *c, const char 
     r->status = MHD_HTTP_OK;
     r->ctype = "text/csv";
     int fc = 0;
+    if (fc == 0 && faulted && s->chop_eol && r->body.len >= 2 && r->body.p[r->body.len - 1] == '\n')
+        r->body.len -= r->body.p[r->body.len - 2] == '\r' ? 2 : 1;
     if (fc != 0) {
         reply_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: out of memory", name);
         if (!r->body.p)
             return MHD_NO;
     }
     return send_reply(s, c, method, req, r);
+}
+
+/* Count connections, so tests can check that a client keeps to its limit. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)c;
+    (void)socket_ctx;
+    edb_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&s->connections, 1);
+        unsigned now = atomic_fetch_add(&s->open_now, 1) + 1;
+        unsigned max = atomic_load(&s->open_max);
+        while (now > max && !atomic_compare_exchange_weak(&s->open_max, &max, now))
+            ;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&s->open_now, 1);
+    }
+}
+
+unsigned long edb_server_connections(const edb_server *s)
+{
+    return atomic_load(&((edb_server *)s)->connections);
+}
+
+unsigned edb_server_max_open_connections(const edb_server *s)
+{
+    return atomic_load(&((edb_server *)s)->open_max);
 }
 
 static mhd_ret on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -469,6 +526,9 @@ edb_status edb_server_start(edb_server **out, const edb_server_options *o, edb_e
         return edb__fail(err, EDB_ERR_USAGE, "port %u out of range (0-65535)", o->port);
     if (o->token && !*o->token)
         return edb__fail(err, EDB_ERR_USAGE, "the token to demand is empty");
+    if (!(o->fail_rate >= 0 && o->fail_rate <= 1))
+        return edb__fail(err, EDB_ERR_USAGE, "fail rate %g is not a probability (0-1)",
+                         o->fail_rate);
     if (o->fault_status != 0 && (o->fault_status < 100 || o->fault_status > 599))
         return edb__fail(err, EDB_ERR_USAGE, "fault status %d is not an HTTP status (100-599)",
                          o->fault_status);
@@ -513,6 +573,12 @@ edb_status edb_server_start(edb_server **out, const edb_server_options *o, edb_e
     s->delay_us = o->delay_us;
     s->truncate_after = o->truncate_after;
     s->drop = o->drop;
+    s->chop_eol = o->chop_eol;
+    s->fail_rate = o->fail_rate;
+    s->fail_seed = o->fail_seed;
+    atomic_init(&s->connections, 0);
+    atomic_init(&s->open_now, 0);
+    atomic_init(&s->open_max, 0);
     s->log = o->log;
     s->log_ctx = o->log_ctx;
     if (o->token) {
@@ -535,6 +601,7 @@ edb_status edb_server_start(edb_server **out, const edb_server_options *o, edb_e
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;

@@ -171,3 +171,39 @@ void tu_run_free(tu_run *r)
     free(r->err);
     r->out = r->err = NULL;
 }
+
+double tu_synthetic_value(int m, int k)
+{
+    return m * 1000.0 + k + 0.25; /* exact in binary, distinct for every sample */
+}
+
+char *tu_synthetic_store(int nmnem, int ndays)
+{
+    char *dir = tu_mkdtemp();
+    int nsamples = ndays * 96 + 1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    FILE *meta = fopen(path, "w");
+    if (!meta)
+        abort();
+    fprintf(meta, "{\"Count\": %d, \"TlmMnemonics\": [", nmnem);
+    for (int m = 0; m < nmnem; m++) {
+        fprintf(meta, "%s{\"TlmMnemonic\": \"SA_ZTEST%d\", \"Subsystem\": \"ACS\", "
+                "\"RawType\": \"FL64\", \"EUType\": \"FL64\", \"SQLType\": \"FLOAT\", "
+                "\"AllPoints\": 1}", m ? ", " : "", m);
+        snprintf(path, sizeof path, "%s/sa_ztest%d_data.json", dir, m);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            abort();
+        fprintf(f, "{\"TlmMnemonic\": \"SA_ZTEST%d\", \"AllPoints\": 1, \"Count\": %d, "
+                "\"Data\": [", m, nsamples);
+        for (int k = 0; k < nsamples; k++)
+            fprintf(f, "%s{\"ObsTime\": \"/Date(%lld+0000)/\", \"EUValue\": %.17g}", k ? ", " : "",
+                    (long long)(TU_D0_MS + k * TU_STEP_MS), tu_synthetic_value(m, k));
+        fputs("]}", f);
+        fclose(f);
+    }
+    fputs("]}", meta);
+    fclose(meta);
+    return dir;
+}

@@ -1,6 +1,7 @@
 /* testutil.h: helpers shared by the Check suites. */
 #ifndef EDB_TESTUTIL_H
 #define EDB_TESTUTIL_H
+#include <stdint.h>
 
 #include <stddef.h>
 
@@ -36,4 +37,15 @@ void tu_run_free(tu_run *r);
 /* Does the file exist? */
 int tu_exists(const char *path);
 
+
+
+/* A synthetic store in the jwst layout in a new temporary folder (free the path, remove
+ * it with tu_rmtree): mnemonics SA_ZTEST0..n-1 (FLOAT), samples every 15 minutes from
+ * 2022-03-01T00:00:00Z for ndays days and one more exactly on the last midnight; sample k
+ * of mnemonic m is at TU_D0_MS + k * TU_STEP_MS with value tu_synthetic_value(m, k). */
+#define TU_D0_MS INT64_C(1646092800000) /* 2022-03-01T00:00:00Z (date -u -d ... +%s) */
+#define TU_STEP_MS INT64_C(900000)
+#define TU_DAY_MS INT64_C(86400000)
+char *tu_synthetic_store(int nmnem, int ndays);
+double tu_synthetic_value(int m, int k);
 #endif

@@ -30,12 +30,19 @@ typedef struct edb_server_options {
     long truncate_after;   /* announce the full Content-Length, send this many bytes,
                               then close the connection; < 0 = off */
     int drop;              /* close the connection without any answer */
+    int chop_eol;          /* send the reply without its last line end (a body that looks
+                              complete by Content-Length but ends inside a row) */
+    /* Random failures, on top of the above: each data request fails with this probability
+     * (0..1), with fault_status (503 if 0) and retry_after; which requests fail depends only
+     * on fail_seed and the request's number, so a run is reproducible. */
+    double fail_rate;
+    unsigned fail_seed;
     /* Optional log of each request: "GET /path 200 1234 bytes". */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
 } edb_server_options;
 
-#define EDB_SERVER_OPTIONS_INIT {NULL, NULL, 0, NULL, 0, 0, -1, 0, -1, 0, NULL, NULL}
+#define EDB_SERVER_OPTIONS_INIT {NULL, NULL, 0, NULL, 0, 0, -1, 0, -1, 0, 0, 0.0, 0, NULL, NULL}
 
 typedef struct edb_server edb_server;
 
@@ -43,6 +50,9 @@ edb_status edb_server_start(edb_server **out, const edb_server_options *o, edb_e
 unsigned edb_server_port(const edb_server *s);
 /* Data requests received (Download/file), faulted ones included. */
 unsigned long edb_server_requests(const edb_server *s);
+/* Connections accepted in all, and the most ever open at once. */
+unsigned long edb_server_connections(const edb_server *s);
+unsigned edb_server_max_open_connections(const edb_server *s);
 void edb_server_stop(edb_server *s); /* stops, waits for its threads, frees; accepts NULL */
 
 #ifdef __cplusplus
