@@ -9,6 +9,8 @@
 #include <edb/client.h>
 #include <edb/archive.h>
 #include <edb/store.h>
+#include <edb/table.h>
+#include <edb/resample.h>
 #include <edb/server.h>
 
 /* Version of the library, "0.1.0". */
