@@ -1,7 +1,9 @@
 /* get.c: `edbx get MNEMONIC... --start T --end T [-o FILE]`. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <edb/writer.h>
 
@@ -31,6 +33,35 @@ void help_get(FILE *out)
           "                       written to a temporary file and renamed when complete,\n"
           "                       so a failed run never leaves a partial FILE\n"
           "      --format NAME    csv (default: from the extension of FILE, else csv)\n"
+          "\n"
+          "Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):\n"
+          "      --every DUR      grid START, START+DUR, ... up to END (e.g. 10s, 1min)\n"
+          "      --on MNEMONIC    grid: the sample times of MNEMONIC inside the range\n"
+          "      --at FILE        grid: the times in FILE, one per line (any TIME syntax;\n"
+          "                       blank lines and '#' comments skipped)\n"
+          "      --method M       value at a grid time: hold (last sample at or before),\n"
+          "                       linear (no extrapolation) or nearest (a tie goes to the\n"
+          "                       earlier); default linear for reals, hold for the rest\n"
+          "      --max-gap DUR    no value when the samples used are more than DUR apart\n"
+          "                       (hold: older than DUR; nearest: farther than DUR)\n"
+          "      --stats LIST     per bin [t, t+DUR) instead of a value per point: any of\n"
+          "                       mean,min,max,median,std,count,first,last; columns are\n"
+          "                       MNEMONIC_stat; the last bin is closed at END\n"
+          "      --clip SIGMA     sigma-clip each bin first (median centre, std, at most 10\n"
+          "                       rounds, as astropy's sigma_clip)\n"
+          "      --weighted       time-weighted mean and std (each value counts for the\n"
+          "                       time it held, the one carried into the bin included)\n"
+          "      --daily, --hourly  bins of one UTC day or hour, from START's midnight or\n"
+          "                       hour (default --stats mean,min,max,median,std,count)\n"
+          "      --align union|MNEMONIC  no grid: rows at the union of the mnemonics'\n"
+          "                       sample times, or at one mnemonic's, values held\n"
+          "      --changes        keep a sample only when its value differs from the one\n"
+          "                       before (the first is always kept)\n"
+          "      --where EXPR     keep the samples (or grid times) at which EXPR holds:\n"
+          "                       MNEMONIC OP VALUE, OP one of > < >= <= == !=, VALUE a\n"
+          "                       number or a quoted string; repeat to AND conditions\n"
+          "  The samples just outside the range are always fetched and used, so a value\n"
+          "  held or interpolated at START is right however old the last sample is.\n"
           "\n"
           "Service:\n"
           "      --base-url URL   the EDB service (default $ENG_BASE_URL, else\n"
@@ -82,7 +113,20 @@ enum {
     OPT_RETRIES,
     OPT_CHUNK,
     OPT_KEEP_GOING,
-    OPT_PROGRESS
+    OPT_PROGRESS,
+    OPT_EVERY,
+    OPT_ON,
+    OPT_AT,
+    OPT_METHOD,
+    OPT_MAX_GAP,
+    OPT_STATS,
+    OPT_CLIP,
+    OPT_WEIGHTED,
+    OPT_DAILY,
+    OPT_HOURLY,
+    OPT_ALIGN,
+    OPT_CHANGES,
+    OPT_WHERE
 };
 
 static const struct option get_options[] = {
@@ -102,6 +146,19 @@ static const struct option get_options[] = {
     {"file", required_argument, NULL, 'f'},
     {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
     {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"every", required_argument, NULL, OPT_EVERY},
+    {"on", required_argument, NULL, OPT_ON},
+    {"at", required_argument, NULL, OPT_AT},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"clip", required_argument, NULL, OPT_CLIP},
+    {"weighted", no_argument, NULL, OPT_WEIGHTED},
+    {"daily", no_argument, NULL, OPT_DAILY},
+    {"hourly", no_argument, NULL, OPT_HOURLY},
+    {"align", required_argument, NULL, OPT_ALIGN},
+    {"changes", no_argument, NULL, OPT_CHANGES},
+    {"where", required_argument, NULL, OPT_WHERE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -129,14 +186,271 @@ static void url_host(const char *url, char *out, size_t n)
     out[len] = '\0';
 }
 
+/* ---- resampling (docs/resampling.md): options as given, then what they make ---------- */
+
+#define GET_MAX_WHERE 32
+
+typedef struct get_rs {
+    const char *every, *on, *at, *method, *max_gap, *stats, *clip, *align;
+    int weighted, daily, hourly, changes, grid;
+    const char *where[GET_MAX_WHERE];
+    size_t n_where;
+    edb_resample_spec spec;
+    edb_stat stat_v[EDB_STAT_N];
+    edb_where *where_v[GET_MAX_WHERE];
+    edb_time *times;
+    char on_name[EDB_MNEMONIC_MAX + 1];
+    char (*cols)[EDB_MNEMONIC_MAX + 1]; /* the arguments, normalised: the output columns */
+    const char **col_v;
+    const char **fetch; /* the arguments, then the names only --where and --on need */
+    size_t n_fetch;
+} get_rs;
+
+static int rs_active(const get_rs *r)
+{
+    return r->every || r->on || r->at || r->method || r->max_gap || r->stats || r->clip ||
+           r->align || r->weighted || r->daily || r->hourly || r->changes || r->n_where;
+}
+
+static void rs_free(get_rs *r)
+{
+    for (size_t k = 0; k < r->n_where; k++)
+        edb_where_free(r->where_v[k]);
+    free(r->times);
+    free(r->cols);
+    free(r->col_v);
+    free(r->fetch);
+}
+
+/* The times of --at FILE, one per line. */
+static edb_status rs_read_times(get_rs *r, edb_time now, edb_err *err)
+{
+    FILE *f = fopen(r->at, "r");
+    if (!f)
+        return edb_err_set(err, EDB_ERR_IO, "--at %s: cannot open it: %s", r->at,
+                           strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, n = 0, lineno = 0, tcap = 0;
+    ssize_t len;
+    edb_status st = EDB_OK;
+    while (st == EDB_OK && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                           line[len - 1] == ' ' || line[len - 1] == '\t'))
+            line[--len] = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#')
+            continue;
+        if (n == tcap) {
+            tcap = tcap ? tcap * 2 : 256;
+            edb_time *nt = realloc(r->times, tcap * sizeof *nt);
+            if (!nt) {
+                st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+                break;
+            }
+            r->times = nt;
+        }
+        edb_err terr = EDB_ERR_INIT;
+        if (edb_time_parse(p, now, &r->times[n], &terr) != EDB_OK)
+            st = edb_err_set(err, EDB_ERR_USAGE, "--at %s, line %zu: %s", r->at, lineno,
+                             terr.msg);
+        n++;
+    }
+    if (st == EDB_OK && ferror(f))
+        st = edb_err_set(err, EDB_ERR_IO, "--at %s: cannot read it: %s", r->at, strerror(errno));
+    free(line);
+    fclose(f);
+    if (st == EDB_OK && n == 0)
+        st = edb_err_set(err, EDB_ERR_USAGE, "--at %s: no times in the file", r->at);
+    r->spec.times = r->times;
+    r->spec.n_times = n;
+    return st;
+}
+
+/* Check the options against each other and turn them into a spec, before any request. */
+static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_time start,
+                             edb_time end, edb_time now, edb_err *err)
+{
+    edb_resample_spec init = EDB_RESAMPLE_SPEC_INIT;
+    r->spec = init;
+    r->spec.start = start;
+    r->spec.end = end;
+    int grids = !!r->every + !!r->on + !!r->at + !!r->align + r->daily + r->hourly;
+    if (grids > 1)
+        return edb_err_set(err, EDB_ERR_USAGE, "choose one of --every, --daily, --hourly, "
+                           "--on, --at and --align");
+    r->grid = grids == 1;
+    if (!r->grid && (r->stats || r->method || r->max_gap))
+        return edb_err_set(err, EDB_ERR_USAGE, "%s needs a grid: add --every DUR (or --daily, "
+                           "--hourly, --on MNEMONIC, --at FILE)",
+                           r->stats ? "--stats" : r->method ? "--method" : "--max-gap");
+    if (r->align && r->stats)
+        return edb_err_set(err, EDB_ERR_USAGE, "--align puts samples side by side; for "
+                           "statistics use --every, --daily or --hourly with --stats");
+    if (r->every || r->daily || r->hourly) {
+        r->spec.grid = EDB_GRID_EVERY;
+        if (r->every) {
+            edb_err derr = EDB_ERR_INIT;
+            if (edb_duration_parse(r->every, &r->spec.every_us, &derr) != EDB_OK ||
+                r->spec.every_us <= 0)
+                return edb_err_set(err, EDB_ERR_USAGE, "--every: %s",
+                                   derr.msg[0] ? derr.msg : "the step must be longer than 0");
+        } else {
+            r->spec.every_us = r->daily ? EDB_USEC_PER_DAY : 3600 * EDB_USEC_PER_SEC;
+            r->spec.align_us = r->spec.every_us;
+            if (!r->stats)
+                r->stats = "mean,min,max,median,std,count";
+        }
+    } else if (r->on || (r->align && strcmp(r->align, "union") != 0)) {
+        const char *m = r->on ? r->on : r->align;
+        edb_err nerr = EDB_ERR_INIT;
+        if (edb_mnemonic_normalize(m, r->on_name, sizeof r->on_name, &nerr) != EDB_OK)
+            return edb_err_set(err, EDB_ERR_USAGE, "%s: %s", r->on ? "--on" : "--align", nerr.msg);
+        r->spec.grid = EDB_GRID_ON;
+        r->spec.on = r->on_name;
+        r->spec.align = r->align != NULL;
+    } else if (r->align) {
+        r->spec.grid = EDB_GRID_UNION;
+        r->spec.align = 1;
+    } else if (r->at) {
+        r->spec.grid = EDB_GRID_TIMES;
+        edb_status st = rs_read_times(r, now, err);
+        if (st != EDB_OK)
+            return st;
+    }
+    if (r->method && edb_method_parse(r->method, &r->spec.method, err) != EDB_OK)
+        return EDB_ERR_USAGE;
+    if (r->max_gap) {
+        edb_err derr = EDB_ERR_INIT;
+        if (edb_duration_parse(r->max_gap, &r->spec.max_gap_us, &derr) != EDB_OK ||
+            r->spec.max_gap_us <= 0)
+            return edb_err_set(err, EDB_ERR_USAGE, "--max-gap: %s",
+                               derr.msg[0] ? derr.msg : "the gap must be longer than 0");
+    }
+    if (r->stats) {
+        if (r->method)
+            return edb_err_set(err, EDB_ERR_USAGE, "--method gives a value per grid time, "
+                               "--stats one per bin: use one of them");
+        if (edb_stats_parse(r->stats, r->stat_v, &r->spec.n_stats, err) != EDB_OK)
+            return EDB_ERR_USAGE;
+        r->spec.stats = r->stat_v;
+    }
+    if (r->clip) {
+        double sigma;
+        if (edb_parse_double(r->clip, strlen(r->clip), &sigma) != 0 || !(sigma > 0) ||
+            sigma > 1e6)
+            return edb_err_set(err, EDB_ERR_USAGE, "--clip '%s': give a positive number of "
+                               "standard deviations, e.g. --clip 3", r->clip);
+        r->spec.clip_sigma = sigma;
+    }
+    if ((r->clip || r->weighted) && !r->spec.n_stats)
+        return edb_err_set(err, EDB_ERR_USAGE, "%s applies to statistics: add --stats (e.g. "
+                           "--stats mean,std)", r->clip ? "--clip" : "--weighted");
+    if (r->clip && r->weighted)
+        return edb_err_set(err, EDB_ERR_USAGE, "--clip and --weighted do not combine");
+    r->spec.weighted = r->weighted;
+    r->spec.changes = r->changes;
+    for (size_t k = 0; k < r->n_where; k++) {
+        edb_err werr = EDB_ERR_INIT;
+        if (edb_where_parse(&r->where_v[k], r->where[k], &werr) != EDB_OK) {
+            for (size_t q = 0; q < k; q++)
+                edb_where_free(r->where_v[q]);
+            r->n_where = 0;
+            return edb_err_set(err, werr.status, "--where %s", werr.msg);
+        }
+    }
+    r->spec.where = (const edb_where *const *)r->where_v;
+    r->spec.n_where = r->n_where;
+    r->cols = calloc(n ? n : 1, sizeof *r->cols);
+    r->col_v = calloc(n ? n : 1, sizeof *r->col_v);
+    r->fetch = calloc(n + r->n_where + 1, sizeof *r->fetch);
+    if (!r->cols || !r->col_v || !r->fetch)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        if (edb_mnemonic_normalize(names[k], r->cols[k], sizeof r->cols[k], err) != EDB_OK)
+            return err->status;
+        r->fetch[r->n_fetch++] = names[k];
+    }
+    /* Mnemonics named only in conditions or as the grid are fetched too (the client asks
+     * for each distinct name once). */
+    for (size_t k = 0; k < r->n_where; k++)
+        r->fetch[r->n_fetch++] = edb_where_mnemonic(r->where_v[k]);
+    if (r->spec.on)
+        r->fetch[r->n_fetch++] = r->spec.on;
+    return EDB_OK;
+}
+
+static const edb_series *rs_find(const edb_series **series, size_t n, const char *name)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(series[k]->mnemonic, name) == 0)
+            return series[k];
+    return NULL;
+}
+
+/* Run the transform on what was fetched and write it. */
+static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, size_t n,
+                           size_t n_args, int brackets, int quiet, size_t *rows, edb_err *err)
+{
+    /* Output columns: the arguments in their order, once each, as far as they were fetched
+     * (--keep-going leaves failed ones out). */
+    size_t nc = 0;
+    for (size_t k = 0; k < n_args; k++) {
+        int dup = 0;
+        for (size_t q = 0; q < nc; q++)
+            dup |= strcmp(r->col_v[q], r->cols[k]) == 0;
+        if (!dup && rs_find(series, n, r->cols[k]))
+            r->col_v[nc++] = r->cols[k];
+    }
+    r->spec.columns = r->col_v;
+    r->spec.n_columns = nc;
+    r->spec.keep_brackets = brackets;
+    edb_resample_info info = {0, 0};
+    edb_status st;
+    if (r->grid) {
+        edb_table *t = NULL;
+        st = edb_resample(series, n, &r->spec, &t, &info, err);
+        if (st == EDB_OK) {
+            *rows = t->nrows;
+            st = edb_writer_write_table(w, t);
+            if (st != EDB_OK)
+                edb_err_set(err, st, "%s", edb_writer_errmsg(w));
+        }
+        edb_table_free(t);
+    } else {
+        edb_series **out = NULL;
+        size_t nout = 0;
+        st = edb_filter(series, n, &r->spec, &out, &nout, &info, err);
+        if (st == EDB_OK) {
+            *rows = 0;
+            for (size_t k = 0; k < nout; k++)
+                *rows += out[k]->n;
+            st = edb_writer_write_series(w, (const edb_series *const *)out, nout);
+            if (st != EDB_OK)
+                edb_err_set(err, st, "%s", edb_writer_errmsg(w));
+        }
+        edb_series_list_free(out, nout);
+    }
+    if (st == EDB_OK && r->n_where && info.where_kept == 0 && !quiet) {
+        fprintf(stderr, "edbx: warning: no %s in the range satisfies", r->grid && !r->spec.n_stats
+                ? "grid time" : "sample");
+        for (size_t k = 0; k < r->n_where; k++)
+            fprintf(stderr, "%s '%s'", k ? " and" : "", r->where[k]);
+        fputs(": the output is empty\n", stderr);
+    }
+    return st;
+}
+
 /* The body of `edbx get`; names (the mnemonics of -f and of the arguments) is freed by
  * the caller whatever the outcome. */
-static int run_get(int argc, char **argv, cli_names *names)
+static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
     const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *timeout_s = NULL, *retries_s = NULL;
-    int brackets = 0, verbose = 0, progress = -1, keep_going = 0, c;
+    int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0, c;
     long jobs = 4;
     int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
@@ -177,7 +491,24 @@ static int run_get(int argc, char **argv, cli_names *names)
         case OPT_KEEP_GOING: keep_going = 1; break;
         case OPT_PROGRESS: progress = 1; break;
         case 'v': verbose = 1; break;
-        case 'q': verbose = 0; progress = 0; break;
+        case 'q': verbose = 0; progress = 0; quiet = 1; break;
+        case OPT_EVERY: rs->every = optarg; break;
+        case OPT_ON: rs->on = optarg; break;
+        case OPT_AT: rs->at = optarg; break;
+        case OPT_METHOD: rs->method = optarg; break;
+        case OPT_MAX_GAP: rs->max_gap = optarg; break;
+        case OPT_STATS: rs->stats = optarg; break;
+        case OPT_CLIP: rs->clip = optarg; break;
+        case OPT_WEIGHTED: rs->weighted = 1; break;
+        case OPT_DAILY: rs->daily = 1; break;
+        case OPT_HOURLY: rs->hourly = 1; break;
+        case OPT_ALIGN: rs->align = optarg; break;
+        case OPT_CHANGES: rs->changes = 1; break;
+        case OPT_WHERE:
+            if (rs->n_where == GET_MAX_WHERE)
+                return cli_fail(EDB_ERR_USAGE, "at most %d --where conditions", GET_MAX_WHERE);
+            rs->where[rs->n_where++] = optarg;
+            break;
         case 'h': help_get(stdout); return EXIT_OK;
         case ':':
             return cli_fail(EDB_ERR_USAGE, "option %s needs a value (see 'edbx get --help')",
@@ -217,6 +548,14 @@ static int run_get(int argc, char **argv, cli_names *names)
     }
     if (format && !edb_format_known(format))
         return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: csv)", format);
+
+    const int resample = rs_active(rs);
+    if (resample) {
+        if (rs_prepare(rs, mnemonics, n_mnemonics, start, end, now, &err) != EDB_OK)
+            return cli_fail(err.status, "%s", err.msg);
+        mnemonics = rs->fetch;
+        n_mnemonics = rs->n_fetch;
+    }
 
     edb_client_options co = EDB_CLIENT_OPTIONS_INIT;
     if (!base_url)
@@ -288,7 +627,7 @@ static int run_get(int argc, char **argv, cli_names *names)
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
     edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
-                   .end = end, .keep_brackets = brackets, .chunk_us = chunk_us,
+                   .end = end, .keep_brackets = resample ? 1 : brackets, .chunk_us = chunk_us,
                    .keep_going = keep_going};
     edb_result *res = NULL;
     st = edb_client_fetch(client, &q, &res);
@@ -318,12 +657,16 @@ static int run_get(int argc, char **argv, cli_names *names)
         series[nw] = edb_result_series(res, k);
         rows += series[nw++]->n;
     }
-    st = edb_writer_write_series(w, series, nw);
+    edb_err rerr = EDB_ERR_INIT;
+    if (resample)
+        st = rs_write(rs, w, series, nw, names->n, brackets, quiet, &rows, &rerr);
+    else
+        st = edb_writer_write_series(w, series, nw);
     if (st == EDB_OK)
         st = edb_writer_close(w);
     int code = EXIT_OK;
     if (st != EDB_OK)
-        code = cli_fail(st, "%s", edb_writer_errmsg(w));
+        code = cli_fail(st, "%s", rerr.msg[0] ? rerr.msg : edb_writer_errmsg(w));
     else if (fetch_st == EDB_ERR_PARTIAL)
         code = cli_fail(fetch_st, "wrote %zu of %zu mnemonics; %zu failed (listed above)", nw, n,
                         n - nw);
@@ -345,7 +688,10 @@ static int run_get(int argc, char **argv, cli_names *names)
 int cmd_get(int argc, char **argv)
 {
     cli_names names = {0};
-    int rc = run_get(argc, argv, &names);
+    get_rs rs;
+    memset(&rs, 0, sizeof rs);
+    int rc = run_get(argc, argv, &names, &rs);
+    rs_free(&rs);
     cli_names_free(&names);
     return rc;
 }
