@@ -1113,7 +1113,7 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
         }
         if (st != EDB_OK)
             break;
-        int still = 0;
+        int still = 0, freed = 0;
         curl_multi_perform(c->multi, &still);
         CURLMsg *msg;
         int left;
@@ -1123,6 +1123,7 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
             request *r = NULL;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
             running--;
+            freed = 1;
             on_done(c, r, msg->data.result);
             if (r->state == RQ_DONE || r->state == RQ_FAILED) {
                 request_release(r);
@@ -1156,7 +1157,10 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
             report_progress(c, rq, n, finished, running, t0);
             last_report = now;
         }
-        /* Sleep until there is network activity, or until the next retry is due. */
+        /* A transfer that just ended frees a slot: fill it now rather than after the next
+         * wait.  Otherwise sleep until there is network activity or a retry is due. */
+        if (freed)
+            continue;
         int wait_ms = 200;
         if (next_due >= 0) {
             int64_t d = (next_due - mono_us()) / 1000;
