@@ -1,4 +1,4 @@
-/* edb/writer.h: writing query results to files (CSV today; ECSV, FITS, HDF5 next).
+/* edb/writer.h: writing query results to files: CSV, gzipped CSV, ECSV, FITS, HDF5.
  *
  * Each format is one file in formats/ with a const table of functions; a registry maps
  * format names and file extensions to them.  Outputs are atomic: a writer writes to a
@@ -27,16 +27,21 @@ typedef struct edb_run_info {
 } edb_run_info;
 
 typedef struct edb_writer_options {
-    const char *format;       /* "csv"...; NULL: from the path's extension, else csv */
+    const char *format;       /* "csv", "csv.gz", "ecsv", "fits", "hdf5"; NULL: from the
+                               * path's extension, else csv */
     const edb_run_info *run;  /* may be NULL */
+    int compress;             /* deflate level 0-9 for hdf5 and csv.gz; -1: the default (1) */
+    int astropy_time;         /* ECSV: tag the time column as an astropy Time (TOPCAT
+                               * cannot open such files, so it is off by default) */
 } edb_writer_options;
 
-#define EDB_WRITER_OPTIONS_INIT {NULL, NULL}
+#define EDB_WRITER_OPTIONS_INIT {NULL, NULL, -1, 0}
 
 typedef struct edb_writer edb_writer;
 
-/* Open a writer for path ("-" = stdout).  Fails with EDB_ERR_USAGE for an unknown format
- * and EDB_ERR_IO when the temporary file cannot be created (the message names the folder). */
+/* Open a writer for path ("-" = stdout; FITS and HDF5 are then written to a temporary
+ * file in $TMPDIR and copied out at close).  Fails with EDB_ERR_USAGE for an unknown
+ * format or a compression level outside 0-9, and EDB_ERR_IO when the temporary file cannot be created (the message names the folder). */
 edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_options *o,
                            edb_err *err);
 

@@ -1,0 +1,284 @@
+/* ecsv.c: ECSV 1.0 (astropy's Enhanced CSV): a YAML header in '#' lines, then CSV.
+ *
+ * Raw samples keep CSV's long layout (time,mjd,mnemonic,value), so one file holds any mix
+ * of mnemonics; the value column is int64 when every mnemonic is an integer, float64 when
+ * every one is numeric and no integer is beyond 2^53 (where a double would round it),
+ * string otherwise.  Units, descriptions and types per mnemonic go into the header's meta
+ * (and onto the value column itself when there is one mnemonic).  A wide table is time,
+ * mjd and one typed column each.  A missing value is an empty field, which astropy reads
+ * as masked; an empty string is written "" to tell it apart.
+ *
+ * The time column is ISO 8601 text (UTC); only with --astropy-time does the header tag it
+ * as an astropy Time, because TOPCAT refuses files that carry that tag. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <edb/mastcsv.h>
+#include <edb/writer.h>
+
+#include "formats.h"
+
+#define TWO53 INT64_C(9007199254740992)
+
+static void yaml_str(FILE *f, const char *s)
+{
+    putc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            putc('\\', f);
+            putc(ch, f);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            fprintf(f, "\\x%02x", ch);
+        } else {
+            putc(ch, f);
+        }
+    }
+    putc('"', f);
+}
+
+/* Only units astropy parses become the column's unit; others go into meta (edb_unit). */
+static void col_unit(FILE *f, const char *unit)
+{
+    const char *fu = edb__fits_unit(unit);
+    if (fu) {
+        fputs(", unit: ", f);
+        yaml_str(f, fu);
+    }
+}
+
+static void header_start(FILE *f)
+{
+    fputs("# %ECSV 1.0\n# ---\n# delimiter: ','\n# datatype:\n", f);
+    fputs("# - {name: time, datatype: string, description: \"UTC, ISO 8601\"}\n", f);
+    fputs("# - {name: mjd, unit: d, datatype: float64, description: \"the same instant as a "
+          "Modified Julian Date (UTC)\"}\n", f);
+}
+
+static void header_meta(FILE *f, const edb__wctx *c)
+{
+    char creator[64];
+    edb__creator(creator, sizeof creator);
+    fputs("# meta: !!omap\n# - {creator: ", f);
+    yaml_str(f, creator);
+    fputs("}\n# - {TIMESYS: UTC}\n", f);
+    if (c->run) {
+        char buf[EDB_TIME_STRLEN];
+        edb_time_format_iso_us(c->run->run_time, buf, sizeof buf);
+        fprintf(f, "# - {run_time: \"%s\"}\n", buf);
+        edb_time_format_iso_us(c->run->start, buf, sizeof buf);
+        fprintf(f, "# - {query_start: \"%s\"}\n", buf);
+        edb_time_format_iso_us(c->run->end, buf, sizeof buf);
+        fprintf(f, "# - {query_end: \"%s\"}\n", buf);
+    }
+}
+
+static void header_end(FILE *f, const edb__wctx *c)
+{
+    if (c->astropy_time)
+        fputs("# - __serialized_columns__:\n"
+              "#     time:\n"
+              "#       __class__: astropy.time.core.Time\n"
+              "#       format: isot\n"
+              "#       in_subfmt: '*'\n"
+              "#       out_subfmt: '*'\n"
+              "#       precision: 3\n"
+              "#       scale: utc\n"
+              "#       value: !astropy.table.SerializedColumn {name: time}\n",
+              f);
+    fputs("# schema: astropy-2.0\n", f);
+}
+
+static void put_time(FILE *f, edb_time t)
+{
+    char tbuf[EDB_TIME_STRLEN], num[40];
+    edb_time_format_iso(t, tbuf, sizeof tbuf);
+    fputs(tbuf, f);
+    putc(',', f);
+    edb_format_double(edb_time_to_mjd(t), num, sizeof num);
+    fputs(num, f);
+}
+
+static void put_str_value(FILE *f, const char *v, size_t len)
+{
+    if (len == 0)
+        fputs("\"\"", f); /* an empty field would read as "no value" */
+    else
+        edb__csv_put_string(f, v, len);
+}
+
+static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const *series, size_t n)
+{
+    FILE *f = c->f;
+    int any_str = 0, all_int = 1, big = 0;
+    for (size_t k = 0; k < n; k++) {
+        const edb_series *s = series[k];
+        if (s->vtype == EDB_VT_STRING)
+            any_str = 1;
+        if (s->vtype == EDB_VT_REAL)
+            all_int = 0;
+        if (s->vtype == EDB_VT_INT)
+            for (size_t j = 0; j < s->n; j++)
+                if (s->i[j] > TWO53 || s->i[j] < -TWO53)
+                    big = 1;
+    }
+    int has_int = 0;
+    for (size_t k = 0; k < n; k++)
+        has_int |= series[k]->vtype == EDB_VT_INT;
+    const char *vtype = any_str ? "string"
+                        : (all_int && has_int) ? "int64"
+                        : big ? "string" : "float64";
+    header_start(f);
+    fputs("# - {name: mnemonic, datatype: string}\n", f);
+    fprintf(f, "# - {name: value, datatype: %s", vtype);
+    if (n == 1) {
+        col_unit(f, series[0]->unit);
+        if (series[0]->description && series[0]->description[0]) {
+            fputs(", description: ", f);
+            yaml_str(f, series[0]->description);
+        }
+    }
+    fputs("}\n", f);
+    header_meta(f, c);
+    fputs("# - mnemonics:\n", f);
+    if (n == 0)
+        fputs("#     {}\n", f);
+    for (size_t k = 0; k < n; k++) {
+        const edb_series *s = series[k];
+        fprintf(f, "#     %s:\n", s->mnemonic);
+        fprintf(f, "#       type: %s\n", edb_vtype_name(s->vtype));
+        if (s->sqltype[0]) {
+            fputs("#       sqldataType: ", f);
+            yaml_str(f, s->sqltype);
+            putc('\n', f);
+        }
+        const char *fu = edb__fits_unit(s->unit);
+        if (fu) {
+            fputs("#       unit: ", f);
+            yaml_str(f, fu);
+            putc('\n', f);
+        }
+        if (s->unit && s->unit[0]) {
+            fputs("#       edb_unit: ", f);
+            yaml_str(f, s->unit);
+            putc('\n', f);
+        }
+        if (s->description && s->description[0]) {
+            fputs("#       description: ", f);
+            yaml_str(f, s->description);
+            putc('\n', f);
+        }
+    }
+    header_end(f, c);
+    fputs("time,mjd,mnemonic,value\n", f);
+    char num[40];
+    for (size_t k = 0; k < n; k++) {
+        const edb_series *s = series[k];
+        for (size_t j = 0; j < s->n; j++) {
+            put_time(f, s->t[j]);
+            putc(',', f);
+            fputs(s->mnemonic, f);
+            putc(',', f);
+            switch (s->vtype) {
+            case EDB_VT_REAL:
+                if (s->d[j] == s->d[j]) {
+                    edb_format_double(s->d[j], num, sizeof num);
+                    fputs(num, f);
+                }
+                break;
+            case EDB_VT_INT:
+                fprintf(f, "%lld", (long long)s->i[j]);
+                break;
+            case EDB_VT_STRING: {
+                size_t len;
+                const char *v = edb_series_str(s, j, &len);
+                put_str_value(f, v, len);
+                break;
+            }
+            case EDB_VT_NONE:
+                break;
+            }
+            putc('\n', f);
+        }
+    }
+    return EDB_OK;
+}
+
+static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
+{
+    FILE *f = c->f;
+    header_start(f);
+    for (size_t k = 0; k < t->ncols; k++) {
+        const edb_column *col = &t->cols[k];
+        fputs("# - {name: ", f);
+        yaml_str(f, col->name);
+        col_unit(f, col->unit);
+        fprintf(f, ", datatype: %s", col->vtype == EDB_VT_INT ? "int64"
+                                     : col->vtype == EDB_VT_STRING ? "string" : "float64");
+        if (col->description && col->description[0]) {
+            fputs(", description: ", f);
+            yaml_str(f, col->description);
+        }
+        fputs(", meta: {mnemonic: ", f);
+        yaml_str(f, col->mnemonic ? col->mnemonic : "");
+        if (col->stat) {
+            fputs(", stat: ", f);
+            yaml_str(f, col->stat);
+        }
+        if (col->unit && col->unit[0]) {
+            fputs(", edb_unit: ", f);
+            yaml_str(f, col->unit);
+        }
+        fputs("}}\n", f);
+    }
+    header_meta(f, c);
+    if (t->step_us > 0) {
+        char num[40];
+        edb_format_double((double)t->step_us / 1e6, num, sizeof num);
+        fprintf(f, "# - {step_s: %s}\n", num);
+    }
+    header_end(f, c);
+    fputs("time,mjd", f);
+    for (size_t k = 0; k < t->ncols; k++) {
+        putc(',', f);
+        edb__csv_put_string(f, t->cols[k].name, strlen(t->cols[k].name));
+    }
+    putc('\n', f);
+    char num[40];
+    for (size_t r = 0; r < t->nrows; r++) {
+        put_time(f, t->t[r]);
+        for (size_t k = 0; k < t->ncols; k++) {
+            const edb_column *col = &t->cols[k];
+            putc(',', f);
+            if (!col->valid[r])
+                continue;
+            switch (col->vtype) {
+            case EDB_VT_REAL:
+                if (col->d[r] == col->d[r]) {
+                    edb_format_double(col->d[r], num, sizeof num);
+                    fputs(num, f);
+                }
+                break;
+            case EDB_VT_INT:
+                fprintf(f, "%lld", (long long)col->i[r]);
+                break;
+            case EDB_VT_STRING: {
+                size_t len;
+                const char *v = edb_column_str(col, r, &len);
+                put_str_value(f, v, len);
+                break;
+            }
+            case EDB_VT_NONE:
+                break;
+            }
+        }
+        putc('\n', f);
+    }
+    return EDB_OK;
+}
+
+static const char *const ecsv_extensions[] = {".ecsv", NULL};
+
+const edb__format edb__format_ecsv = {"ecsv", ecsv_extensions, 1, ecsv_write_series,
+                                      ecsv_write_table};
