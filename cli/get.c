@@ -32,7 +32,14 @@ void help_get(FILE *out)
           "  -o, --output FILE    write to FILE (default: standard output, also '-');\n"
           "                       written to a temporary file and renamed when complete,\n"
           "                       so a failed run never leaves a partial FILE\n"
-          "      --format NAME    csv (default: from the extension of FILE, else csv)\n"
+          "      --format NAME    csv, csv.gz, ecsv, fits or hdf5 (default: from the\n"
+          "                       extension of FILE: .csv .csv.gz .ecsv .fits .fit .h5\n"
+          "                       .hdf5; else csv).  FITS: one table per mnemonic; HDF5:\n"
+          "                       /raw/MNEMONIC; resampled data: one wide table\n"
+          "                       (docs/formats.md)\n"
+          "      --compress N     deflate level 0-9 of hdf5 and csv.gz (default 1)\n"
+          "      --astropy-time   ecsv: tag the time column as an astropy Time (TOPCAT\n"
+          "                       cannot open such files)\n"
           "\n"
           "Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):\n"
           "      --every DUR      grid START, START+DUR, ... up to END (e.g. 10s, 1min)\n"
@@ -126,7 +133,9 @@ enum {
     OPT_HOURLY,
     OPT_ALIGN,
     OPT_CHANGES,
-    OPT_WHERE
+    OPT_WHERE,
+    OPT_COMPRESS,
+    OPT_ASTROPY_TIME
 };
 
 static const struct option get_options[] = {
@@ -159,6 +168,8 @@ static const struct option get_options[] = {
     {"align", required_argument, NULL, OPT_ALIGN},
     {"changes", no_argument, NULL, OPT_CHANGES},
     {"where", required_argument, NULL, OPT_WHERE},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"astropy-time", no_argument, NULL, OPT_ASTROPY_TIME},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -445,12 +456,37 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
 
 /* The body of `edbx get`; names (the mnemonics of -f and of the arguments) is freed by
  * the caller whatever the outcome. */
+/* "edbx get ARG..." with arguments quoted for a POSIX shell where they need it. */
+static void cli_command_line(int argc, char **argv, char *buf, size_t n)
+{
+    size_t o = (size_t)snprintf(buf, n, "edbx");
+    for (int k = 0; k < argc && o < n; k++) {
+        const char *a = argv[k];
+        int plain = *a != '\0';
+        for (const char *p = a; *p; p++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,:/@%",
+                        *p))
+                plain = 0;
+        if (plain) {
+            o += (size_t)snprintf(buf + o, n - o, " %s", a);
+            continue;
+        }
+        o += (size_t)snprintf(buf + o, n - o, " '");
+        for (const char *p = a; *p && o < n; p++)
+            o += (size_t)snprintf(buf + o, n - o, *p == '\'' ? "'\\''" : "%c", *p);
+        if (o < n)
+            o += (size_t)snprintf(buf + o, n - o, "'");
+    }
+}
+
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
     const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *timeout_s = NULL, *retries_s = NULL;
     int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0, c;
+    int astropy_time = 0;
+    long compress = -1;
     long jobs = 4;
     int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
@@ -463,6 +499,11 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         case 'e': end_s = optarg; break;
         case 'o': output = optarg; break;
         case OPT_FORMAT: format = optarg; break;
+        case OPT_COMPRESS:
+            if (cli_parse_count("--compress level", optarg, 9, &compress, &err) != EDB_OK)
+                return cli_fail(err.status, "%s", err.msg);
+            break;
+        case OPT_ASTROPY_TIME: astropy_time = 1; break;
         case OPT_BRACKETS: brackets = 1; break;
         case OPT_BASE_URL: base_url = optarg; break;
         case OPT_TOKEN_FILE: token_file = optarg; break;
@@ -547,7 +588,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         return cli_fail(EDB_ERR_USAGE, "the end (%s) is before the start (%s)", b, a);
     }
     if (format && !edb_format_known(format))
-        return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: csv)", format);
+        return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: csv, csv.gz, ecsv, "
+                        "fits, hdf5)", format);
 
     const int resample = rs_active(rs);
     if (resample) {
@@ -609,10 +651,26 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     }
 
     /* Open the output first: a bad output folder fails before any request is made. */
-    edb_run_info run = {NULL, now, start, end};
+    /* The command line goes into the file (FITS HISTORY, HDF5 and ECSV metadata): it holds
+     * no secret, since the token is refused on the command line.  SOURCE_DATE_EPOCH (the
+     * reproducible-builds convention) fixes the run time, so reruns are byte-identical. */
+    char cmdline[2048];
+    cli_command_line(argc, argv, cmdline, sizeof cmdline);
+    edb_run_info run = {cmdline, now, start, end};
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *endp;
+        long long secs = strtoll(sde, &endp, 10);
+        if (*endp || secs < 0)
+            return cli_fail(EDB_ERR_USAGE, "SOURCE_DATE_EPOCH='%s' is not a count of seconds",
+                            sde);
+        run.run_time = (edb_time)secs * EDB_USEC_PER_SEC;
+    }
     edb_writer_options wo = EDB_WRITER_OPTIONS_INIT;
     wo.format = format;
     wo.run = &run;
+    wo.compress = (int)compress;
+    wo.astropy_time = astropy_time;
     edb_writer *w = NULL;
     if (edb_writer_open(&w, output, &wo, &err) != EDB_OK) {
         cli_free_secret(token);
