@@ -32,6 +32,12 @@ int cmd_get(int argc, char **argv);
 void help_get(FILE *out);
 int cmd_serve(int argc, char **argv);
 void help_serve(FILE *out);
+int cmd_cache(int argc, char **argv);
+void help_cache(FILE *out);
+int cmd_replay(int argc, char **argv);
+void help_replay(FILE *out);
+int cmd_bundle(int argc, char **argv);
+void help_bundle(FILE *out);
 
 /* Map a library status to the exit code. */
 int cli_exit_code(edb_status st);
@@ -77,5 +83,30 @@ void cli_progress_done(cli_progress *p);
 /* Set by SIGINT/SIGTERM once cli_trap_signals() ran. */
 extern volatile int cli_interrupted;
 void cli_trap_signals(void);
+
+/* Local data for `edbx get` (local.c): --source, the cache, --bundle. */
+typedef struct cli_local {
+    const char *source, *cache_dir, *bundle; /* from the options; borrowed */
+    int no_cache, refresh;
+    edb_time run_time;
+    edb_store *store;
+    edb_cache *cache;
+    edb_recorder *rec;
+    edb_reply_hooks hooks[3];
+    size_t n_hooks;
+    char **argv; /* the command line as given, for the bundle's manifest */
+    int argc;
+    char *token; /* kept only to prove that no bundle holds it */
+} cli_local;
+
+/* $XDG_CACHE_HOME/edbx, else ~/.cache/edbx; NULL without either.  Malloc'ed. */
+char *cli_cache_dir(void);
+void cli_local_note_argv(cli_local *l, int argc, char **argv);
+edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, const char *output,
+                           const char *token, edb_err *err);
+edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
+                            const char *const *mnemonics, size_t n, edb_time start, edb_time end,
+                            int brackets, int64_t chunk_us, const char *output, edb_err *err);
+void cli_local_free(cli_local *l);
 
 #endif

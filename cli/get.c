@@ -70,6 +70,20 @@ void help_get(FILE *out)
           "  The samples just outside the range are always fetched and used, so a value\n"
           "  held or interpolated at START is right however old the last sample is.\n"
           "\n"
+          "Local data, cache and bundles (docs/stores.md, docs/cache.md, docs/bundles.md):\n"
+          "      --source PATH    answer from local data only, never the network (no token\n"
+          "                       needed): a folder or a .tar, .tar.gz, .tgz, .tar.xz or .zip\n"
+          "                       in the jwst layout (meta.json + *_data.json) or of saved\n"
+          "                       replies (MNEMONIC-START-END.csv; a bundle's raw/)\n"
+          "      --cache DIR      the reply cache (default $XDG_CACHE_HOME/edbx, else\n"
+          "                       ~/.cache/edbx); a repeated query makes no request; ranges\n"
+          "                       ending within the last hour are never cached\n"
+          "      --no-cache       neither read nor write the cache\n"
+          "      --refresh        ask the service again and replace what the cache holds\n"
+          "      --bundle FILE    also write FILE (.tar.gz, .tgz, .tar.xz, .tar or .zip): the\n"
+          "                       manifest, every reply as received and the output, for\n"
+          "                       'edbx replay' and 'edbx bundle verify' (needs -o FILE)\n"
+          "\n"
           "Service:\n"
           "      --base-url URL   the EDB service (default $ENG_BASE_URL, else\n"
           "                       https://mast.stsci.edu)\n"
@@ -111,6 +125,12 @@ void help_get(FILE *out)
 
 enum {
     OPT_BRACKETS = 256,
+    OPT_SOURCE,
+    OPT_CACHE,
+    OPT_NO_CACHE,
+    OPT_REFRESH,
+    OPT_BUNDLE,
+    OPT_RUN_TIME_US,
     OPT_FORMAT,
     OPT_BASE_URL,
     OPT_TOKEN_FILE,
@@ -168,6 +188,12 @@ static const struct option get_options[] = {
     {"align", required_argument, NULL, OPT_ALIGN},
     {"changes", no_argument, NULL, OPT_CHANGES},
     {"where", required_argument, NULL, OPT_WHERE},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+    {"refresh", no_argument, NULL, OPT_REFRESH},
+    {"bundle", required_argument, NULL, OPT_BUNDLE},
+    {"run-time-us", required_argument, NULL, OPT_RUN_TIME_US}, /* replay: the recorded "now" */
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"astropy-time", no_argument, NULL, OPT_ASTROPY_TIME},
     {"verbose", no_argument, NULL, 'v'},
@@ -479,6 +505,9 @@ static void cli_command_line(int argc, char **argv, char *buf, size_t n)
     }
 }
 
+/* --source, the cache and --bundle: reset and freed by cmd_get around each run. */
+static cli_local get_local;
+
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
     const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
@@ -490,6 +519,7 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     long jobs = 4;
     int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
+    int run_time_given = 0;
 
     optind = 1;
     opterr = 0;
@@ -550,6 +580,19 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
                 return cli_fail(EDB_ERR_USAGE, "at most %d --where conditions", GET_MAX_WHERE);
             rs->where[rs->n_where++] = optarg;
             break;
+        case OPT_SOURCE: get_local.source = optarg; break;
+        case OPT_CACHE: get_local.cache_dir = optarg; break;
+        case OPT_NO_CACHE: get_local.no_cache = 1; break;
+        case OPT_REFRESH: get_local.refresh = 1; break;
+        case OPT_BUNDLE: get_local.bundle = optarg; break;
+        case OPT_RUN_TIME_US: {
+            char *e;
+            get_local.run_time = (edb_time)strtoll(optarg, &e, 10);
+            if (*e || !*optarg)
+                return cli_fail(EDB_ERR_USAGE, "--run-time-us: not an integer");
+            run_time_given = 1;
+            break;
+        }
         case 'h': help_get(stdout); return EXIT_OK;
         case ':':
             return cli_fail(EDB_ERR_USAGE, "option %s needs a value (see 'edbx get --help')",
@@ -576,7 +619,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         if (edb_mnemonic_normalize(mnemonics[k], name, sizeof name, &err) != EDB_OK)
             return cli_fail(err.status, "%s", err.msg);
     }
-    edb_time now = edb_time_now(), start, end;
+    /* A replay passes the recorded time, so that "now-6h" and FITS DATE come out the same. */
+    edb_time now = run_time_given ? get_local.run_time : edb_time_now(), start, end;
     if (edb_time_parse(start_s, now, &start, &err) != EDB_OK)
         return cli_fail(err.status, "--start: %s", err.msg);
     if (edb_time_parse(end_s ? end_s : "now", now, &end, &err) != EDB_OK)
@@ -630,7 +674,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     co.cancel = &cli_interrupted;
 
     char *token = NULL;
-    if (token_file) {
+    if (get_local.source) {
+        /* A local source needs no token: none is read, so none can leak. */
+    } else if (token_file) {
         if (cli_read_token_file(token_file, &token, &err) != EDB_OK)
             return cli_fail(err.status, "%s", err.msg);
     } else if (getenv("MAST_API_TOKEN") && *getenv("MAST_API_TOKEN")) {
@@ -646,6 +692,11 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     }
     co.token = token;
     if (edb_base_url_check(co.base_url, token != NULL, &err) != EDB_OK) {
+        cli_free_secret(token);
+        return cli_fail(err.status, "%s", err.msg);
+    }
+
+    if (cli_local_setup(&get_local, &co, now, output, token, &err) != EDB_OK) {
         cli_free_secret(token);
         return cli_fail(err.status, "%s", err.msg);
     }
@@ -722,6 +773,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         st = edb_writer_write_series(w, series, nw);
     if (st == EDB_OK)
         st = edb_writer_close(w);
+    if (st == EDB_OK && get_local.bundle)
+        st = cli_local_finish(&get_local, &co, (const char *const *)names->v, names->n, start,
+                              end, brackets, chunk_us, output, &rerr);
     int code = EXIT_OK;
     if (st != EDB_OK)
         code = cli_fail(st, "%s", rerr.msg[0] ? rerr.msg : edb_writer_errmsg(w));
@@ -748,7 +802,10 @@ int cmd_get(int argc, char **argv)
     cli_names names = {0};
     get_rs rs;
     memset(&rs, 0, sizeof rs);
+    memset(&get_local, 0, sizeof get_local);
+    cli_local_note_argv(&get_local, argc, argv);
     int rc = run_get(argc, argv, &names, &rs);
+    cli_local_free(&get_local);
     rs_free(&rs);
     cli_names_free(&names);
     return rc;

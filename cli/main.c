@@ -29,6 +29,10 @@ static const cli_command commands[] = {
     {"get", "fetch mnemonics over a time range and write them out", cmd_get, help_get},
     {"serve", "serve a local store over HTTP, speaking the EDB's MAST protocol", cmd_serve,
      help_serve},
+    {"cache", "list, measure or clear the cache of EDB replies", cmd_cache, help_cache},
+    {"replay", "re-run a bundle offline and check its outputs byte for byte", cmd_replay,
+     help_replay},
+    {"bundle", "verify a bundle's hashes without re-running it", cmd_bundle, help_bundle},
     {"version", "print the version", cmd_version, help_version},
     {"help", "show the help of a command", cmd_help, help_help},
 };

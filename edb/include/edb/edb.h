@@ -9,6 +9,8 @@
 #include <edb/client.h>
 #include <edb/archive.h>
 #include <edb/store.h>
+#include <edb/cache.h>
+#include <edb/bundle.h>
 #include <edb/table.h>
 #include <edb/resample.h>
 #include <edb/server.h>

@@ -1,0 +1,113 @@
+/* cache.c: `edbx cache list|size|clear [--older-than DUR] [--cache DIR]`. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void help_cache(FILE *out)
+{
+    fputs("Usage: edbx cache list|size|clear [--older-than DUR] [--cache DIR]\n"
+          "\n"
+          "The cache of raw EDB replies that 'edbx get' keeps (on by default, zlib-compressed,\n"
+          "under $XDG_CACHE_HOME/edbx, else ~/.cache/edbx).  A repeated query is answered from\n"
+          "it without any request; ranges ending in the future or within the last hour are\n"
+          "never cached.\n"
+          "\n"
+          "  list                 one line per entry: mnemonic, range, stored, bytes, service\n"
+          "  size                 number of entries and bytes on disk\n"
+          "  clear                remove entries (all, or those older than --older-than)\n"
+          "      --older-than DUR only entries stored more than DUR ago (e.g. 30d, 12h)\n"
+          "      --cache DIR      another cache folder\n"
+          "  -h, --help           show this help\n",
+          out);
+}
+
+typedef struct tally {
+    unsigned long n;
+    uint64_t bytes, raw;
+    edb_time before;
+    int print;
+} tally;
+
+static int on_entry(void *ctx, const edb_cache_entry_info *e)
+{
+    tally *t = ctx;
+    if (e->stored >= t->before)
+        return 0;
+    t->n++;
+    t->bytes += e->file_bytes;
+    t->raw += e->raw_bytes;
+    if (t->print) {
+        char a[EDB_TIME_STRLEN], b[EDB_TIME_STRLEN], s[EDB_TIME_STRLEN];
+        edb_time_format_iso(e->start, a, sizeof a);
+        edb_time_format_iso(e->end, b, sizeof b);
+        edb_time_format_iso(e->stored, s, sizeof s);
+        printf("%-26s %s %s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n", e->mnemonic,
+               a, b, s, e->file_bytes, e->raw_bytes, e->service, e->base_url);
+    }
+    return 0;
+}
+
+int cmd_cache(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"older-than", required_argument, NULL, 'O'},
+        {"cache", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *older = NULL, *dir_opt = NULL;
+    int c;
+    edb_err err = EDB_ERR_INIT;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'O': older = optarg; break;
+        case 'C': dir_opt = optarg; break;
+        case 'h': help_cache(stdout); return EXIT_OK;
+        case ':':
+            return cli_fail(EDB_ERR_USAGE, "option %s needs a value (see 'edbx cache --help')",
+                            argv[optind - 1]);
+        default:
+            return cli_fail(EDB_ERR_USAGE, "unknown option %s (see 'edbx cache --help')",
+                            argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_fail(EDB_ERR_USAGE, "name one action: edbx cache list|size|clear");
+    const char *action = argv[optind];
+    if (strcmp(action, "list") && strcmp(action, "size") && strcmp(action, "clear"))
+        return cli_fail(EDB_ERR_USAGE, "unknown action '%s': list, size or clear", action);
+    tally t = {0, 0, 0, EDB_TIME_MAX, strcmp(action, "list") == 0};
+    if (older) {
+        int64_t us;
+        if (edb_duration_parse(older, &us, &err) != EDB_OK)
+            return cli_fail(EDB_ERR_USAGE, "--older-than: %s", err.msg);
+        t.before = edb_time_now() - us;
+    }
+    char *dir = dir_opt ? strdup(dir_opt) : cli_cache_dir();
+    if (!dir)
+        return cli_fail(EDB_ERR_USAGE, "no cache folder: set HOME or XDG_CACHE_HOME, or use "
+                        "--cache DIR");
+    edb_status st;
+    if (strcmp(action, "clear") == 0) {
+        unsigned long removed = 0;
+        uint64_t bytes = 0;
+        st = edb_cache_clear(dir, t.before, &removed, &bytes, &err);
+        if (st == EDB_OK)
+            printf("removed %lu file%s (%" PRIu64 " bytes) from %s\n", removed,
+                   removed == 1 ? "" : "s", bytes, dir);
+    } else {
+        st = edb_cache_list(dir, on_entry, &t, &err);
+        if (st == EDB_OK && !t.print)
+            printf("%lu entr%s, %" PRIu64 " bytes on disk (%" PRIu64 " bytes of replies) in %s\n",
+                   t.n, t.n == 1 ? "y" : "ies", t.bytes, t.raw, dir);
+    }
+    free(dir);
+    if (st != EDB_OK)
+        return cli_fail(st, "%s", err.msg);
+    return EXIT_OK;
+}

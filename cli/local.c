@@ -1,0 +1,118 @@
+/* local.c: what `edbx get` adds to the network: a local source (--source), the response
+ * cache (--cache, --no-cache, --refresh) and the bundle of the run (--bundle), all as
+ * reply hooks handed to the client. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "edbx: %s\n", line);
+}
+
+static char **copy_args(int argc, char **argv)
+{
+    char **v = calloc((size_t)argc + 1, sizeof *v);
+    for (int k = 0; v && k < argc; k++)
+        if (!(v[k] = strdup(argv[k]))) {
+            for (int j = 0; j < k; j++)
+                free(v[j]);
+            free(v);
+            return NULL;
+        }
+    return v;
+}
+
+void cli_local_note_argv(cli_local *l, int argc, char **argv)
+{
+    l->argv = copy_args(argc, argv);
+    l->argc = l->argv ? argc : 0;
+}
+
+char *cli_cache_dir(void)
+{
+    const char *x = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    char *p = NULL;
+    size_t n;
+    /* XDG says a relative $XDG_CACHE_HOME is invalid and must be ignored. */
+    if (x && x[0] == '/') {
+        n = strlen(x) + 6;
+        if ((p = malloc(n)))
+            snprintf(p, n, "%s/edbx", x);
+    } else if (home && *home) {
+        n = strlen(home) + 13;
+        if ((p = malloc(n)))
+            snprintf(p, n, "%s/.cache/edbx", home);
+    }
+    return p;
+}
+
+edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, const char *output,
+                           const char *token, edb_err *err)
+{
+    l->run_time = now;
+    if (l->bundle && (!output || strcmp(output, "-") == 0))
+        return edb_err_set(err, EDB_ERR_USAGE, "--bundle needs the output in a file: add -o FILE");
+    if (l->bundle && !edb_archive_is_name(l->bundle))
+        return edb_err_set(err, EDB_ERR_USAGE, "--bundle %s: the name must end in .tar.gz, .tgz, "
+                           ".tar.xz, .tar or .zip", l->bundle);
+    if (token && !(l->token = strdup(token)))
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    if (l->source) {
+        edb_status st = edb_store_open(&l->store, l->source, err);
+        if (st != EDB_OK)
+            return st;
+        edb_store_hooks(l->store, &l->hooks[l->n_hooks++]);
+        co->offline = 1;
+    } else if (!l->no_cache) {
+        char *dir = l->cache_dir ? strdup(l->cache_dir) : cli_cache_dir();
+        if (dir) {
+            edb_cache_options o = EDB_CACHE_OPTIONS_INIT;
+            o.dir = dir;
+            o.base_url = co->base_url;
+            o.now = now;
+            o.refresh = l->refresh;
+            o.log = log_stderr; /* a dropped entry is reported with or without -v */
+            edb_status st = edb_cache_open(&l->cache, &o, err);
+            free(dir);
+            if (st != EDB_OK)
+                return st;
+            edb_cache_hooks(l->cache, &l->hooks[l->n_hooks++]);
+        }
+    }
+    if (l->bundle) {
+        if (edb_recorder_new(&l->rec) != EDB_OK)
+            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        edb_recorder_hooks(l->rec, &l->hooks[l->n_hooks++]);
+    }
+    co->hooks = l->hooks;
+    co->n_hooks = l->n_hooks;
+    return EDB_OK;
+}
+
+edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
+                            const char *const *mnemonics, size_t n, edb_time start, edb_time end,
+                            int brackets, int64_t chunk_us, const char *output, edb_err *err)
+{
+    if (!l->bundle)
+        return EDB_OK;
+    edb_bundle_info bi = {(const char *const *)l->argv, (size_t)l->argc, "mast-a", co->base_url,
+                          mnemonics, n, start, end, brackets, chunk_us, l->run_time, l->token};
+    edb_bundle_output out = {NULL, output};
+    return edb_bundle_write(l->bundle, &bi, l->rec, &out, 1, err);
+}
+
+void cli_local_free(cli_local *l)
+{
+    edb_store_free(l->store);
+    edb_cache_free(l->cache);
+    edb_recorder_free(l->rec);
+    for (int k = 0; l->argv && k < l->argc; k++)
+        free(l->argv[k]);
+    free(l->argv);
+    cli_free_secret(l->token);
+    memset(l, 0, sizeof *l);
+}
