@@ -348,6 +348,25 @@ START_TEST(test_strings_and_brackets)
                             "2024-01-01T00:00:25.000,ON,6.5\n"
                             "2024-01-01T00:00:30.000,OFF,6.5\n");
     tu_run_free(&r);
+    /* --at FILE (any time syntax, comments, unsorted) and --hourly's default statistics */
+    char atf[4400];
+    snprintf(atf, sizeof atf, "%s/at.txt", tmp);
+    const char *attext = "# grid\n2024-01-01T00:00:25\n\n2024-001T00:00:05Z\n";
+    ck_assert_int_eq(tu_write_file(atf, attext, strlen(attext)), 0);
+    const char *a8[] = {"get", "SA_ZSTATE", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00",
+                        "--end", "2024-01-01T00:00:30", "--at", atf, "--method", "hold", NULL};
+    ck_assert_msg(run(&r, a8) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZSTATE,SA_ZCHANGE\n"
+                  "2024-01-01T00:00:05.000,OFF,4.5\n"
+                  "2024-01-01T00:00:25.000,ON,6.5\n");
+    tu_run_free(&r);
+    const char *a9[] = {"get", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00", "--end",
+                        "2024-01-01T00:00:30", "--hourly", NULL};
+    ck_assert_msg(run(&r, a9) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZCHANGE_mean,SA_ZCHANGE_min,SA_ZCHANGE_max,SA_ZCHANGE_median,"
+                  "SA_ZCHANGE_std,SA_ZCHANGE_count\n"
+                  "2024-01-01T00:00:00.000,6.5,6.5,6.5,6.5,,1\n");
+    tu_run_free(&r);
     /* conflicting or incomplete options */
     const char *a6[] = {"get", "SA_ZSTATE", "--start", "2024-01-01", "--stats", "count", NULL};
     ck_assert_int_eq(run(&r, a6), 2);
