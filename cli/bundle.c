@@ -293,7 +293,15 @@ int cmd_replay(int argc, char **argv)
             fprintf(stderr, " %s", full[k]);
         fputc('\n', stderr);
     }
+    char **rec = calloc(n + 1, sizeof *rec);
+    for (size_t k = 0; rec && k < n; k++)
+        rec[k] = (char *)edb_bundle_arg(b, k);
+    cli_recorded_argv = rec;
+    cli_recorded_argc = rec ? (int)n : 0;
     rc = cmd_get(fc, full);
+    cli_recorded_argv = NULL;
+    cli_recorded_argc = 0;
+    free(rec);
     free(full);
     free(av);
     if (rc != EXIT_OK) {

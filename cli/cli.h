@@ -102,6 +102,10 @@ typedef struct cli_local {
 /* $XDG_CACHE_HOME/edbx, else ~/.cache/edbx; NULL without either.  Malloc'ed. */
 char *cli_cache_dir(void);
 void cli_local_note_argv(cli_local *l, int argc, char **argv);
+/* Set by `edbx replay` around its run of `get`: the recorded command line, which is what
+ * the outputs must record again (FITS HISTORY...) to come out byte-identical. */
+extern char **cli_recorded_argv;
+extern int cli_recorded_argc;
 edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, const char *output,
                            const char *token, edb_err *err);
 edb_status cli_local_finish(cli_local *l, const edb_client_options *co,

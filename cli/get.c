@@ -706,7 +706,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
      * no secret, since the token is refused on the command line.  SOURCE_DATE_EPOCH (the
      * reproducible-builds convention) fixes the run time, so reruns are byte-identical. */
     char cmdline[2048];
-    cli_command_line(argc, argv, cmdline, sizeof cmdline);
+    /* As typed (not as getopt permuted it), and in a replay as recorded: the same bytes. */
+    cli_command_line(get_local.argc, get_local.argv, cmdline, sizeof cmdline);
     edb_run_info run = {cmdline, now, start, end};
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
@@ -803,7 +804,10 @@ int cmd_get(int argc, char **argv)
     get_rs rs;
     memset(&rs, 0, sizeof rs);
     memset(&get_local, 0, sizeof get_local);
-    cli_local_note_argv(&get_local, argc, argv);
+    if (cli_recorded_argv)
+        cli_local_note_argv(&get_local, cli_recorded_argc, cli_recorded_argv);
+    else
+        cli_local_note_argv(&get_local, argc, argv);
     int rc = run_get(argc, argv, &names, &rs);
     cli_local_free(&get_local);
     rs_free(&rs);

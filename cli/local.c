@@ -6,6 +6,9 @@
 
 #include "cli.h"
 
+char **cli_recorded_argv;
+int cli_recorded_argc;
+
 static void log_stderr(void *ctx, const char *line)
 {
     (void)ctx;
