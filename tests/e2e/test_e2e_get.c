@@ -35,6 +35,9 @@ static void teardown(void)
 {
     edb_server_stop(srv);
     srv = NULL;
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s-cache", tmp);
+    tu_rmtree(cache);
     tu_rmtree(tmp);
     free(tmp);
 }
@@ -64,13 +67,17 @@ static int run(tu_run *r, const char *const *args, const char *extra_env)
     for (; *args; args++)
         argv[n++] = *args;
     argv[n] = NULL;
-    static char home[4200], baseenv[128], extra[4200];
+    static char home[4200], baseenv[128], extra[4200], xdg[4300];
+    static int runs;
     snprintf(home, sizeof home, "HOME=%s", tmp);
+    /* A fresh reply cache for every run (outside tmp, whose listing some cases check), so
+     * that each run asks the server as these cases expect; test_e2e_local tests the cache. */
+    snprintf(xdg, sizeof xdg, "XDG_CACHE_HOME=%s-cache/%d", tmp, runs++);
     snprintf(baseenv, sizeof baseenv, "ENG_BASE_URL=%s", base);
     snprintf(extra, sizeof extra, "%s", extra_env ? extra_env : "EDBX_UNUSED=");
     /* Later entries win: the test's own setting comes last. */
     const char *env[] = {home, baseenv, "MAST_API_TOKEN=", "NETRC=", "ENG_RETRIES=",
-                         "ENG_TIMEOUT=", extra, NULL};
+                         "ENG_TIMEOUT=", xdg, extra, NULL};
     return tu_run_cmd(r, argv, env);
 }
 

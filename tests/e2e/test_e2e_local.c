@@ -213,6 +213,16 @@ START_TEST(every_source_kind_gives_what_serve_gives)
             }
             edb_result_free(ref);
         }
+    /* The archive shipped in fixtures/ (the demo's source) holds the same recording. */
+    {
+        char shipped[4200];
+        snprintf(shipped, sizeof shipped, "%s", tu_fixture("jwst-2021-01-26.tar.xz"));
+        edb_result *x = fetch_from_store(shipped, T("2021-01-26T00:00:00"), T("2021-01-27T00:00:00"), 1);
+        edb_result *y = fetch_from_store(fixture(), T("2021-01-26T00:00:00"), T("2021-01-27T00:00:00"), 1);
+        same_series(x, y, shipped);
+        edb_result_free(x);
+        edb_result_free(y);
+    }
     /* edbx serve serves an archive just as the folder. */
     edb_server_stop(srv);
     srv = NULL;
