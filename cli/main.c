@@ -70,7 +70,8 @@ static void usage(FILE *out)
           "  3    unknown mnemonic: the EDB does not have it\n"
           "  4    authentication: the MAST token is missing, wrong or expired\n"
           "  5    network or server failure, after every retry\n"
-          "  6    bad data: the EDB's reply could not be decoded\n"
+          "  6    bad data: the EDB's reply could not be decoded; for replay and bundle\n"
+          "       verify, a file that differs from its manifest\n"
           "  7    local I/O: the output, a token file or a store could not be used\n"
           "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
           "  130  interrupted (Ctrl-C); no output file is left behind\n",
