@@ -165,6 +165,36 @@ int tu_run_cmd(tu_run *r, const char *const *argv, const char *const *env)
     return r->status;
 }
 
+int tu_edbx_run(tu_run *r, const char *home, const char *base_url, const char *const *args,
+                const char *const *env)
+{
+    const char *argv[128];
+    size_t n = 0;
+    argv[n++] = tu_edbx();
+    for (; *args && n < 127; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    char h[4200], b[4200];
+    snprintf(h, sizeof h, "HOME=%s", home);
+    snprintf(b, sizeof b, "ENG_BASE_URL=%s", base_url ? base_url : "");
+    const char *all[64] = {h, b, "MAST_API_TOKEN=", "NETRC=", "ENG_RETRIES=", "ENG_TIMEOUT=",
+                           "XDG_CACHE_HOME="};
+    size_t k = 7;
+    for (; env && *env && k < 63; env++)
+        all[k++] = *env;
+    all[k] = NULL;
+    return tu_run_cmd(r, argv, all);
+}
+
+const char *tu_path(const char *dir, const char *name)
+{
+    static char buf[8][4200];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
 void tu_run_free(tu_run *r)
 {
     free(r->out);

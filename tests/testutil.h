@@ -34,6 +34,16 @@ typedef struct tu_run {
 int tu_run_cmd(tu_run *r, const char *const *argv, const char *const *env);
 void tu_run_free(tu_run *r);
 
+/* Run the edbx binary with args (argv[1...], NULL-terminated) in a clean environment:
+ * HOME=home (so no real ~/.netrc or cache is seen), ENG_BASE_URL=base_url (unless NULL),
+ * no MAST_API_TOKEN, NETRC, ENG_RETRIES, ENG_TIMEOUT or XDG_CACHE_HOME; then the
+ * entries of env ("K=V", "K=" unsets; NULL-terminated, may be NULL), which win. */
+int tu_edbx_run(tu_run *r, const char *home, const char *base_url, const char *const *args,
+                const char *const *env);
+
+/* dir/name in one of 8 rotating static buffers (so a few can be used in one call). */
+const char *tu_path(const char *dir, const char *name);
+
 /* Does the file exist? */
 int tu_exists(const char *path);
 

@@ -58,36 +58,21 @@ static void serve_plain(void)
     serve(&so);
 }
 
-/* Run edbx with a clean environment: no token, no netrc, our server as the EDB. */
+/* Run edbx with a clean environment: no token, no netrc, our server as the EDB, and a
+ * fresh reply cache for every run (outside tmp, whose listing some cases check), so that
+ * each run asks the server as these cases expect; test_e2e_local tests the cache. */
 static int run(tu_run *r, const char *const *args, const char *extra_env)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = tu_edbx();
-    for (; *args; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    static char home[4200], baseenv[128], extra[4200], xdg[4300];
     static int runs;
-    snprintf(home, sizeof home, "HOME=%s", tmp);
-    /* A fresh reply cache for every run (outside tmp, whose listing some cases check), so
-     * that each run asks the server as these cases expect; test_e2e_local tests the cache. */
+    char xdg[4300];
     snprintf(xdg, sizeof xdg, "XDG_CACHE_HOME=%s-cache/%d", tmp, runs++);
-    snprintf(baseenv, sizeof baseenv, "ENG_BASE_URL=%s", base);
-    snprintf(extra, sizeof extra, "%s", extra_env ? extra_env : "EDBX_UNUSED=");
-    /* Later entries win: the test's own setting comes last. */
-    const char *env[] = {home, baseenv, "MAST_API_TOKEN=", "NETRC=", "ENG_RETRIES=",
-                         "ENG_TIMEOUT=", xdg, extra, NULL};
-    return tu_run_cmd(r, argv, env);
+    const char *env[] = {xdg, extra_env, NULL};
+    return tu_edbx_run(r, tmp, base, args, env);
 }
 
 static const char *path_in_tmp(const char *name)
 {
-    static char buf[4][4200];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
+    return tu_path(tmp, name);
 }
 
 /* ---- the recording, read independently ---------------------------------------------- */

@@ -53,11 +53,7 @@ static void serve_store(const char *store, const char *token)
 
 static const char *in_tmp(const char *name)
 {
-    static char buf[8][4200];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
+    return tu_path(tmp, name);
 }
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -73,19 +69,8 @@ static void sh(const char *fmt, ...)
 
 static int run(tu_run *r, const char *const *args, const char *extra_env)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = tu_edbx();
-    for (; *args; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    static char home[4200], baseenv[128], extra[4200];
-    snprintf(home, sizeof home, "HOME=%s", tmp);
-    snprintf(baseenv, sizeof baseenv, "ENG_BASE_URL=%s", base);
-    snprintf(extra, sizeof extra, "%s", extra_env ? extra_env : "EDBX_UNUSED=");
-    const char *env[] = {home, baseenv, "MAST_API_TOKEN=", "NETRC=", "XDG_CACHE_HOME=", extra,
-                         NULL};
-    return tu_run_cmd(r, argv, env);
+    const char *env[] = {extra_env, NULL};
+    return tu_edbx_run(r, tmp, base, args, env);
 }
 
 /* ---- fetching with the library ----------------------------------------------------- */

@@ -45,27 +45,12 @@ static void serve(edb_server_options *so)
 
 static int run(tu_run *r, const char *const *args)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = tu_edbx();
-    for (; *args; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    static char home[4200], baseenv[128];
-    snprintf(home, sizeof home, "HOME=%s", tmp);
-    snprintf(baseenv, sizeof baseenv, "ENG_BASE_URL=%s", base);
-    const char *env[] = {home, baseenv, "MAST_API_TOKEN=", "NETRC=", "ENG_RETRIES=",
-                         "ENG_TIMEOUT=", "XDG_CACHE_HOME=", NULL};
-    return tu_run_cmd(r, argv, env);
+    return tu_edbx_run(r, tmp, base, args, NULL);
 }
 
 static const char *in_tmp(const char *name)
 {
-    static char buf[4][4200];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
+    return tu_path(tmp, name);
 }
 
 /* The CSV edbx must write for mnemonics ms over samples first..last, built here from the

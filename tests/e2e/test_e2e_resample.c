@@ -46,17 +46,7 @@ static void serve_store(const char *store)
 
 static int run(tu_run *r, const char *const *args)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = tu_edbx();
-    for (; *args; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    static char home[4200], baseenv[128];
-    snprintf(home, sizeof home, "HOME=%s", tmp);
-    snprintf(baseenv, sizeof baseenv, "ENG_BASE_URL=%s", base);
-    const char *env[] = {home, baseenv, "MAST_API_TOKEN=", "NETRC=", NULL};
-    return tu_run_cmd(r, argv, env);
+    return tu_edbx_run(r, tmp, base, args, NULL);
 }
 
 /* ---- the recording, read independently ------------------------------------------------ */
