@@ -45,19 +45,7 @@ typedef struct tap {
     edb__buf body;
 } tap;
 
-static void logf_(edb_cache *c, const char *fmt, ...) EDB__PRINTF(2, 3);
-
-static void logf_(edb_cache *c, const char *fmt, ...)
-{
-    if (!c->log)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    c->log(c->log_ctx, line);
-}
+#define logf_(c, ...) edb__logf((c)->log, (c)->log_ctx, __VA_ARGS__)
 
 static int mkdir_p(const char *path)
 {

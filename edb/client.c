@@ -112,18 +112,7 @@ static void wipe(char *s)
     }
 }
 
-static void logf_(edb_client *c, const char *fmt, ...) EDB__PRINTF(2, 3);
-static void logf_(edb_client *c, const char *fmt, ...)
-{
-    if (!c->o.log)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    c->o.log(c->o.log_ctx, line);
-}
+#define logf_(c, ...) edb__logf((c)->o.log, (c)->o.log_ctx, __VA_ARGS__)
 
 /* ---- URLs and names ---------------------------------------------------------------- */
 

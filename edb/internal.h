@@ -34,6 +34,10 @@ int edb__buf_append(edb__buf *b, const void *data, size_t len);
 int edb__buf_printf(edb__buf *b, const char *fmt, ...) EDB__PRINTF(2, 3);
 void edb__buf_free(edb__buf *b);
 
+/* Format one log line and hand it to log(ctx, line) if log is set (the library's -v). */
+void edb__logf(void (*log)(void *, const char *), void *ctx, const char *fmt, ...)
+    EDB__PRINTF(3, 4);
+
 char *edb__strdup(const char *s);
 char *edb__strndup(const char *s, size_t n);
 

@@ -70,6 +70,18 @@ edb_status edb_err_set(edb_err *e, edb_status st, const char *fmt, ...)
     return st;
 }
 
+void edb__logf(void (*log)(void *, const char *), void *ctx, const char *fmt, ...)
+{
+    if (!log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(ctx, line);
+}
+
 char *edb__excerpt(const char *s, size_t len, size_t max, char *out, size_t outlen)
 {
     size_t o = 0;
