@@ -351,12 +351,10 @@ done:
     return st;
 }
 
-void edb_sha256_hex(const void *data, size_t len, char out[EDB_SHA256_HEX])
+static void to_hex(const unsigned char *md, int ok, char out[EDB_SHA256_HEX])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+    if (!ok) {
         /* Only when OpenSSL itself fails (out of memory): a value no data hashes to. */
         memset(out, '0', 64);
         out[64] = '\0';
@@ -367,4 +365,54 @@ void edb_sha256_hex(const void *data, size_t len, char out[EDB_SHA256_HEX])
         out[2 * k + 1] = hex[md[k] & 15];
     }
     out[64] = '\0';
+}
+
+void edb_sha256_hex(const void *data, size_t len, char out[EDB_SHA256_HEX])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int ok = EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32;
+    to_hex(md, ok, out);
+}
+
+struct edb_sha256 {
+    EVP_MD_CTX *ctx;
+    int ok;
+};
+
+edb_sha256 *edb_sha256_new(void)
+{
+    edb_sha256 *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->ctx) {
+        free(h);
+        return NULL;
+    }
+    h->ok = EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) == 1;
+    return h;
+}
+
+void edb_sha256_update(edb_sha256 *h, const void *data, size_t len)
+{
+    if (h->ok && len)
+        h->ok = EVP_DigestUpdate(h->ctx, data, len) == 1;
+}
+
+void edb_sha256_final(edb_sha256 *h, char out[EDB_SHA256_HEX])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int ok = h->ok && EVP_DigestFinal_ex(h->ctx, md, &mdlen) == 1 && mdlen == 32;
+    to_hex(md, ok, out);
+    edb_sha256_free(h);
+}
+
+void edb_sha256_free(edb_sha256 *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
 }

@@ -37,12 +37,19 @@ struct edb_cache {
     edb_cache_stats stats;
 };
 
+/* A reply on its way into the cache.  It streams: compressed into a temporary file as it
+ * arrives, hashed on the way, so that many replies in flight never sit whole in memory. */
 typedef struct tap {
     edb_cache *c;
     char key[EDB_SHA256_HEX];
     char mnemonic[EDB_MNEMONIC_MAX + 8];
     edb_time start, end;
-    edb__buf body;
+    edb__buf zpath;     /* the compressed stream so far */
+    FILE *zf;
+    z_stream zs;
+    int zinit, bad;
+    edb_sha256 *sha;
+    uint64_t size;
 } tap;
 
 #define logf_(c, ...) edb__logf((c)->log, (c)->log_ctx, __VA_ARGS__)
@@ -297,6 +304,19 @@ done:
     return rc;
 }
 
+static void tap_free(tap *t)
+{
+    if (t->zf)
+        fclose(t->zf);
+    if (t->zpath.p)
+        unlink(t->zpath.p);
+    if (t->zinit)
+        deflateEnd(&t->zs);
+    edb_sha256_free(t->sha);
+    edb__buf_free(&t->zpath);
+    free(t);
+}
+
 static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
 {
     edb_cache *c = ctx;
@@ -311,58 +331,100 @@ static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
     snprintf(t->mnemonic, sizeof t->mnemonic, "%s", ri->mnemonic);
     t->start = ri->start;
     t->end = ri->end;
+    edb__buf dir = {0};
+    int fd = -1;
+    if (edb__buf_printf(&dir, "%s/v1/%.2s", c->dir, t->key) == 0 && mkdir_p(dir.p) == 0 &&
+        edb__buf_printf(&t->zpath, "%s/.tmp-%s-XXXXXX", dir.p, t->key) == 0)
+        fd = mkstemp(t->zpath.p);
+    edb__buf_free(&dir);
+    if (fd < 0 || !(t->zf = fdopen(fd, "w+b")) || !(t->sha = edb_sha256_new()) ||
+        deflateInit(&t->zs, 6) != Z_OK) {
+        logf_(c, "cache: cannot prepare an entry in %s (%s); the run goes on without it", c->dir,
+              strerror(errno));
+        if (fd >= 0 && !t->zf)
+            close(fd);
+        tap_free(t);
+        return NULL;
+    }
+    t->zinit = 1;
     return t;
+}
+
+/* Deflate what is in zs.next_in into the temporary file. */
+static void tap_deflate(tap *t, int flush)
+{
+    unsigned char out[65536];
+    int zr;
+    do {
+        t->zs.next_out = out;
+        t->zs.avail_out = sizeof out;
+        zr = deflate(&t->zs, flush);
+        size_t n = sizeof out - t->zs.avail_out;
+        if (zr == Z_STREAM_ERROR || (n && fwrite(out, 1, n, t->zf) != n)) {
+            t->bad = 1;
+            return;
+        }
+    } while (t->zs.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
 }
 
 static int cache_tap_write(void *p, const char *data, size_t len)
 {
     tap *t = p;
-    return edb__buf_append(&t->body, data, len) == 0 ? 0 : -1;
+    if (t->bad)
+        return 0; /* a cache that cannot write never stops the transfer */
+    edb_sha256_update(t->sha, data, len);
+    t->size += len;
+    /* zlib counts input in uInt: feed a huge piece in parts. */
+    while (len > 0 && !t->bad) {
+        uInt piece = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        t->zs.next_in = (Bytef *)(uintptr_t)data;
+        t->zs.avail_in = piece;
+        tap_deflate(t, Z_NO_FLUSH);
+        data += piece;
+        len -= piece;
+    }
+    return 0;
 }
 
 static edb_status store_entry(tap *t)
 {
     edb_cache *c = t->c;
     char sha[EDB_SHA256_HEX], stamp[EDB_TIME_STRLEN];
-    edb_sha256_hex(t->body.p ? t->body.p : "", t->body.len, sha);
+    t->zs.next_in = NULL;
+    t->zs.avail_in = 0;
+    tap_deflate(t, Z_FINISH);
+    edb_sha256_final(t->sha, sha);
+    t->sha = NULL;
     edb_time_format_iso(c->now, stamp, sizeof stamp);
     json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:s}", "service", c->service,
                           "base_url", c->base_url, "mnemonic", t->mnemonic, "start_us",
                           (json_int_t)t->start, "end_us", (json_int_t)t->end, "stored_us",
-                          (json_int_t)c->now, "stored", stamp, "size", (json_int_t)t->body.len,
+                          (json_int_t)c->now, "stored", stamp, "size", (json_int_t)t->size,
                           "sha256", sha);
     char *hj = h ? json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(h);
-    uLong zcap = compressBound((uLong)t->body.len);
-    unsigned char *z = malloc(zcap ? zcap : 1);
-    uLongf zlen = zcap;
-    edb__buf dir = {0}, tmp = {0}, path = {0};
+    edb__buf tmp = {0}, path = {0};
     edb_status st = EDB_OK;
-    if (!hj || !z || compress2(z, &zlen, (const Bytef *)(t->body.p ? t->body.p : ""),
-                               (uLong)t->body.len, 6) != Z_OK ||
-        edb__buf_printf(&dir, "%s/v1/%.2s", c->dir, t->key) != 0 ||
-        edb__buf_printf(&tmp, "%s/.tmp-%s-XXXXXX", dir.p, t->key) != 0 || entry_path(c, t->key, &path) != 0) {
+    FILE *f = NULL;
+    if (!hj || edb__buf_printf(&tmp, "%s.entry", t->zpath.p) != 0 ||
+        entry_path(c, t->key, &path) != 0) {
         st = EDB_ERR_NOMEM;
         goto done;
     }
-    if (mkdir_p(dir.p) != 0) {
+    if (t->bad || fflush(t->zf) != 0 || fseek(t->zf, 0, SEEK_SET) != 0 ||
+        !(f = fopen(tmp.p, "wb"))) {
         st = EDB_ERR_IO;
         goto done;
     }
-    int fd = mkstemp(tmp.p);
-    if (fd < 0) {
-        st = EDB_ERR_IO;
-        goto done;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp.p);
-        st = EDB_ERR_IO;
-        goto done;
-    }
-    int bad = fwrite(MAGIC, 1, MAGIC_LEN, f) != MAGIC_LEN || fputs(hj, f) < 0 || fputc('\n', f) < 0 ||
-              fwrite(z, 1, zlen, f) != zlen || fflush(f) != 0;
+    /* The header needs the size and checksum, known only now: it goes first in the entry,
+     * followed by a copy of the compressed stream (a fraction of the reply's size). */
+    int bad = fwrite(MAGIC, 1, MAGIC_LEN, f) != MAGIC_LEN || fputs(hj, f) < 0 || fputc('\n', f) < 0;
+    char buf[65536];
+    size_t n;
+    while (!bad && (n = fread(buf, 1, sizeof buf, t->zf)) > 0)
+        bad = fwrite(buf, 1, n, f) != n;
+    bad |= ferror(t->zf) != 0;
+    bad |= fflush(f) != 0;
     bad |= fclose(f) != 0;
     /* Rename last: a reader sees the whole entry or none, never the file being written. */
     if (bad || rename(tmp.p, path.p) != 0) {
@@ -376,8 +438,6 @@ done:
         logf_(c, "cache: could not store the reply %s-... in %s (%s); the run goes on without it",
               t->mnemonic, c->dir, st == EDB_ERR_NOMEM ? "out of memory" : strerror(errno));
     free(hj);
-    free(z);
-    edb__buf_free(&dir);
     edb__buf_free(&tmp);
     edb__buf_free(&path);
     return st;
@@ -390,8 +450,7 @@ static edb_status cache_tap_end(void *p, int complete, long http, edb_err *err)
     /* A cache that cannot write is a slower run, not a failed one: never an error here. */
     if (complete && http == 200)
         store_entry(t);
-    edb__buf_free(&t->body);
-    free(t);
+    tap_free(t);
     return EDB_OK;
 }
 

@@ -73,6 +73,14 @@ edb_status edb_archive_write(const char *path, const edb_archive_file *files, si
 #define EDB_SHA256_HEX 65
 void edb_sha256_hex(const void *data, size_t len, char out[EDB_SHA256_HEX]);
 
+/* The same, fed in pieces (for bodies that stream through and are never whole in memory).
+ * new returns NULL when out of memory; final writes the digest and frees. */
+typedef struct edb_sha256 edb_sha256;
+edb_sha256 *edb_sha256_new(void);
+void edb_sha256_update(edb_sha256 *h, const void *data, size_t len);
+void edb_sha256_final(edb_sha256 *h, char out[EDB_SHA256_HEX]);
+void edb_sha256_free(edb_sha256 *h); /* without a digest; accepts NULL */
+
 #ifdef __cplusplus
 }
 #endif
