@@ -140,7 +140,7 @@ static edb_result *fetch_from_store(const char *path, edb_time a, edb_time b, in
 /* Python's tarfile/zipfile make the archives: an independent writer. */
 static void pack(const char *dir, const char *archive)
 {
-    sh("cd '%s' && python3 - '%s' <<'EOF'\n"
+    sh("cd '%s' && /usr/bin/python3 - '%s' <<'EOF'\n"
        "import os, sys, tarfile, zipfile\n"
        "out = sys.argv[1]\n"
        "names = sorted(os.listdir('.'))\n"
@@ -270,7 +270,7 @@ START_TEST(hostile_archives_refused)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char name[64];
         snprintf(name, sizeof name, "evil%zu.tar.gz", k);
-        sh("python3 - '%s' <<'EOF'\n"
+        sh("/usr/bin/python3 - '%s' <<'EOF'\n"
            "import io, sys, tarfile\n"
            "def info(n, size):\n"
            "    i = tarfile.TarInfo(n); i.size = size; return i\n"
@@ -294,7 +294,7 @@ START_TEST(hostile_archives_refused)
         tu_run_free(&r);
     }
     /* A huge entry, and a bomb: 64 MiB of zeros packed into about 64 KiB. */
-    sh("python3 - '%s' '%s' <<'EOF'\n"
+    sh("/usr/bin/python3 - '%s' '%s' <<'EOF'\n"
        "import sys, zipfile\n"
        "with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n"
        "    z.writestr('meta.json', b'{\"TlmMnemonics\":[]}')\n"
@@ -406,7 +406,7 @@ START_TEST(cache_damaged_entry_dropped_and_fetched_again)
     tu_run_free(&r);
     /* Damage two entries: one byte flipped near the end, one cut short. */
     sh("cd '%s/.cache/edbx/v1' && set -- $(find . -name '*.z' | sort) && "
-       "python3 -c \"import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[-5]^=1; "
+       "/usr/bin/python3 -c \"import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[-5]^=1; "
        "open(p,'wb').write(b)\" $1 && truncate -s -20 $2", tmp);
     ck_assert_int_eq(get_into(in_tmp("b.csv"), NULL, &r), 0);
     ck_assert_uint_eq(edb_server_requests(srv), 5);
@@ -502,7 +502,7 @@ END_TEST
 
 static void rewrite_entry(const char *bundle, const char *entry, const char *out)
 {
-    sh("python3 - '%s' '%s' '%s' <<'EOF'\n"
+    sh("/usr/bin/python3 - '%s' '%s' '%s' <<'EOF'\n"
        "import sys, tarfile, zipfile, io\n"
        "src, entry, dst = sys.argv[1:]\n"
        "with tarfile.open(src) as t, tarfile.open(dst, 'w:gz') as o:\n"
@@ -577,7 +577,7 @@ START_TEST(bundle_tampering_is_named)
     }
     /* An output that replays differently (the recorded one altered with its hashes fixed
      * up) is reported by name with both hashes. */
-    sh("python3 - '%s' '%s' <<'EOF'\n"
+    sh("/usr/bin/python3 - '%s' '%s' <<'EOF'\n"
        "import sys, tarfile, io, json, hashlib\n"
        "src, dst = sys.argv[1:]\n"
        "with tarfile.open(src) as t:\n"
@@ -630,7 +630,7 @@ START_TEST(token_leaves_no_trace)
     tu_run_free(&r);
     /* Every file the runs wrote, archives unpacked and cache entries inflated, save the
      * token file itself. */
-    sh("cd '%s' && python3 - '%s' <<'EOF'\n"
+    sh("cd '%s' && /usr/bin/python3 - '%s' <<'EOF'\n"
        "import os, sys, tarfile, zipfile, zlib\n"
        "tok = sys.argv[1].encode(); seen = 0\n"
        "for root, dirs, files in os.walk('.'):\n"
