@@ -357,6 +357,38 @@ START_TEST(test_strings_and_brackets)
                   "SA_ZCHANGE_std,SA_ZCHANGE_count\n"
                   "2024-01-01T00:00:00.000,6.5,6.5,6.5,6.5,,1\n");
     tu_run_free(&r);
+    /* --max-gap: the month-old 4.5 is too old to hold; linear has no pair of samples within
+     * an hour before 00:00:25 and never extrapolates past it */
+    const char *a10[] = {"get", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00", "--end",
+                         "2024-01-01T00:00:30", "--every", "10s", "--method", "hold",
+                         "--max-gap", "1h", NULL};
+    ck_assert_msg(run(&r, a10) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZCHANGE\n"
+                  "2024-01-01T00:00:00.000,\n"
+                  "2024-01-01T00:00:10.000,\n"
+                  "2024-01-01T00:00:20.000,\n"
+                  "2024-01-01T00:00:30.000,6.5\n");
+    tu_run_free(&r);
+    const char *a11[] = {"get", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00", "--end",
+                         "2024-01-01T00:00:30", "--every", "10s", "--method", "linear",
+                         "--max-gap", "1h", NULL};
+    ck_assert_msg(run(&r, a11) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZCHANGE\n"
+                  "2024-01-01T00:00:00.000,\n"
+                  "2024-01-01T00:00:10.000,\n"
+                  "2024-01-01T00:00:20.000,\n"
+                  "2024-01-01T00:00:30.000,\n");
+    tu_run_free(&r);
+    /* --align MNEMONIC: the rows are SA_ZSTATE's sample times, SA_ZCHANGE held at them */
+    const char *a12[] = {"get", "SA_ZSTATE", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00",
+                         "--end", "2024-01-01T00:00:30", "--align", "SA_ZSTATE", NULL};
+    ck_assert_msg(run(&r, a12) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZSTATE,SA_ZCHANGE\n"
+                  "2024-01-01T00:00:00.000,OFF,4.5\n"
+                  "2024-01-01T00:00:10.000,ON,4.5\n"
+                  "2024-01-01T00:00:20.000,ON,4.5\n"
+                  "2024-01-01T00:00:30.000,OFF,6.5\n");
+    tu_run_free(&r);
     /* conflicting or incomplete options */
     const char *a6[] = {"get", "SA_ZSTATE", "--start", "2024-01-01", "--stats", "count", NULL};
     ck_assert_int_eq(run(&r, a6), 2);
