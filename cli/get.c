@@ -702,7 +702,7 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     }
 
     /* Open the output first: a bad output folder fails before any request is made. */
-    /* The command line goes into the file (FITS HISTORY, HDF5 and ECSV metadata): it holds
+    /* The command line goes into the file (FITS HISTORY, an HDF5 attribute): it holds
      * no secret, since the token is refused on the command line.  SOURCE_DATE_EPOCH (the
      * reproducible-builds convention) fixes the run time, so reruns are byte-identical. */
     char cmdline[2048];
