@@ -1,6 +1,7 @@
 /* local.c: what `edbx get` adds to the network: a local source (--source), the response
  * cache (--cache, --no-cache, --refresh) and the bundle of the run (--bundle), all as
  * reply hooks handed to the client. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,8 +88,16 @@ edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, c
         }
     }
     if (l->bundle) {
-        if (edb_recorder_new(&l->rec) != EDB_OK)
-            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        /* Replies are spooled beside the bundle: same filesystem, and no /tmp limit. */
+        char spool[4096];
+        const char *slash = strrchr(l->bundle, '/');
+        snprintf(spool, sizeof spool, "%.*s", slash ? (int)(slash - l->bundle) : 1,
+                 slash ? l->bundle : ".");
+        if (slash == l->bundle)
+            snprintf(spool, sizeof spool, "/");
+        if (edb_recorder_new(&l->rec, spool) != EDB_OK)
+            return edb_err_set(err, EDB_ERR_IO, "--bundle %s: cannot make a spool folder in %s "
+                               "for the replies: %s", l->bundle, spool, strerror(errno));
         edb_recorder_hooks(l->rec, &l->hooks[l->n_hooks++]);
     }
     co->hooks = l->hooks;

@@ -270,6 +270,33 @@ done:
     return EDB_OK;
 }
 
+/* Copy a file into the entry just begun, in pieces: a large reply never sits whole in
+ * memory.  The entry's size was announced, so the file must still have exactly that. */
+static edb_status copy_in(struct archive *aw, const char *path, const edb_archive_file *f,
+                          edb_err *err)
+{
+    FILE *in = fopen(f->path, "rb");
+    if (!in)
+        return edb__fail(err, EDB_ERR_IO, "%s: cannot read %s for entry %s: %s", path, f->path,
+                         f->name, strerror(errno));
+    char buf[65536];
+    size_t got, total = 0;
+    edb_status st = EDB_OK;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
+        total += got;
+        if (total > f->len || archive_write_data(aw, buf, got) != (la_ssize_t)got) {
+            st = edb__fail(err, EDB_ERR_IO, "%s: cannot write entry %s: %s", path, f->name,
+                           total > f->len ? "its file grew" : archive_error_string(aw));
+            break;
+        }
+    }
+    if (st == EDB_OK && (ferror(in) || total != f->len))
+        st = edb__fail(err, EDB_ERR_IO, "%s: entry %s: its file %s changed while it was copied",
+                       path, f->name, f->path);
+    fclose(in);
+    return st;
+}
+
 edb_status edb_archive_write(const char *path, const edb_archive_file *files, size_t n,
                              edb_time mtime, edb_err *err)
 {
@@ -321,12 +348,14 @@ edb_status edb_archive_write(const char *path, const edb_archive_file *files, si
         archive_entry_set_size(ae, (la_int64_t)files[k].len);
         archive_entry_set_mtime(ae, secs, 0);
         if (archive_write_header(aw, ae) != ARCHIVE_OK ||
-            (files[k].len && archive_write_data(aw, files[k].data, files[k].len) !=
-                                 (la_ssize_t)files[k].len)) {
+            (files[k].data && files[k].len &&
+             archive_write_data(aw, files[k].data, files[k].len) != (la_ssize_t)files[k].len)) {
             st = edb__fail(err, EDB_ERR_IO, "%s: cannot write entry %s: %s", path,
                            files[k].name, archive_error_string(aw));
             goto done;
         }
+        if (!files[k].data && (st = copy_in(aw, path, &files[k], err)) != EDB_OK)
+            goto done;
     }
     if (archive_write_close(aw) != ARCHIVE_OK) {
         st = edb__fail(err, EDB_ERR_IO, "%s: %s", path, archive_error_string(aw));

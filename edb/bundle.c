@@ -1,9 +1,11 @@
 /* bundle.c: recording reply bodies, writing bundles with their manifest, reading and
  * verifying them. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -20,30 +22,53 @@ typedef struct rec_entry {
     char *uri_name, *url;
     long http;
     int local;
-    edb__buf body;
+    char *spool;        /* the body, in a file of the spool folder */
+    uint64_t size;
+    char sha[EDB_SHA256_HEX];
 } rec_entry;
 
 struct edb_recorder {
     rec_entry *e;
     size_t n, cap;
+    char *dir;          /* the spool folder */
+    unsigned long seq;  /* names its files */
 };
 
 typedef struct rec_tap {
     edb_recorder *r;
     rec_entry cur;
+    FILE *f;
+    edb_sha256 *h;
+    int bad;
 } rec_tap;
 
-edb_status edb_recorder_new(edb_recorder **out)
+edb_status edb_recorder_new(edb_recorder **out, const char *spool_dir)
 {
-    *out = calloc(1, sizeof **out);
-    return *out ? EDB_OK : EDB_ERR_NOMEM;
+    *out = NULL;
+    edb_recorder *r = calloc(1, sizeof *r);
+    edb__buf d = {0};
+    if (!r || edb__buf_printf(&d, "%s/.edbx-bundle-XXXXXX", spool_dir ? spool_dir : "/tmp") != 0) {
+        free(r);
+        edb__buf_free(&d);
+        return EDB_ERR_NOMEM;
+    }
+    if (!mkdtemp(d.p)) {
+        free(r);
+        edb__buf_free(&d);
+        return EDB_ERR_IO;
+    }
+    r->dir = d.p;
+    *out = r;
+    return EDB_OK;
 }
 
 static void entry_free(rec_entry *e)
 {
+    if (e->spool)
+        unlink(e->spool);
+    free(e->spool);
     free(e->uri_name);
     free(e->url);
-    edb__buf_free(&e->body);
 }
 
 void edb_recorder_free(edb_recorder *r)
@@ -53,6 +78,9 @@ void edb_recorder_free(edb_recorder *r)
     for (size_t k = 0; k < r->n; k++)
         entry_free(&r->e[k]);
     free(r->e);
+    if (r->dir)
+        rmdir(r->dir);
+    free(r->dir);
     free(r);
 }
 
@@ -70,10 +98,19 @@ static void *rec_begin(void *ctx, const edb_request_info *ri, int local)
     t->cur.uri_name = edb__strdup(ri->uri_name);
     t->cur.url = edb__strdup(ri->url);
     t->cur.local = local;
-    if (!t->cur.uri_name || !t->cur.url) {
-        entry_free(&t->cur);
-        free(t);
-        return NULL;
+    edb__buf sp = {0};
+    edb_recorder *r = ctx;
+    if (t->cur.uri_name && t->cur.url && edb__buf_printf(&sp, "%s/%lu", r->dir, r->seq++) == 0) {
+        t->cur.spool = sp.p;
+        t->f = fopen(sp.p, "wb");
+        t->h = edb_sha256_new();
+    }
+    /* A body that cannot be kept must fail the run: a bundle missing a reply is no record. */
+    if (!t->f || !t->h) {
+        t->bad = 1;
+        if (t->f)
+            fclose(t->f);
+        t->f = NULL;
     }
     return t;
 }
@@ -81,7 +118,13 @@ static void *rec_begin(void *ctx, const edb_request_info *ri, int local)
 static int rec_write(void *p, const char *data, size_t len)
 {
     rec_tap *t = p;
-    return edb__buf_append(&t->cur.body, data, len) == 0 ? 0 : -1;
+    if (t->bad || (len && fwrite(data, 1, len, t->f) != len)) {
+        t->bad = 1;
+        return -1;
+    }
+    edb_sha256_update(t->h, data, len);
+    t->cur.size += len;
+    return 0;
 }
 
 static edb_status rec_end(void *p, int complete, long http, edb_err *err)
@@ -89,7 +132,16 @@ static edb_status rec_end(void *p, int complete, long http, edb_err *err)
     rec_tap *t = p;
     edb_recorder *r = t->r;
     edb_status st = EDB_OK;
-    if (complete) {
+    if (t->f && fclose(t->f) != 0)
+        t->bad = 1;
+    t->f = NULL;
+    if (t->h)
+        edb_sha256_final(t->h, t->cur.sha);
+    t->h = NULL;
+    if (complete && t->bad)
+        st = edb__fail(err, EDB_ERR_IO, "cannot keep the reply %s for the bundle in %s: %s",
+                       t->cur.uri_name ? t->cur.uri_name : "?", r->dir, strerror(errno));
+    if (complete && st == EDB_OK) {
         t->cur.http = http;
         if (r->n == r->cap) {
             size_t cap = r->cap ? r->cap * 2 : 16;
@@ -146,22 +198,26 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-static int read_whole(const char *path, edb__buf *out)
+/* SHA-256 and size of a file, read in pieces. */
+static int hash_file(const char *path, char sha[EDB_SHA256_HEX], uint64_t *size)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
+    edb_sha256 *h = f ? edb_sha256_new() : NULL;
+    if (!h) {
+        if (f)
+            fclose(f);
         return -1;
+    }
     char chunk[65536];
     size_t got;
-    int rc = 0;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (edb__buf_append(out, chunk, got) != 0) {
-            rc = -1;
-            break;
-        }
-    if (ferror(f))
-        rc = -1;
+    *size = 0;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        edb_sha256_update(h, chunk, got);
+        *size += got;
+    }
+    int rc = ferror(f) ? -1 : 0;
     fclose(f);
+    edb_sha256_final(h, sha);
     return rc;
 }
 
@@ -179,10 +235,9 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
     size_t nf = 1 + rec->n + n_outs;
     edb_archive_file *files = calloc(nf, sizeof *files);
     const rec_entry **sorted = calloc(rec->n ? rec->n : 1, sizeof *sorted);
-    edb__buf *obufs = calloc(n_outs ? n_outs : 1, sizeof *obufs);
     char **names = calloc(nf, sizeof *names);
     char *text = NULL;
-    if (!m || !argv || !reqs || !outv || !q || !mn || !files || !sorted || !obufs || !names) {
+    if (!m || !argv || !reqs || !outv || !q || !mn || !files || !sorted || !names) {
         st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -221,36 +276,34 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
         const rec_entry *e = sorted[k];
         if (k > 0 && strcmp(e->uri_name, sorted[k - 1]->uri_name) == 0)
             continue; /* the same request answered twice keeps its first body */
-        char sha[EDB_SHA256_HEX];
-        edb_sha256_hex(e->body.p ? e->body.p : "", e->body.len, sha);
         edb__buf nm = {0};
         edb__buf_printf(&nm, "raw/%s", e->uri_name);
         json_t *r = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "url", e->url, "raw", nm.p ? nm.p : "",
-                              "http", (json_int_t)e->http, "bytes", (json_int_t)e->body.len,
-                              "sha256", sha, "source", e->local ? "local" : "network");
+                              "http", (json_int_t)e->http, "bytes", (json_int_t)e->size,
+                              "sha256", e->sha, "source", e->local ? "local" : "network");
         json_array_append_new(reqs, r);
         names[fi] = nm.p;
         files[fi].name = nm.p;
-        files[fi].data = e->body.p ? e->body.p : "";
-        files[fi].len = e->body.len;
+        files[fi].path = e->spool;
+        files[fi].len = (size_t)e->size;
         fi++;
     }
     for (size_t k = 0; k < n_outs; k++) {
-        if (read_whole(outs[k].path, &obufs[k]) != 0) {
+        char sha[EDB_SHA256_HEX];
+        uint64_t size = 0;
+        if (hash_file(outs[k].path, sha, &size) != 0) {
             st = edb__fail(err, EDB_ERR_IO, "%s: cannot read the output back for the bundle: %s",
                            outs[k].path, strerror(errno));
             goto done;
         }
-        char sha[EDB_SHA256_HEX];
-        edb_sha256_hex(obufs[k].p ? obufs[k].p : "", obufs[k].len, sha);
         edb__buf nm = {0};
         edb__buf_printf(&nm, "out/%s", outs[k].name ? outs[k].name : base_name(outs[k].path));
         json_array_append_new(outv, json_pack("{s:s, s:I, s:s}", "name", nm.p ? nm.p : "",
-                                              "bytes", (json_int_t)obufs[k].len, "sha256", sha));
+                                              "bytes", (json_int_t)size, "sha256", sha));
         names[fi] = nm.p;
         files[fi].name = nm.p;
-        files[fi].data = obufs[k].p ? obufs[k].p : "";
-        files[fi].len = obufs[k].len;
+        files[fi].path = outs[k].path;
+        files[fi].len = (size_t)size;
         fi++;
     }
     json_object_set_new(m, "requests", reqs);
@@ -276,9 +329,6 @@ done:
     for (size_t k = 0; names && k < nf; k++)
         free(names[k]);
     free(names);
-    for (size_t k = 0; obufs && k < n_outs; k++)
-        edb__buf_free(&obufs[k]);
-    free(obufs);
     free(sorted);
     free(files);
     json_decref(m);

@@ -170,7 +170,7 @@ START_TEST(every_source_kind_gives_what_serve_gives)
             edb_time a = T(ranges[r][0]), b = T(ranges[r][1]);
             /* The reference, over HTTP; its reply bodies are kept as saved replies. */
             edb_recorder *rec = NULL;
-            ck_assert_int_eq(edb_recorder_new(&rec), EDB_OK);
+            ck_assert_int_eq(edb_recorder_new(&rec, tmp), EDB_OK);
             edb_reply_hooks h;
             edb_recorder_hooks(rec, &h);
             edb_result *ref = fetch(base, &h, 1, 0, a, b, br);
@@ -225,7 +225,7 @@ START_TEST(saved_replies_refuse_ranges_they_do_not_cover)
 {
     serve_store(fixture(), NULL);
     edb_recorder *rec = NULL;
-    ck_assert_int_eq(edb_recorder_new(&rec), EDB_OK);
+    ck_assert_int_eq(edb_recorder_new(&rec, tmp), EDB_OK);
     edb_reply_hooks h;
     edb_recorder_hooks(rec, &h);
     edb_time a = T("2021-01-26T02:30:00"), b = T("2021-01-26T02:31:00");
@@ -553,6 +553,12 @@ START_TEST(bundle_round_trip_every_format)
         tested++;
     }
     ck_assert_int_ge(tested, 1);
+    /* The replies were spooled beside the bundles while recording; nothing of it is left. */
+    tu_run ls;
+    const char *lsargs[] = {"/bin/ls", "-A", tmp, NULL};
+    tu_run_cmd(&ls, lsargs, NULL);
+    ck_assert_msg(strstr(ls.out, ".edbx-bundle-") == NULL, "left over: %s", ls.out);
+    tu_run_free(&ls);
 }
 END_TEST
 

@@ -59,8 +59,9 @@ long edb_archive_find(const edb_archive *a, const char *name);
 /* One file to put in an archive being written. */
 typedef struct edb_archive_file {
     const char *name; /* relative, '/'-separated */
-    const char *data;
-    size_t len;
+    const char *data; /* the bytes, or NULL to stream them from path */
+    size_t len;       /* their count (for path: the file's size, checked while copying) */
+    const char *path; /* a file to copy in, read in pieces, when data is NULL */
 } edb_archive_file;
 
 /* Write files to path, in the format its extension names (EDB_ERR_USAGE for another

@@ -31,7 +31,10 @@ extern "C" {
 
 typedef struct edb_recorder edb_recorder;
 
-edb_status edb_recorder_new(edb_recorder **out);
+/* Bodies are spooled to files in spool_dir as they arrive (a hidden folder is made there
+ * and removed by edb_recorder_free), so that a large pull never sits whole in memory; put
+ * it beside the bundle.  NULL: /tmp. */
+edb_status edb_recorder_new(edb_recorder **out, const char *spool_dir);
 void edb_recorder_free(edb_recorder *r); /* accepts NULL */
 /* Hooks that record (they never answer a request); the recorder must outlive the fetch. */
 void edb_recorder_hooks(edb_recorder *r, edb_reply_hooks *out);
