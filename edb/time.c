@@ -722,11 +722,54 @@ edb_status edb_time_parse(const char *s, edb_time now, edb_time *out, edb_err *e
 
 /* ---- formatting ------------------------------------------------------------------- */
 
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* The writers print one of these per row, so the common case (years 0-9999, a buffer
+ * large enough) writes its digits directly, and takes the date from the previous call
+ * when it is the same day, as consecutive samples nearly always are: snprintf's format
+ * parsing and the calendar arithmetic cost more than everything else in a CSV row but
+ * the numbers.  The text is what the snprintf below prints, which other cases still use. */
+static _Thread_local int64_t iso_day = INT64_MIN; /* per thread: no locking, no sharing */
+static _Thread_local char iso_date[11];            /* "YYYY-MM-DD" of iso_day, then 'T' */
+
 int edb_time_format_iso(edb_time t, char *buf, size_t n)
 {
-    int y, mo, d, h, mi, s, us;
-    edb_time_to_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    return snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", y, mo, d, h, mi, s, us / 1000);
+    int64_t days = floor_div(t, EDB_USEC_PER_DAY);
+    if (days != iso_day || n <= 23) {
+        int y, mo, d, h, mi, s, us;
+        edb_time_to_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
+        if (y < 0 || y > 9999 || n <= 23)
+            return snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", y, mo, d, h, mi, s,
+                            us / 1000);
+        char *p = put2(iso_date, (unsigned)y / 100);
+        p = put2(p, (unsigned)y % 100);
+        *p++ = '-';
+        p = put2(p, (unsigned)mo);
+        *p++ = '-';
+        p = put2(p, (unsigned)d);
+        *p = 'T';
+        iso_day = days;
+    }
+    /* milliseconds of the day, truncated toward the past like the date */
+    uint32_t ms = (uint32_t)(floor_mod(t, EDB_USEC_PER_DAY) / 1000);
+    uint32_t sec = ms / 1000;
+    memcpy(buf, iso_date, 11);
+    char *p = put2(buf + 11, sec / 3600);
+    *p++ = ':';
+    p = put2(p, sec / 60 % 60);
+    *p++ = ':';
+    p = put2(p, sec % 60);
+    *p++ = '.';
+    ms %= 1000;
+    *p++ = (char)('0' + ms / 100);
+    p = put2(p, ms % 100);
+    *p = '\0';
+    return 23;
 }
 
 int edb_time_format_iso_us(edb_time t, char *buf, size_t n)
