@@ -50,93 +50,191 @@ void edb__csv_put_string(FILE *f, const char *s, size_t len)
     putc('"', f);
 }
 
+/* ---- the block buffer ------------------------------------------------------------- */
+
+int edb__out_init(edb__out *o, FILE *f)
+{
+    o->f = f;
+    o->len = 0;
+    o->buf = malloc(EDB__OUT_BLOCK);
+    return o->buf ? 0 : -1;
+}
+
+void edb__out_flush(edb__out *o)
+{
+    if (o->len)
+        fwrite(o->buf, 1, o->len, o->f);
+    o->len = 0;
+}
+
+void edb__out_free(edb__out *o)
+{
+    if (o->buf)
+        edb__out_flush(o);
+    free(o->buf);
+    o->buf = NULL;
+}
+
+void edb__out_put(edb__out *o, const char *s, size_t len)
+{
+    if (EDB__OUT_BLOCK - o->len < len) {
+        edb__out_flush(o);
+        if (len > EDB__OUT_BLOCK) {
+            fwrite(s, 1, len, o->f);
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, s, len);
+    o->len += len;
+}
+
+void edb__out_csv_string(edb__out *o, const char *s, size_t len)
+{
+    if (!needs_quotes(s, len)) {
+        edb__out_put(o, s, len);
+        return;
+    }
+    /* each quote doubled: the runs between quotes go out as they are */
+    edb__out_put(o, "\"", 1);
+    size_t from = 0;
+    for (size_t k = 0; k < len; k++)
+        if (s[k] == '"') {
+            edb__out_put(o, s + from, k + 1 - from);
+            edb__out_put(o, "\"", 1);
+            from = k + 1;
+        }
+    edb__out_put(o, s + from, len - from);
+    edb__out_put(o, "\"", 1);
+}
+
+char *edb__put_int64(char *p, int64_t v)
+{
+    /* through uint64_t: -INT64_MIN does not fit in int64_t */
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        *p++ = '-';
+        u = 0 - u;
+    }
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+char *edb__put_double(char *p, double v)
+{
+    return p + edb_format_double(v, p, 40);
+}
+
+void edb__out_time_mjd(edb__out *o, edb_time t)
+{
+    char *p = edb__out_room(o);
+    p += edb_time_format_iso(t, p, EDB_TIME_STRLEN);
+    *p++ = ',';
+    p = edb__put_double(p, edb_time_to_mjd(t));
+    edb__out_commit(o, p);
+}
+
+/* The value field of a row, after its comma.  NaN is a missing value, an empty field
+ * (pandas and astropy read it so); how an empty string is written is the caller's. */
+static void put_real(edb__out *o, double v)
+{
+    if (v == v)
+        edb__out_commit(o, edb__put_double(edb__out_room(o), v));
+}
+
+static void put_int(edb__out *o, int64_t v)
+{
+    edb__out_commit(o, edb__put_int64(edb__out_room(o), v));
+}
+
+static edb_status no_memory(const edb__wctx *c)
+{
+    return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the CSV");
+}
+
 static edb_status csv_write_series(const edb__wctx *c, const edb_series *const *series,
                                    size_t n)
 {
-    FILE *f = c->f;
-    char tbuf[EDB_TIME_STRLEN], num[40];
-    fputs("time,mjd,mnemonic,value\n", f);
+    edb__out o;
+    if (edb__out_init(&o, c->f) != 0)
+        return no_memory(c);
+    edb__out_put(&o, "time,mjd,mnemonic,value\n", 24);
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
+        size_t mlen = strlen(s->mnemonic);
         for (size_t j = 0; j < s->n; j++) {
-            edb_time_format_iso(s->t[j], tbuf, sizeof tbuf);
-            fputs(tbuf, f);
-            putc(',', f);
-            edb_format_double(edb_time_to_mjd(s->t[j]), num, sizeof num);
-            fputs(num, f);
-            putc(',', f);
-            fputs(s->mnemonic, f);
-            putc(',', f);
+            edb__out_time_mjd(&o, s->t[j]);
+            edb__out_put(&o, ",", 1);
+            edb__out_put(&o, s->mnemonic, mlen);
+            edb__out_put(&o, ",", 1);
             switch (s->vtype) {
             case EDB_VT_REAL:
-                /* A missing value (NaN) is an empty field, as pandas and astropy expect. */
-                if (s->d[j] == s->d[j]) {
-                    edb_format_double(s->d[j], num, sizeof num);
-                    fputs(num, f);
-                }
+                put_real(&o, s->d[j]);
                 break;
             case EDB_VT_INT:
-                fprintf(f, "%lld", (long long)s->i[j]);
+                put_int(&o, s->i[j]);
                 break;
             case EDB_VT_STRING: {
                 size_t len;
                 const char *v = edb_series_str(s, j, &len);
-                edb__csv_put_string(f, v, len);
+                edb__out_csv_string(&o, v, len);
                 break;
             }
             case EDB_VT_NONE:
                 break;
             }
-            putc('\n', f);
+            edb__out_put(&o, "\n", 1);
         }
     }
+    edb__out_free(&o);
     return EDB_OK;
 }
 
 /* The wide layout: time,mjd,COLUMN...; a row without a value is an empty field. */
 static edb_status csv_write_table(const edb__wctx *c, const edb_table *t)
 {
-    FILE *f = c->f;
-    char tbuf[EDB_TIME_STRLEN], num[40];
-    fputs("time,mjd", f);
+    edb__out o;
+    if (edb__out_init(&o, c->f) != 0)
+        return no_memory(c);
+    edb__out_put(&o, "time,mjd", 8);
     for (size_t k = 0; k < t->ncols; k++) {
-        putc(',', f);
-        edb__csv_put_string(f, t->cols[k].name, strlen(t->cols[k].name));
+        edb__out_put(&o, ",", 1);
+        edb__out_csv_string(&o, t->cols[k].name, strlen(t->cols[k].name));
     }
-    putc('\n', f);
+    edb__out_put(&o, "\n", 1);
     for (size_t r = 0; r < t->nrows; r++) {
-        edb_time_format_iso(t->t[r], tbuf, sizeof tbuf);
-        fputs(tbuf, f);
-        putc(',', f);
-        edb_format_double(edb_time_to_mjd(t->t[r]), num, sizeof num);
-        fputs(num, f);
+        edb__out_time_mjd(&o, t->t[r]);
         for (size_t k = 0; k < t->ncols; k++) {
             const edb_column *col = &t->cols[k];
-            putc(',', f);
+            edb__out_put(&o, ",", 1);
             if (!col->valid[r])
                 continue;
             switch (col->vtype) {
             case EDB_VT_REAL:
-                if (col->d[r] == col->d[r]) {
-                    edb_format_double(col->d[r], num, sizeof num);
-                    fputs(num, f);
-                }
+                put_real(&o, col->d[r]);
                 break;
             case EDB_VT_INT:
-                fprintf(f, "%lld", (long long)col->i[r]);
+                put_int(&o, col->i[r]);
                 break;
             case EDB_VT_STRING: {
                 size_t len;
                 const char *v = edb_column_str(col, r, &len);
-                edb__csv_put_string(f, v, len);
+                edb__out_csv_string(&o, v, len);
                 break;
             }
             case EDB_VT_NONE:
                 break;
             }
         }
-        putc('\n', f);
+        edb__out_put(&o, "\n", 1);
     }
+    edb__out_free(&o);
     return EDB_OK;
 }
 

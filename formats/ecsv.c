@@ -90,22 +90,20 @@ static void header_end(FILE *f, const edb__wctx *c)
     fputs("# schema: astropy-2.0\n", f);
 }
 
-static void put_time(FILE *f, edb_time t)
+/* The value field of a row, after its comma.  NaN is a missing value, an empty field;
+ * an empty string is written "" since an empty field would read as "no value". */
+static void put_real(edb__out *o, double v)
 {
-    char tbuf[EDB_TIME_STRLEN], num[40];
-    edb_time_format_iso(t, tbuf, sizeof tbuf);
-    fputs(tbuf, f);
-    putc(',', f);
-    edb_format_double(edb_time_to_mjd(t), num, sizeof num);
-    fputs(num, f);
+    if (v == v)
+        edb__out_commit(o, edb__put_double(edb__out_room(o), v));
 }
 
-static void put_str_value(FILE *f, const char *v, size_t len)
+static void put_str_value(edb__out *o, const char *v, size_t len)
 {
     if (len == 0)
-        fputs("\"\"", f); /* an empty field would read as "no value" */
+        edb__out_put(o, "\"\"", 2);
     else
-        edb__csv_put_string(f, v, len);
+        edb__out_csv_string(o, v, len);
 }
 
 static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const *series, size_t n)
@@ -172,36 +170,37 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
     }
     header_end(f, c);
     fputs("time,mjd,mnemonic,value\n", f);
-    char num[40];
+    edb__out o;
+    if (edb__out_init(&o, f) != 0)
+        return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
+        size_t mlen = strlen(s->mnemonic);
         for (size_t j = 0; j < s->n; j++) {
-            put_time(f, s->t[j]);
-            putc(',', f);
-            fputs(s->mnemonic, f);
-            putc(',', f);
+            edb__out_time_mjd(&o, s->t[j]);
+            edb__out_put(&o, ",", 1);
+            edb__out_put(&o, s->mnemonic, mlen);
+            edb__out_put(&o, ",", 1);
             switch (s->vtype) {
             case EDB_VT_REAL:
-                if (s->d[j] == s->d[j]) {
-                    edb_format_double(s->d[j], num, sizeof num);
-                    fputs(num, f);
-                }
+                put_real(&o, s->d[j]);
                 break;
             case EDB_VT_INT:
-                fprintf(f, "%lld", (long long)s->i[j]);
+                edb__out_commit(&o, edb__put_int64(edb__out_room(&o), s->i[j]));
                 break;
             case EDB_VT_STRING: {
                 size_t len;
                 const char *v = edb_series_str(s, j, &len);
-                put_str_value(f, v, len);
+                put_str_value(&o, v, len);
                 break;
             }
             case EDB_VT_NONE:
                 break;
             }
-            putc('\n', f);
+            edb__out_put(&o, "\n", 1);
         }
     }
+    edb__out_free(&o);
     return EDB_OK;
 }
 
@@ -245,36 +244,36 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
         edb__csv_put_string(f, t->cols[k].name, strlen(t->cols[k].name));
     }
     putc('\n', f);
-    char num[40];
+    edb__out o;
+    if (edb__out_init(&o, f) != 0)
+        return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
     for (size_t r = 0; r < t->nrows; r++) {
-        put_time(f, t->t[r]);
+        edb__out_time_mjd(&o, t->t[r]);
         for (size_t k = 0; k < t->ncols; k++) {
             const edb_column *col = &t->cols[k];
-            putc(',', f);
+            edb__out_put(&o, ",", 1);
             if (!col->valid[r])
                 continue;
             switch (col->vtype) {
             case EDB_VT_REAL:
-                if (col->d[r] == col->d[r]) {
-                    edb_format_double(col->d[r], num, sizeof num);
-                    fputs(num, f);
-                }
+                put_real(&o, col->d[r]);
                 break;
             case EDB_VT_INT:
-                fprintf(f, "%lld", (long long)col->i[r]);
+                edb__out_commit(&o, edb__put_int64(edb__out_room(&o), col->i[r]));
                 break;
             case EDB_VT_STRING: {
                 size_t len;
                 const char *v = edb_column_str(col, r, &len);
-                put_str_value(f, v, len);
+                put_str_value(&o, v, len);
                 break;
             }
             case EDB_VT_NONE:
                 break;
             }
         }
-        putc('\n', f);
+        edb__out_put(&o, "\n", 1);
     }
+    edb__out_free(&o);
     return EDB_OK;
 }
 

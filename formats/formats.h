@@ -7,6 +7,7 @@
 #ifndef EDB_FORMATS_INTERNAL_H
 #define EDB_FORMATS_INTERNAL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <edb/writer.h>
@@ -61,5 +62,47 @@ int edb__fits_int32(const int64_t *v, const uint8_t *valid, size_t n);
 /* A CSV field: verbatim, or quoted per RFC 4180 when it holds a comma, a quote, CR, LF or
  * a leading or trailing blank (csv.c). */
 void edb__csv_put_string(FILE *f, const char *s, size_t len);
+
+/* ---- rows through a block buffer (csv.c) ------------------------------------------- */
+
+/* The text writers build their rows in one large block and hand it to stdio a block at
+ * a time: a stdio call per field (locking, bounds checks, format parsing) used to cost
+ * more than all the rest of a row.  Write errors still end up in ferror(f). */
+typedef struct edb__out {
+    FILE *f;
+    char *buf;
+    size_t len;
+} edb__out;
+
+#define EDB__OUT_BLOCK ((size_t)1 << 18)
+#define EDB__OUT_ROOM 128 /* what edb__out_room always has: a time, two numbers, commas */
+
+int edb__out_init(edb__out *o, FILE *f); /* 0, or -1 when out of memory */
+void edb__out_flush(edb__out *o);
+void edb__out_free(edb__out *o); /* flushes first */
+void edb__out_put(edb__out *o, const char *s, size_t len);
+/* edb__csv_put_string into the buffer */
+void edb__out_csv_string(edb__out *o, const char *s, size_t len);
+/* The time column, a comma and the mjd column, as edb_time_format_iso and
+ * edb_format_double(edb_time_to_mjd(t)) print them. */
+void edb__out_time_mjd(edb__out *o, edb_time t);
+/* Decimal, as printf's %lld; p must have room for 20 characters.  Returns the end. */
+char *edb__put_int64(char *p, int64_t v);
+/* edb_format_double at p (EDB__OUT_ROOM from the end at least).  Returns the end. */
+char *edb__put_double(char *p, double v);
+
+/* Room for EDB__OUT_ROOM bytes at the end of the buffer, flushing if need be; write
+ * there, then hand the new end to edb__out_commit. */
+static inline char *edb__out_room(edb__out *o)
+{
+    if (EDB__OUT_BLOCK - o->len < EDB__OUT_ROOM)
+        edb__out_flush(o);
+    return o->buf + o->len;
+}
+
+static inline void edb__out_commit(edb__out *o, char *end)
+{
+    o->len = (size_t)(end - o->buf);
+}
 
 #endif
