@@ -408,6 +408,11 @@ const edb_series *edb_result_series(const edb_result *r, size_t i)
     return (r && i < r->n) ? r->series[i] : NULL;
 }
 
+edb_series *edb_result_series_mut(edb_result *r, size_t i)
+{
+    return (r && i < r->n) ? r->series[i] : NULL;
+}
+
 edb_status edb_result_status(const edb_result *r, size_t i)
 {
     return (r && i < r->n) ? r->st[i] : EDB_ERR_USAGE;

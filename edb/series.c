@@ -94,6 +94,7 @@ edb_status edb_series_new(edb_series **out, const char *mnemonic)
     for (char *c = s->mnemonic; *c; c++)
         if (*c >= 'a' && *c <= 'z')
             *c = (char)(*c - 'a' + 'A');
+    s->all_points = -1;
     *out = s;
     return EDB_OK;
 }

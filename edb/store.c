@@ -35,6 +35,8 @@
 typedef struct meta_entry {
     char *name;        /* upper-case, as in meta.json */
     char sqltype[32];  /* lower-case, "(N)" dropped; "" if meta.json gave none */
+    char subsystem[32]; /* "" if meta.json gave none */
+    int all_points;    /* 0 change-only, 1 every sample, -1 not given */
 } meta_entry;
 
 typedef struct cache_entry {
@@ -118,7 +120,7 @@ static int cmp_meta(const void *a, const void *b)
 
 static const meta_entry *find_meta(const edb_store *s, const char *name)
 {
-    meta_entry key = {(char *)name, {0}};
+    meta_entry key = {(char *)name, {0}, {0}, -1};
     return bsearch(&key, s->meta, s->n_meta, sizeof *s->meta, cmp_meta);
 }
 
@@ -226,6 +228,14 @@ static edb_status load_meta(edb_store *s, edb_err *err)
             *c = ascii_upper(*c);
         if (json_is_string(sql))
             normalize_sqltype(json_string_value(sql), m->sqltype, sizeof m->sqltype);
+        /* Only what edb_store_meta reports: a value of another shape is left unknown
+         * rather than refusing a store that answers queries fine without it. */
+        json_t *sub = json_object_get(e, "Subsystem"), *ap = json_object_get(e, "AllPoints");
+        if (json_is_string(sub) && strlen(json_string_value(sub)) < sizeof m->subsystem)
+            strcpy(m->subsystem, json_string_value(sub));
+        m->all_points = -1;
+        if (json_is_integer(ap) && (json_integer_value(ap) == 0 || json_integer_value(ap) == 1))
+            m->all_points = (int)json_integer_value(ap);
         s->n_meta++;
     }
     qsort(s->meta, s->n_meta, sizeof *s->meta, cmp_meta);
@@ -463,6 +473,24 @@ edb_status edb_store_open_ex(edb_store **out, const char *path, const edb_archiv
 int edb_store_is_replies(const edb_store *s)
 {
     return s ? s->replies : 0;
+}
+
+int edb_store_meta(const edb_store *s, const char *mnemonic, edb_meta_entry *out)
+{
+    char name[STORE_NAME_MAX + 1];
+    memset(out, 0, sizeof *out);
+    out->all_points = -1;
+    /* A store of saved replies has no meta.json (and bsearch must not see a NULL array). */
+    if (!s || s->n_meta == 0 || !mnemonic || check_name(mnemonic, name, NULL) != EDB_OK)
+        return 0;
+    const meta_entry *m = find_meta(s, name);
+    if (!m)
+        return 0;
+    out->mnemonic = m->name;
+    out->sqltype = m->sqltype[0] ? m->sqltype : NULL;
+    out->subsystem = m->subsystem[0] ? m->subsystem : NULL;
+    out->all_points = m->all_points;
+    return 1;
 }
 
 void edb_store_free(edb_store *s)

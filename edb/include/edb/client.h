@@ -136,6 +136,9 @@ void edb_client_get_stats(const edb_client *c, edb_client_stats *out);
 
 size_t edb_result_count(const edb_result *r);
 const edb_series *edb_result_series(const edb_result *r, size_t i); /* borrowed */
+/* The same, writable, for adding what the reply did not carry (edb_meta_apply): change
+ * its metadata, not its samples. */
+edb_series *edb_result_series_mut(edb_result *r, size_t i);
 edb_status edb_result_status(const edb_result *r, size_t i);       /* EDB_OK if fetched */
 const char *edb_result_errmsg(const edb_result *r, size_t i);      /* "" if fetched */
 void edb_result_free(edb_result *r); /* accepts NULL */

@@ -5,6 +5,7 @@
 #include <edb/status.h>
 #include <edb/time.h>
 #include <edb/series.h>
+#include <edb/meta.h>
 #include <edb/mastcsv.h>
 #include <edb/client.h>
 #include <edb/archive.h>

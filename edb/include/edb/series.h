@@ -46,6 +46,9 @@ typedef struct edb_series {
      * metadata sources fill it): NULL when unknown, owned. */
     char *unit;         /* engineering unit as the EDB names it ("V", "sec", "counts") */
     char *description;
+    /* Whether the EDB records every sample (1) or only changes (0, path B's AllPoints):
+     * -1 when unknown.  Change-only data is held, not interpolated, between samples. */
+    int all_points;
     /* allocation bookkeeping */
     size_t cap, scap;
 } edb_series;

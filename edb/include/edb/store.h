@@ -16,6 +16,7 @@
 
 #include <edb/archive.h>
 #include <edb/client.h>
+#include <edb/meta.h>
 #include <edb/series.h>
 #include <edb/status.h>
 #include <edb/time.h>
@@ -33,6 +34,11 @@ edb_status edb_store_open(edb_store **out, const char *path, edb_err *err);
 /* The same with other archive limits (NULL: the defaults). */
 edb_status edb_store_open_ex(edb_store **out, const char *path, const edb_archive_limits *lim,
                              edb_err *err);
+/* What the store's meta.json says of mnemonic (any case): fills *out with the name,
+ * SQLType (lower-case, no length), Subsystem and AllPoints (strings borrowed, valid while
+ * the store is open; no unit or description, meta.json has none) and returns 1; returns 0
+ * with every field unknown when meta.json does not list it or the store holds replies. */
+int edb_store_meta(const edb_store *s, const char *mnemonic, edb_meta_entry *out);
 /* 1 if the store holds saved path A replies, 0 for the jwst layout. */
 int edb_store_is_replies(const edb_store *s);
 void edb_store_free(edb_store *s); /* accepts NULL */

@@ -1,0 +1,68 @@
+/* edb/meta.h: what is known about mnemonics beyond their samples.
+ *
+ * Path A replies carry no metadata, so units, descriptions and whether a mnemonic reports
+ * every sample or only changes (path B's AllPoints) have to come from elsewhere: a MAST
+ * inventory saved as CSV (Mast.JwstEdb.Mnemonics: tlmMnemonic, unit, description,
+ * sqlDataType, subsystem, ...), a path B metadata document (meta.json: TlmMnemonics with
+ * SQLType, AllPoints, Subsystem), or a store's meta.json.  Several sources may be loaded
+ * into one table; a later one only fills the fields earlier ones left unknown.
+ *
+ * Ownership: an edb_meta owns its strings; entries returned by edb_meta_find are borrowed
+ * and valid until the table is next changed or freed.  Entries passed in are copied. */
+#ifndef EDB_META_H
+#define EDB_META_H
+
+#include <stddef.h>
+
+#include <edb/series.h>
+#include <edb/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct edb_meta edb_meta;
+
+/* One mnemonic.  NULL strings are unknown; all_points is -1 unknown, 0 change-only (a
+ * sample only when the value changes), 1 every sample. */
+typedef struct edb_meta_entry {
+    const char *mnemonic;    /* upper-case, as edb_mnemonic_normalize makes it */
+    const char *unit;        /* as the EDB names it ("V", "count/s", "asec") */
+    const char *description;
+    const char *sqltype;     /* as given ("real", "varchar", "VARCHAR(50)") */
+    const char *subsystem;
+    int all_points;
+} edb_meta_entry;
+
+edb_status edb_meta_new(edb_meta **out);
+void edb_meta_free(edb_meta *m); /* accepts NULL */
+
+/* Load a MAST inventory CSV or a path B metadata document (told apart by content: JSON
+ * starts with '{').  CSV: a header row naming the columns (case-insensitive, any order;
+ * tlmMnemonic is required, unknown columns are ignored), RFC 4180 quoting, CRLF or LF.
+ * An empty unit, or the "None" a Python tool writes for a missing one, is unknown.
+ * Names that are not valid mnemonics (edb-protocol section 6) are skipped: nothing could
+ * ask for them.  EDB_ERR_IO if the file cannot be read; EDB_ERR_DATA naming the file and
+ * the line or element if it is malformed (the table is then unchanged). */
+edb_status edb_meta_load_file(edb_meta *m, const char *path, edb_err *err);
+/* The same from memory; name is used in messages. */
+edb_status edb_meta_load_buffer(edb_meta *m, const char *data, size_t len, const char *name,
+                                edb_err *err);
+
+/* Add one entry (copied), filling only the fields that are still unknown for its
+ * mnemonic.  EDB_ERR_MNEMONIC if e->mnemonic is not a valid name. */
+edb_status edb_meta_add(edb_meta *m, const edb_meta_entry *e, edb_err *err);
+
+size_t edb_meta_count(const edb_meta *m);
+/* The entry of mnemonic (normalised here: case and surrounding blanks do not matter), or
+ * NULL if the table knows nothing of it.  Borrowed. */
+const edb_meta_entry *edb_meta_find(const edb_meta *m, const char *mnemonic);
+
+/* Fill the unit, description and all_points of s from the table where s does not know
+ * them yet.  A mnemonic the table does not know leaves s as it is.  EDB_ERR_NOMEM only. */
+edb_status edb_meta_apply(const edb_meta *m, edb_series *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
