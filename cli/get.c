@@ -40,6 +40,12 @@ void help_get(FILE *out)
           "      --compress N     deflate level 0-9 of hdf5 and csv.gz (default 1)\n"
           "      --astropy-time   ecsv: tag the time column as an astropy Time (TOPCAT\n"
           "                       cannot open such files)\n"
+          "      --meta FILE      units, descriptions and change-only flags of the\n"
+          "                       mnemonics (the EDB's replies carry none): a MAST\n"
+          "                       inventory CSV (tlmMnemonic,unit,description,...) or a\n"
+          "                       path B meta.json (AllPoints 0: change-only, held by\n"
+          "                       default when resampling); repeat it, earlier files win;\n"
+          "                       a --source store's meta.json is read too\n"
           "\n"
           "Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):\n"
           "      --every DUR      grid START, START+DUR, ... up to END (e.g. 10s, 1min)\n"
@@ -49,6 +55,7 @@ void help_get(FILE *out)
           "      --method M       value at a grid time: hold (last sample at or before),\n"
           "                       linear (no extrapolation) or nearest (a tie goes to the\n"
           "                       earlier); default linear for reals, hold for the rest\n"
+          "                       and for change-only reals (--meta, --source)\n"
           "      --max-gap DUR    no value when the samples used are more than DUR apart\n"
           "                       (hold: older than DUR; nearest: farther than DUR)\n"
           "      --stats LIST     per bin [t, t+DUR) instead of a value per point: any of\n"
@@ -155,7 +162,8 @@ enum {
     OPT_CHANGES,
     OPT_WHERE,
     OPT_COMPRESS,
-    OPT_ASTROPY_TIME
+    OPT_ASTROPY_TIME,
+    OPT_META
 };
 
 static const struct option get_options[] = {
@@ -196,6 +204,7 @@ static const struct option get_options[] = {
     {"run-time-us", required_argument, NULL, OPT_RUN_TIME_US}, /* replay: the recorded "now" */
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"astropy-time", no_argument, NULL, OPT_ASTROPY_TIME},
+    {"meta", required_argument, NULL, OPT_META},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -507,6 +516,33 @@ static void cli_command_line(int argc, char **argv, char *buf, size_t n)
 
 /* --source, the cache and --bundle: reset and freed by cmd_get around each run. */
 static cli_local get_local;
+/* --meta files, loaded as the options are read so that a bad file fails before any
+ * request; freed by cmd_get. */
+static edb_meta *get_meta;
+
+/* Give every fetched series what the metadata knows of it.  The --meta files come
+ * first; a store's meta.json only fills what they leave unknown, because a file named on
+ * the command line is the user's word. */
+static edb_status apply_meta(edb_result *res, edb_err *err)
+{
+    size_t n = edb_result_count(res);
+    if (!get_meta && !get_local.store)
+        return EDB_OK;
+    if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        edb_series *s = edb_result_series_mut(res, k);
+        edb_meta_entry e;
+        if (!s || edb_result_status(res, k) != EDB_OK)
+            continue;
+        if (get_local.store && edb_store_meta(get_local.store, s->mnemonic, &e) &&
+            edb_meta_add(get_meta, &e, err) != EDB_OK)
+            return err->status;
+        if (edb_meta_apply(get_meta, s) != EDB_OK)
+            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    return EDB_OK;
+}
 
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
@@ -534,6 +570,12 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
                 return cli_fail(err.status, "%s", err.msg);
             break;
         case OPT_ASTROPY_TIME: astropy_time = 1; break;
+        case OPT_META:
+            if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
+                return cli_fail(EDB_ERR_NOMEM, "out of memory");
+            if (edb_meta_load_file(get_meta, optarg, &err) != EDB_OK)
+                return cli_fail(err.status, "--meta: %s", err.msg);
+            break;
         case OPT_BRACKETS: brackets = 1; break;
         case OPT_BASE_URL: base_url = optarg; break;
         case OPT_TOKEN_FILE: token_file = optarg; break;
@@ -750,6 +792,15 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         return code;
     }
     size_t n = edb_result_count(res);
+    edb_err merr = EDB_ERR_INIT;
+    /* Before resampling: the default method of a change-only mnemonic depends on it. */
+    if ((st = apply_meta(res, &merr)) != EDB_OK) {
+        int code = cli_fail(st, "%s", merr.msg);
+        edb_writer_free(w);
+        edb_result_free(res);
+        edb_client_free(client);
+        return code;
+    }
     const edb_series **series = calloc(n ? n : 1, sizeof *series);
     if (!series) {
         edb_writer_free(w);
@@ -810,6 +861,8 @@ int cmd_get(int argc, char **argv)
         cli_local_note_argv(&get_local, argc, argv);
     int rc = run_get(argc, argv, &names, &rs);
     cli_local_free(&get_local);
+    edb_meta_free(get_meta);
+    get_meta = NULL;
     rs_free(&rs);
     cli_names_free(&names);
     return rc;
