@@ -318,6 +318,7 @@ static edb_status copy_filtered(const edb_series *s, edb_time lo, edb_time hi, i
         return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
     }
     memcpy(d->sqltype, s->sqltype, sizeof d->sqltype);
+    d->all_points = s->all_points;
     if (sp)
         sp->p = 0;
     int first = 1;
@@ -558,7 +559,10 @@ static edb_method resolve_method(const edb_resample_spec *sp, const edb_series *
 {
     edb_method m = sp->method;
     if (m == EDB_METHOD_AUTO)
-        m = (sp->align || s->vtype != EDB_VT_REAL) ? EDB_METHOD_HOLD : EDB_METHOD_LINEAR;
+        /* Change-only data stays at a value until the next sample says otherwise: a line
+         * between two changes would invent values the mnemonic never had. */
+        m = (sp->align || s->vtype != EDB_VT_REAL || s->all_points == 0) ? EDB_METHOD_HOLD
+                                                                         : EDB_METHOD_LINEAR;
     if (m == EDB_METHOD_LINEAR && s->vtype == EDB_VT_STRING)
         m = EDB_METHOD_HOLD; /* a state name cannot be interpolated: it holds until it changes */
     return m;

@@ -25,8 +25,8 @@ extern "C" {
 #endif
 
 typedef enum edb_method {
-    EDB_METHOD_AUTO = 0, /* linear for REAL series, hold for INT and STRING (hold for all
-                            when aligning) */
+    EDB_METHOD_AUTO = 0, /* linear for REAL series, hold for INT, STRING and change-only
+                            (all_points == 0) series (hold for all when aligning) */
     EDB_METHOD_HOLD = 1,
     EDB_METHOD_LINEAR = 2,
     EDB_METHOD_NEAREST = 3
