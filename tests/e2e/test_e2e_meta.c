@@ -1,0 +1,332 @@
+/* test_e2e_meta.c: `edbx get --meta FILE` end to end against edb_server on 127.0.0.1.
+ * Path A replies carry no metadata, so units and descriptions in the outputs come only
+ * from --meta (a MAST inventory CSV written here for mnemonics of fixtures/jwst-2021-01-26)
+ * and are read back with cfitsio as docs/formats.md describes them: TUNITn for FITS units
+ * only, EUNITn as the EDB names it, TCOMMn with CONTINUE for a long description.  And a
+ * change-only REAL mnemonic (AllPoints 0, from --meta or a --source store's meta.json) is
+ * held by default when resampled. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <fitsio.h>
+
+#include <edb/edb.h>
+
+#include "testutil.h"
+
+static char *tmp;
+static edb_server *srv;
+static char base[64];
+
+static void setup(void)
+{
+    tmp = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+    edb_server_stop(srv);
+    srv = NULL;
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+static void serve_store(const char *store)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s", store);
+    edb_server_options so = EDB_SERVER_OPTIONS_INIT;
+    so.store = path;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_msg(edb_server_start(&srv, &so, &err) == EDB_OK, "%s", err.msg);
+    snprintf(base, sizeof base, "http://127.0.0.1:%u/", edb_server_port(srv));
+}
+
+static int run(tu_run *r, const char *const *args)
+{
+    return tu_edbx_run(r, tmp, base, args, NULL);
+}
+
+/* Wide CSV without its mjd column (second), which test_e2e_formats checks: malloc'ed. */
+static char *no_mjd(const char *out)
+{
+    char *res = malloc(strlen(out) + 1), *q = res;
+    ck_assert_ptr_nonnull(res);
+    for (const char *p = out; *p;) {
+        const char *c1 = strchr(p, ','), *nl = strchr(p, '\n');
+        ck_assert(c1 && nl && c1 < nl);
+        const char *c2 = strchr(c1 + 1, ',');
+        ck_assert(c2 && c2 < nl);
+        memcpy(q, p, (size_t)(c1 - p));
+        q += c1 - p;
+        memcpy(q, c2, (size_t)(nl + 1 - c2));
+        q += nl + 1 - c2;
+        p = nl + 1;
+    }
+    *q = '\0';
+    return res;
+}
+
+#define ASSERT_OUT(r, want)                                                                    \
+    do {                                                                                       \
+        char *got_ = no_mjd((r).out);                                                          \
+        ck_assert_str_eq(got_, want);                                                          \
+        free(got_);                                                                            \
+    } while (0)
+
+/* 113 characters: more than the 68 a FITS card holds, so CONTINUE cards carry the rest. */
+#define DESC1 "Attitude estimate quaternion element 1 (ACS), from the on-board Kalman filter, " \
+              "in the J2000 frame: scalar part"
+#define DESC2 "Guide star command X, \"quoted\", with a comma"
+
+static const char *write_inventory(void)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/inventory.csv", tmp);
+    /* jwql's column order, CRLF, quotes where a field needs them */
+    const char *csv =
+        "description,sqlDataType,subsystem,tlmIdentifier,tlmMnemonic,unit\r\n"
+        "\"" DESC1 "\",real,ACS,2001,SA_ZATTEST1,V\r\n"
+        "\"Guide star command X, \"\"quoted\"\", with a comma\",float,ACS,2002,SA_ZFGGSCMDX,"
+        "furlongs\r\n"
+        "FGS detector in use,tinyint,ACS,2003,SA_ZFGDETID,counts\r\n";
+    ck_assert_int_eq(tu_write_file(path, csv, strlen(csv)), 0);
+    return path;
+}
+
+/* A string keyword of HDU extname, long-string convention included; NULL if absent. */
+static char *key_str(fitsfile *fp, const char *extname, const char *key)
+{
+    int st = 0;
+    fits_movnam_hdu(fp, BINARY_TBL, (char *)extname, 0, &st);
+    ck_assert_msg(st == 0, "no HDU %s (cfitsio %d)", extname, st);
+    char *v = NULL;
+    fits_read_key_longstr(fp, key, &v, NULL, &st);
+    if (st == KEY_NO_EXIST) {
+        fits_clear_errmsg();
+        return NULL;
+    }
+    ck_assert_msg(st == 0, "%s %s: cfitsio %d", extname, key, st);
+    char *copy = strdup(v);
+    fits_free_memory(v, &st);
+    return copy;
+}
+
+static void assert_key(fitsfile *fp, const char *extname, const char *key, const char *want)
+{
+    char *got = key_str(fp, extname, key);
+    if (!want) {
+        ck_assert_msg(got == NULL, "%s %s: expected no keyword, got '%s'", extname, key, got);
+        return;
+    }
+    ck_assert_msg(got != NULL, "%s %s: missing", extname, key);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(test_fits_units_and_descriptions)
+{
+    serve_store(tu_fixture("jwst-2021-01-26"));
+    const char *inv = write_inventory();
+    char out[4200];
+    snprintf(out, sizeof out, "%s/x.fits", tmp);
+    tu_run r;
+    const char *args[] = {"get", "SA_ZATTEST1", "SA_ZFGGSCMDX", "SA_ZFGDETID", "SA_ZATTEST2",
+                          "--start", "2021-01-26T02:30:00", "--end", "2021-01-26T02:31:00",
+                          "--meta", inv, "-o", out, NULL};
+    ck_assert_msg(run(&r, args) == 0, "%s", r.err);
+    tu_run_free(&r);
+    fitsfile *fp = NULL;
+    int st = 0;
+    fits_open_file(&fp, out, READONLY, &st);
+    ck_assert_int_eq(st, 0);
+    /* a FITS unit: TUNIT and the EDB's spelling (the same here) */
+    assert_key(fp, "SA_ZATTEST1", "TUNIT3", "V");
+    assert_key(fp, "SA_ZATTEST1", "EUNIT3", "V");
+    assert_key(fp, "SA_ZATTEST1", "TCOMM3", DESC1);
+    char card[FLEN_CARD];
+    st = 0;
+    fits_read_card(fp, "LONGSTRN", card, &st);
+    ck_assert_msg(st == 0, "no LONGSTRN before the CONTINUE cards");
+    /* a unit FITS does not know: no TUNIT, kept as the EDB names it */
+    assert_key(fp, "SA_ZFGGSCMDX", "TUNIT3", NULL);
+    assert_key(fp, "SA_ZFGGSCMDX", "EUNIT3", "furlongs");
+    assert_key(fp, "SA_ZFGGSCMDX", "TCOMM3", DESC2);
+    /* an EDB spelling FITS writes differently */
+    assert_key(fp, "SA_ZFGDETID", "TUNIT3", "count");
+    assert_key(fp, "SA_ZFGDETID", "EUNIT3", "counts");
+    assert_key(fp, "SA_ZFGDETID", "TCOMM3", "FGS detector in use");
+    /* not in the inventory: nothing invented */
+    assert_key(fp, "SA_ZATTEST2", "TUNIT3", NULL);
+    assert_key(fp, "SA_ZATTEST2", "EUNIT3", NULL);
+    assert_key(fp, "SA_ZATTEST2", "TCOMM3", NULL);
+    st = 0;
+    fits_close_file(fp, &st);
+
+    /* without --meta, the same query has no units at all (path A carries none) */
+    const char *plain[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26T02:30:00", "--end",
+                           "2021-01-26T02:31:00", "-o", out, NULL};
+    ck_assert_msg(run(&r, plain) == 0, "%s", r.err);
+    tu_run_free(&r);
+    st = 0;
+    fits_open_file(&fp, out, READONLY, &st);
+    ck_assert_int_eq(st, 0);
+    assert_key(fp, "SA_ZATTEST1", "TUNIT3", NULL);
+    assert_key(fp, "SA_ZATTEST1", "TCOMM3", NULL);
+    st = 0;
+    fits_close_file(fp, &st);
+
+    /* ECSV gets them too: the FITS spelling as unit, the EDB's as edb_unit */
+    snprintf(out, sizeof out, "%s/x.ecsv", tmp);
+    const char *ecsv[] = {"get", "SA_ZFGDETID", "--start", "2021-01-26T02:30:00", "--end",
+                          "2021-01-26T02:31:00", "--meta", inv, "-o", out, NULL};
+    ck_assert_msg(run(&r, ecsv) == 0, "%s", r.err);
+    tu_run_free(&r);
+    char *text = tu_read_file(out, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "edb_unit: \"counts\"") && strstr(text, "FGS detector in use"), "%s",
+                  text);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_meta_errors)
+{
+    serve_store(tu_fixture("jwst-2021-01-26"));
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/bad.csv", tmp);
+    const char *csv = "tlmMnemonic,unit\nSA_ZATTEST1,V\nSA_ZATTEST2\n";
+    ck_assert_int_eq(tu_write_file(bad, csv, strlen(csv)), 0);
+    char out[4200];
+    snprintf(out, sizeof out, "%s/x.fits", tmp);
+    tu_run r;
+    const char *args[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26T02:30:00", "--end",
+                          "2021-01-26T02:31:00", "--meta", bad, "-o", out, NULL};
+    ck_assert_int_eq(run(&r, args), 6);
+    ck_assert_msg(strstr(r.err, "bad.csv: line 3: 1 field where the header has 2"), "%s", r.err);
+    ck_assert_int_eq(tu_exists(out), 0);
+    ck_assert_uint_eq(edb_server_requests(srv), 0);
+    tu_run_free(&r);
+    snprintf(bad, sizeof bad, "%s/missing.csv", tmp);
+    ck_assert_int_eq(run(&r, args), 7);
+    ck_assert_msg(strstr(r.err, "missing.csv"), "%s", r.err);
+    tu_run_free(&r);
+}
+END_TEST
+
+/* A store of one change-only REAL: 4.5 since 2023-12-01T00:00:00Z (1701388800), 6.5
+ * from 2024-01-01T00:00:25Z (1704067225). */
+static void write_store(char *dir, size_t n, int all_points)
+{
+    snprintf(dir, n, "%s/store%d", tmp, all_points);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    char meta[512], path[4400];
+    snprintf(meta, sizeof meta,
+             "{\"Count\": 1, \"TlmMnemonics\": [{\"TlmMnemonic\": \"SA_ZCHANGE\", \"Subsystem\": "
+             "\"SA\", \"RawType\": \"FL32\", \"EUType\": \"FL32\", \"SQLType\": \"REAL\", "
+             "\"AllPoints\": %d}]}", all_points);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    ck_assert_int_eq(tu_write_file(path, meta, strlen(meta)), 0);
+    const char *chg = "{\"TlmMnemonic\": \"SA_ZCHANGE\", \"AllPoints\": 0, \"Count\": 2, \"Data\": ["
+                      "{\"ObsTime\": \"/Date(1701388800000+0000)/\", \"EUValue\": 4.5},"
+                      "{\"ObsTime\": \"/Date(1704067225000+0000)/\", \"EUValue\": 6.5}]}";
+    snprintf(path, sizeof path, "%s/sa_zchange_data.json", dir);
+    ck_assert_int_eq(tu_write_file(path, chg, strlen(chg)), 0);
+}
+
+/* Held: the month-old 4.5 until 00:00:25, then 6.5. */
+#define HELD "time,SA_ZCHANGE\n"                \
+             "2024-01-01T00:00:00.000,4.5\n"    \
+             "2024-01-01T00:00:10.000,4.5\n"    \
+             "2024-01-01T00:00:20.000,4.5\n"    \
+             "2024-01-01T00:00:30.000,6.5\n"
+
+START_TEST(test_change_only_holds_by_default)
+{
+    char store[4300];
+    write_store(store, sizeof store, 0);
+    tu_run r;
+    /* --source: the store's meta.json says AllPoints 0 */
+    const char *a1[] = {"get", "SA_ZCHANGE", "--source", store, "--start", "2024-01-01T00:00:00",
+                        "--end", "2024-01-01T00:00:30", "--every", "10s", NULL};
+    ck_assert_msg(run(&r, a1) == 0, "%s", r.err);
+    ASSERT_OUT(r, HELD);
+    tu_run_free(&r);
+
+    /* an explicit --method still wins: linear between 4.5 at 1701388800 s and 6.5 at
+     * 1704067225 s, no value after the last sample */
+    const char *a2[] = {"get", "SA_ZCHANGE", "--source", store, "--start", "2024-01-01T00:00:00",
+                        "--end", "2024-01-01T00:00:30", "--every", "10s", "--method", "linear",
+                        NULL};
+    ck_assert_msg(run(&r, a2) == 0, "%s", r.err);
+    char *lin = no_mjd(r.out), *line = strchr(lin, '\n');
+    ck_assert_ptr_nonnull(line);
+    double want[3];
+    for (int k = 0; k < 3; k++)
+        want[k] = 4.5 + (1704067200.0 + 10 * k - 1701388800.0) / 2678425.0 * 2.0;
+    for (int k = 0; k < 3; k++) {
+        char *comma = strchr(line + 1, ',');
+        ck_assert_ptr_nonnull(comma);
+        double got = strtod(comma + 1, &line);
+        ck_assert_msg(fabs(got - want[k]) < 1e-12, "row %d: %.17g, want %.17g", k, got, want[k]);
+    }
+    ck_assert_msg(strstr(lin, "2024-01-01T00:00:30.000,\n"), "%s", lin);
+    free(lin);
+    tu_run_free(&r);
+
+    /* over HTTP (path A, no metadata) it interpolates, unless --meta says change-only */
+    serve_store(store);
+    const char *a3[] = {"get", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00", "--end",
+                        "2024-01-01T00:00:30", "--every", "10s", NULL};
+    ck_assert_msg(run(&r, a3) == 0, "%s", r.err);
+    char *interp = no_mjd(r.out);
+    ck_assert_str_ne(interp, HELD);
+    ck_assert_msg(strstr(interp, "2024-01-01T00:00:30.000,\n"), "%s", interp);
+    free(interp);
+    tu_run_free(&r);
+    char meta[4400];
+    snprintf(meta, sizeof meta, "%s/meta.json", store);
+    const char *a4[] = {"get", "SA_ZCHANGE", "--start", "2024-01-01T00:00:00", "--end",
+                        "2024-01-01T00:00:30", "--every", "10s", "--meta", meta, NULL};
+    ck_assert_msg(run(&r, a4) == 0, "%s", r.err);
+    ASSERT_OUT(r, HELD);
+    tu_run_free(&r);
+
+    /* a store that says AllPoints 1: a REAL is interpolated as before */
+    char store1[4300];
+    write_store(store1, sizeof store1, 1);
+    const char *a5[] = {"get", "SA_ZCHANGE", "--source", store1, "--start",
+                        "2024-01-01T00:00:00", "--end", "2024-01-01T00:00:30", "--every", "10s",
+                        NULL};
+    ck_assert_msg(run(&r, a5) == 0, "%s", r.err);
+    interp = no_mjd(r.out);
+    ck_assert_msg(strstr(interp, "2024-01-01T00:00:30.000,\n"), "%s", interp);
+    free(interp);
+    tu_run_free(&r);
+}
+END_TEST
+
+static Suite *meta_suite(void)
+{
+    Suite *s = suite_create("e2e_meta");
+    TCase *tc = tcase_create("e2e_meta");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_fits_units_and_descriptions);
+    tcase_add_test(tc, test_meta_errors);
+    tcase_add_test(tc, test_change_only_holds_by_default);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(meta_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
