@@ -445,7 +445,11 @@ START_TEST(cache_never_keeps_recent_ranges)
     tu_write_file(in_tmp("now/sa_znow_data.json"), data, strlen(data));
     serve_store(in_tmp("now"), NULL);
     const char *recent[] = {"get", "SA_ZNOW", "--start", "now-3h", "-o", in_tmp("n.csv"), NULL};
-    const char *old[] = {"get", "SA_ZNOW", "--start", "now-3h", "--end", "now-2h", "--chunk",
+    /* Fixed times, not "now-3h": two runs a second apart would ask different ranges. */
+    char t3[EDB_TIME_STRLEN], t2[EDB_TIME_STRLEN];
+    edb_time_format_iso(now - 3 * INT64_C(3600000000), t3, sizeof t3);
+    edb_time_format_iso(now - 2 * INT64_C(3600000000), t2, sizeof t2);
+    const char *old[] = {"get", "SA_ZNOW", "--start", t3, "--end", t2, "--chunk",
                          "10d", "-o", in_tmp("o.csv"), NULL};
     tu_run r;
     for (int k = 0; k < 2; k++) {
