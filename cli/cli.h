@@ -97,11 +97,14 @@ typedef struct cli_local {
     char **argv; /* the command line as given, for the bundle's manifest */
     int argc;
     char *token; /* kept only to prove that no bundle holds it */
+    const char **meta; /* the --meta files in the order given (borrowed): bundle inputs */
+    size_t n_meta;
 } cli_local;
 
 /* $XDG_CACHE_HOME/edbx, else ~/.cache/edbx; NULL without either.  Malloc'ed. */
 char *cli_cache_dir(void);
 void cli_local_note_argv(cli_local *l, int argc, char **argv);
+edb_status cli_local_note_meta(cli_local *l, const char *path);
 /* Set by `edbx replay` around its run of `get`: the recorded command line, which is what
  * the outputs must record again (FITS HISTORY...) to come out byte-identical. */
 extern char **cli_recorded_argv;

@@ -575,6 +575,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
                 return cli_fail(EDB_ERR_NOMEM, "out of memory");
             if (edb_meta_load_file(get_meta, optarg, &err) != EDB_OK)
                 return cli_fail(err.status, "--meta: %s", err.msg);
+            if (cli_local_note_meta(&get_local, optarg) != EDB_OK)
+                return cli_fail(EDB_ERR_NOMEM, "out of memory");
             break;
         case OPT_BRACKETS: brackets = 1; break;
         case OPT_BASE_URL: base_url = optarg; break;

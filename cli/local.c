@@ -35,6 +35,16 @@ void cli_local_note_argv(cli_local *l, int argc, char **argv)
     l->argc = l->argv ? argc : 0;
 }
 
+edb_status cli_local_note_meta(cli_local *l, const char *path)
+{
+    const char **m = realloc(l->meta, (l->n_meta + 1) * sizeof *m);
+    if (!m)
+        return EDB_ERR_NOMEM;
+    m[l->n_meta++] = path;
+    l->meta = m;
+    return EDB_OK;
+}
+
 char *cli_cache_dir(void)
 {
     const char *x = getenv("XDG_CACHE_HOME");
@@ -111,10 +121,20 @@ edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
 {
     if (!l->bundle)
         return EDB_OK;
+    /* The --meta files change what is written (units, the default resampling method), so
+     * the bundle carries them: a replay must not depend on files that may move or change. */
+    edb_bundle_input *in = calloc(l->n_meta ? l->n_meta : 1, sizeof *in);
+    if (!in)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < l->n_meta; k++)
+        in[k].path = l->meta[k];
     edb_bundle_info bi = {(const char *const *)l->argv, (size_t)l->argc, "mast-a", co->base_url,
-                          mnemonics, n, start, end, brackets, chunk_us, l->run_time, l->token};
+                          mnemonics, n, start, end, brackets, chunk_us, l->run_time, l->token,
+                          in, l->n_meta};
     edb_bundle_output out = {NULL, output};
-    return edb_bundle_write(l->bundle, &bi, l->rec, &out, 1, err);
+    edb_status st = edb_bundle_write(l->bundle, &bi, l->rec, &out, 1, err);
+    free(in);
+    return st;
 }
 
 void cli_local_free(cli_local *l)
@@ -125,6 +145,7 @@ void cli_local_free(cli_local *l)
     for (int k = 0; l->argv && k < l->argc; k++)
         free(l->argv[k]);
     free(l->argv);
+    free(l->meta);
     cli_free_secret(l->token);
     memset(l, 0, sizeof *l);
 }

@@ -231,13 +231,14 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
     edb_status st = EDB_OK;
     json_t *m = json_object();
     json_t *argv = json_array(), *reqs = json_array(), *outv = json_array(), *q = json_object();
-    json_t *mn = json_array();
-    size_t nf = 1 + rec->n + n_outs;
+    json_t *mn = json_array(), *inv = json_array();
+    size_t n_in = info->inputs ? info->n_inputs : 0;
+    size_t nf = 1 + rec->n + n_in + n_outs;
     edb_archive_file *files = calloc(nf, sizeof *files);
     const rec_entry **sorted = calloc(rec->n ? rec->n : 1, sizeof *sorted);
     char **names = calloc(nf, sizeof *names);
     char *text = NULL;
-    if (!m || !argv || !reqs || !outv || !q || !mn || !files || !sorted || !names) {
+    if (!m || !argv || !reqs || !outv || !q || !mn || !inv || !files || !sorted || !names) {
         st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -288,6 +289,40 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
         files[fi].len = (size_t)e->size;
         fi++;
     }
+    for (size_t k = 0; k < n_in; k++) {
+        const edb_bundle_input *in = &info->inputs[k];
+        char sha[EDB_SHA256_HEX];
+        uint64_t size = 0;
+        if (!in->path || hash_file(in->path, sha, &size) != 0) {
+            st = edb__fail(err, EDB_ERR_IO, "%s: cannot read the input for the bundle: %s",
+                           in->path ? in->path : "(none)", strerror(errno));
+            goto done;
+        }
+        edb__buf nm = {0};
+        if (in->name)
+            edb__buf_printf(&nm, "in/%s", in->name);
+        else
+            edb__buf_printf(&nm, "in/%zu-%s", k + 1, base_name(in->path));
+        /* The reader takes no "..", '/' or control character in an in/ name, and zips no
+         * backslash; the name is only a label (the manifest keeps the path as given). */
+        for (char *c = nm.p ? nm.p + 3 : NULL; c && *c; c++)
+            if (*c == '/' || *c == '\\' || (unsigned char)*c < 0x20 || *c == 0x7f ||
+                (*c == '.' && c[1] == '.'))
+                *c = '_';
+        names[fi] = nm.p;
+        json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "name", nm.p ? nm.p : "", "path", in->path,
+                              "bytes", (json_int_t)size, "sha256", sha);
+        /* A path that is not UTF-8 cannot be listed, and an unlisted file fails verify. */
+        if (!e || json_array_append_new(inv, e) != 0) {
+            st = edb__fail(err, EDB_ERR_DATA, "%s: cannot list the input in the manifest (is "
+                           "its path UTF-8?)", in->path);
+            goto done;
+        }
+        files[fi].name = nm.p;
+        files[fi].path = in->path;
+        files[fi].len = (size_t)size;
+        fi++;
+    }
     for (size_t k = 0; k < n_outs; k++) {
         char sha[EDB_SHA256_HEX];
         uint64_t size = 0;
@@ -308,6 +343,11 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
     }
     json_object_set_new(m, "requests", reqs);
     reqs = NULL;
+    /* Only when there are some: a bundle without inputs stays as it always was. */
+    if (n_in > 0) {
+        json_object_set_new(m, "inputs", inv);
+        inv = NULL;
+    }
     json_object_set_new(m, "outputs", outv);
     outv = NULL;
     text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -335,6 +375,7 @@ done:
     json_decref(argv);
     json_decref(reqs);
     json_decref(outv);
+    json_decref(inv);
     json_decref(q);
     json_decref(mn);
     return st;
@@ -354,8 +395,9 @@ struct edb_bundle {
     json_t *m;
     char **argv;
     size_t argc;
-    listed *raw, *out;
-    size_t n_raw, n_out;
+    listed *raw, *out, *in;
+    size_t n_raw, n_out, n_in;
+    char **in_path; /* each input's path as given, parallel to in */
     edb_time run_time;
 };
 
@@ -370,8 +412,14 @@ void edb_bundle_free(edb_bundle *b)
         free(b->raw[k].name);
     for (size_t k = 0; k < b->n_out; k++)
         free(b->out[k].name);
+    for (size_t k = 0; k < b->n_in; k++) {
+        free(b->in[k].name);
+        free(b->in_path ? b->in_path[k] : NULL);
+    }
     free(b->raw);
     free(b->out);
+    free(b->in);
+    free(b->in_path);
     json_decref(b->m);
     edb_archive_free(b->arc);
     free(b->path);
@@ -455,6 +503,21 @@ edb_status edb_bundle_open(edb_bundle **out, const char *path, edb_err *err)
     if (st == EDB_OK)
         st = read_list(b, json_object_get(b->m, "outputs"), "name", "out/", &b->out, &b->n_out,
                        err);
+    /* Bundles made before inputs were kept have no list: no inputs. */
+    json_t *inv = json_object_get(b->m, "inputs");
+    if (st == EDB_OK && inv) {
+        st = read_list(b, inv, "name", "in/", &b->in, &b->n_in, err);
+        if (st == EDB_OK && !(b->in_path = calloc(b->n_in ? b->n_in : 1, sizeof *b->in_path)))
+            st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; st == EDB_OK && k < b->n_in; k++) {
+            const char *p = json_string_value(json_object_get(json_array_get(inv, k), "path"));
+            if (!p || !*p)
+                st = edb__fail(err, EDB_ERR_DATA, "%s: manifest.json: entry %zu of its in/ list "
+                               "has no path", path, k);
+            else if (!(b->in_path[k] = edb__strdup(p)))
+                st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        }
+    }
     if (st != EDB_OK) {
         edb_bundle_free(b);
         return st;
@@ -525,6 +588,29 @@ const char *edb_bundle_output_sha256(const edb_bundle *b, size_t i)
     return b && i < b->n_out ? b->out[i].sha : NULL;
 }
 
+size_t edb_bundle_input_count(const edb_bundle *b)
+{
+    return b ? b->n_in : 0;
+}
+
+const char *edb_bundle_input_name(const edb_bundle *b, size_t i)
+{
+    return b && i < b->n_in ? b->in[i].name + 3 : NULL;
+}
+
+const char *edb_bundle_input_path(const edb_bundle *b, size_t i)
+{
+    return b && i < b->n_in ? b->in_path[i] : NULL;
+}
+
+const char *edb_bundle_input_data(const edb_bundle *b, size_t i, size_t *len)
+{
+    long k = b && i < b->n_in ? edb_archive_find(b->arc, b->in[i].name) : -1;
+    if (k < 0)
+        return NULL;
+    return edb_archive_data(b->arc, (size_t)k, len);
+}
+
 static int check_one(const edb_bundle *b, const listed *l, char *why, size_t whylen)
 {
     long k = edb_archive_find(b->arc, l->name);
@@ -560,9 +646,9 @@ edb_status edb_bundle_verify(const edb_bundle *b,
         return edb__fail(err, EDB_ERR_USAGE, "edb_bundle_verify: no bundle");
     edb_status st = EDB_OK;
     char why[300];
-    const listed *lists[2] = {b->raw, b->out};
-    size_t ns[2] = {b->n_raw, b->n_out};
-    for (int g = 0; g < 2; g++)
+    const listed *lists[3] = {b->raw, b->in, b->out};
+    size_t ns[3] = {b->n_raw, b->n_in, b->n_out};
+    for (int g = 0; g < 3; g++)
         for (size_t k = 0; k < ns[g]; k++) {
             int ok = check_one(b, &lists[g][k], why, sizeof why);
             if (fn)
@@ -573,7 +659,7 @@ edb_status edb_bundle_verify(const edb_bundle *b,
     for (size_t k = 0; k < edb_archive_count(b->arc); k++) {
         const char *name = edb_archive_name(b->arc, k);
         if (strcmp(name, MANIFEST) == 0 || is_listed(b->raw, b->n_raw, name) ||
-            is_listed(b->out, b->n_out, name))
+            is_listed(b->in, b->n_in, name) || is_listed(b->out, b->n_out, name))
             continue;
         if (fn)
             fn(ctx, name, 0, "not listed in the manifest");

@@ -10,6 +10,9 @@
  *   raw/NAME       every reply body exactly as received, under its uri name
  *                  (SA_ZATTEST1-20220101T000000-20220102T000000.csv)
  *   out/NAME       the outputs
+ *   in/N-NAME      the input files the run read besides the replies (--meta files), in
+ *                  the order given, so that a replay needs nothing outside the bundle;
+ *                  manifest.json lists each with the path it was given as
  * raw/ is a store of saved replies (edb/store.h): opening the bundle itself as a store
  * answers the recorded requests with the recorded bytes.
  *
@@ -40,6 +43,14 @@ void edb_recorder_free(edb_recorder *r); /* accepts NULL */
 void edb_recorder_hooks(edb_recorder *r, edb_reply_hooks *out);
 size_t edb_recorder_count(const edb_recorder *r);
 
+/* An input file of the run (a --meta file): the path as given on the command line, which
+ * is also where it is read from.  name: its name in in/ (NULL: "N-BASENAME", N counting
+ * from 1, so that two files of the same basename stay apart). */
+typedef struct edb_bundle_input {
+    const char *name;
+    const char *path;
+} edb_bundle_input;
+
 /* What the command tells the manifest about the run. */
 typedef struct edb_bundle_info {
     const char *const *argv;  /* the command line from the subcommand on ("get", ...) */
@@ -54,6 +65,8 @@ typedef struct edb_bundle_info {
     edb_time run_time;
     const char *token;        /* if set: removed from the command line wherever it shows,
                                * and the bundle is refused if it appears anywhere in it */
+    const edb_bundle_input *inputs; /* streamed into in/; may be NULL */
+    size_t n_inputs;
 } edb_bundle_info;
 
 /* One output file of the run: its name in out/ and where it is now. */
@@ -90,7 +103,15 @@ const char *edb_bundle_output_name(const edb_bundle *b, size_t i); /* as in out/
 size_t edb_bundle_output_size(const edb_bundle *b, size_t i);
 const char *edb_bundle_output_sha256(const edb_bundle *b, size_t i);
 
-/* Check every file the manifest lists (raw/ and out/) against its length and SHA-256,
+/* The recorded inputs (none in a bundle made before inputs were kept), in the order the
+ * command line gave them. */
+size_t edb_bundle_input_count(const edb_bundle *b);
+const char *edb_bundle_input_name(const edb_bundle *b, size_t i); /* as in in/ */
+const char *edb_bundle_input_path(const edb_bundle *b, size_t i); /* as given; borrowed */
+/* Its bytes in the bundle (borrowed, valid until edb_bundle_free); NULL if absent. */
+const char *edb_bundle_input_data(const edb_bundle *b, size_t i, size_t *len);
+
+/* Check every file the manifest lists (raw/, in/ and out/) against its length and SHA-256,
  * and that nothing else is there.  fn (may be NULL) hears of each file: ok, or what is
  * wrong.  EDB_ERR_DATA if anything failed (err names the first file). */
 edb_status edb_bundle_verify(const edb_bundle *b,
