@@ -1,7 +1,8 @@
 /* bundle.c: `edbx replay BUNDLE [--out DIR]` and `edbx bundle verify BUNDLE`.
  *
  * A replay re-runs the recorded `edbx get` in this process with the bundle's raw/ as its
- * only source (no network, no token, no cache) and the recorded run time as "now", then
+ * only source (no network, no token, no cache), its in/ copies of the --meta files, and the
+ * recorded run time as "now", then
  * compares every output with the recorded one byte for byte. */
 #include <errno.h>
 #include <getopt.h>
@@ -18,9 +19,10 @@ void help_replay(FILE *out)
           "\n"
           "Check every hash of BUNDLE (made by 'edbx get ... --bundle BUNDLE'), re-run the\n"
           "recorded command with the bundle's raw/ replies as the only source (no network,\n"
-          "no token, no cache; 'now' is the recorded run time) and check that every output\n"
-          "is byte-identical to the recorded one.  Prints one line per output; exits 0 when\n"
-          "all are identical, 6 otherwise.\n"
+          "no token, no cache; 'now' is the recorded run time; each --meta file is the\n"
+          "bundle's copy in in/) and check that every output is byte-identical to the\n"
+          "recorded one.  Prints one line per output; exits 0 when all are identical, 6\n"
+          "otherwise.\n"
           "\n"
           "      --out DIR        keep the replayed outputs in DIR (default: a temporary\n"
           "                       folder, removed afterwards)\n"
@@ -33,10 +35,10 @@ void help_bundle(FILE *out)
 {
     fputs("Usage: edbx bundle verify BUNDLE\n"
           "\n"
-          "Check every file a bundle's manifest lists (raw/ replies and out/ outputs) against\n"
-          "its byte count and SHA-256, and that the bundle holds nothing else, without\n"
-          "re-running anything.  Prints one line per file that fails (every file with -v);\n"
-          "exits 0 when all match, 6 otherwise.\n",
+          "Check every file a bundle's manifest lists (raw/ replies, in/ inputs such as\n"
+          "--meta files, and out/ outputs) against its byte count and SHA-256, and that the\n"
+          "bundle holds nothing else, without re-running anything.  Prints one line per file\n"
+          "that fails (every file with -v); exits 0 when all match, 6 otherwise.\n",
           out);
 }
 
@@ -180,6 +182,60 @@ static void rm_tree_shallow(const char *dir, const edb_bundle *b)
     rmdir(dir);
 }
 
+/* The bundle's inputs (--meta files), copied for the re-run to a private folder of their
+ * own: the command reads them by path, and nothing outside the bundle may be used. */
+typedef struct replay_inputs {
+    char dir[4096];
+    char **path; /* dir/NAME, one for each input */
+    size_t n;
+} replay_inputs;
+
+static void inputs_remove(replay_inputs *in)
+{
+    for (size_t k = 0; in->path && k < in->n; k++) {
+        if (in->path[k])
+            unlink(in->path[k]);
+        free(in->path[k]);
+    }
+    free(in->path);
+    in->path = NULL;
+    if (in->dir[0])
+        rmdir(in->dir);
+    in->dir[0] = '\0';
+}
+
+static int inputs_extract(replay_inputs *in, const edb_bundle *b, const char *bundle)
+{
+    memset(in, 0, sizeof *in);
+    in->n = edb_bundle_input_count(b);
+    if (in->n == 0)
+        return EXIT_OK;
+    const char *t = getenv("TMPDIR");
+    snprintf(in->dir, sizeof in->dir, "%s/edbx-replay-in-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(in->dir)) {
+        in->dir[0] = '\0';
+        return cli_fail(EDB_ERR_IO, "cannot create a temporary folder: %s", strerror(errno));
+    }
+    if (!(in->path = calloc(in->n, sizeof *in->path)))
+        return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < in->n; k++) {
+        size_t len = 0, plen = strlen(in->dir) + strlen(edb_bundle_input_name(b, k)) + 2;
+        const char *data = edb_bundle_input_data(b, k, &len);
+        if (!(in->path[k] = malloc(plen)))
+            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+        snprintf(in->path[k], plen, "%s/%s", in->dir, edb_bundle_input_name(b, k));
+        FILE *f = data ? fopen(in->path[k], "wb") : NULL;
+        int ok = f && (len == 0 || fwrite(data, 1, len, f) == len);
+        if (f && fclose(f) != 0)
+            ok = 0;
+        if (!ok)
+            return cli_fail(EDB_ERR_IO, "%s: cannot extract in/%s to %s: %s", bundle,
+                            edb_bundle_input_name(b, k), in->dir,
+                            data ? strerror(errno) : "not in the bundle");
+    }
+    return EXIT_OK;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -218,36 +274,47 @@ int cmd_replay(int argc, char **argv)
         return cli_fail(EDB_ERR_DATA, "%s: the manifest does not record an 'edbx get' with one "
                         "output", path);
     }
+    replay_inputs in;
+    rc = inputs_extract(&in, b, path);
+    if (rc != EXIT_OK) {
+        inputs_remove(&in);
+        edb_bundle_free(b);
+        return rc;
+    }
     char tmpl[4096];
     int own_dir = 0;
+    char **av = NULL, **full = NULL, **rec = NULL, **owned = NULL;
+    size_t n_owned = 0;
     if (!out_dir) {
         const char *t = getenv("TMPDIR");
         snprintf(tmpl, sizeof tmpl, "%s/edbx-replay-XXXXXX", t && *t ? t : "/tmp");
         if (!mkdtemp(tmpl)) {
-            edb_bundle_free(b);
-            return cli_fail(EDB_ERR_IO, "cannot create a temporary folder: %s", strerror(errno));
+            rc = cli_fail(EDB_ERR_IO, "cannot create a temporary folder: %s", strerror(errno));
+            goto done;
         }
         out_dir = tmpl;
         own_dir = 1;
     } else if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        edb_bundle_free(b);
-        return cli_fail(EDB_ERR_IO, "--out %s: %s", out_dir, strerror(errno));
+        rc = cli_fail(EDB_ERR_IO, "--out %s: %s", out_dir, strerror(errno));
+        goto done;
     }
 
     /* The recorded options, less those that say where data comes from and goes, then the
      * bundle as the source, the recorded time and service, and the output in out_dir. */
     size_t n = edb_bundle_argc(b);
-    char **av = calloc(n + 16, sizeof *av);
     char out_path[8448], run_us[32];
     snprintf(out_path, sizeof out_path, "%s/%s", out_dir, edb_bundle_output_name(b, 0));
     snprintf(run_us, sizeof run_us, "%lld", (long long)edb_bundle_run_time(b));
     int ac = 0;
-    if (!av) {
-        edb_bundle_free(b);
-        return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    av = calloc(n + 16, sizeof *av);
+    owned = calloc(in.n + 1, sizeof *owned);
+    if (!av || !owned) {
+        rc = cli_fail(EDB_ERR_NOMEM, "out of memory");
+        goto done;
     }
     av[ac++] = (char *)"get";
     int dash_dash = 0, had_file = 0;
+    size_t metas = 0;
     for (size_t k = 1; k < n; k++) {
         const char *a = edb_bundle_arg(b, k);
         int tv;
@@ -258,17 +325,49 @@ int cmd_replay(int argc, char **argv)
             k += (size_t)tv;
             continue;
         }
+        /* Each --meta file is read from the bundle's copy, matched by order and checked
+         * against the path the manifest recorded; a bundle without inputs (made before
+         * they were kept) reads the files named, as it always did. */
+        int joined = strncmp(a, "--meta=", 7) == 0;
+        if (!dash_dash && in.n > 0 && (joined || (strcmp(a, "--meta") == 0 && k + 1 < n))) {
+            const char *given = joined ? a + 7 : edb_bundle_arg(b, k + 1);
+            if (metas >= in.n || strcmp(given, edb_bundle_input_path(b, metas)) != 0) {
+                rc = cli_fail(EDB_ERR_DATA, "%s: the command line's --meta %s is not the "
+                              "bundle's input %zu (%s)", path, given, metas + 1,
+                              metas < in.n ? edb_bundle_input_path(b, metas) : "none");
+                goto done;
+            }
+            if (joined) {
+                size_t len = strlen(in.path[metas]) + 8;
+                if (!(owned[n_owned] = malloc(len))) {
+                    rc = cli_fail(EDB_ERR_NOMEM, "out of memory");
+                    goto done;
+                }
+                snprintf(owned[n_owned], len, "--meta=%s", in.path[metas]);
+                av[ac++] = owned[n_owned++];
+            } else {
+                av[ac++] = (char *)a;
+                av[ac++] = in.path[metas];
+                k++;
+            }
+            metas++;
+            continue;
+        }
         av[ac++] = (char *)a;
+    }
+    if (metas != in.n) {
+        rc = cli_fail(EDB_ERR_DATA, "%s: the bundle holds %zu inputs but the command line has "
+                      "%zu --meta", path, in.n, metas);
+        goto done;
     }
     /* Mnemonics read from a -f file are not in the command line: the manifest's list is. */
     const char *extra[] = {"--source", path, "--no-cache", "--run-time-us", run_us, "--base-url",
                            edb_bundle_base_url(b), "-o", out_path};
     size_t nm = had_file ? edb_bundle_mnemonic_count(b) : 0;
-    char **full = calloc((size_t)ac + nm + 16, sizeof *full);
+    full = calloc((size_t)ac + nm + 16, sizeof *full);
     if (!full) {
-        free(av);
-        edb_bundle_free(b);
-        return cli_fail(EDB_ERR_NOMEM, "out of memory");
+        rc = cli_fail(EDB_ERR_NOMEM, "out of memory");
+        goto done;
     }
     int fc = 0;
     /* Options before any "--", so that getopt sees them as options. */
@@ -293,7 +392,7 @@ int cmd_replay(int argc, char **argv)
             fprintf(stderr, " %s", full[k]);
         fputc('\n', stderr);
     }
-    char **rec = calloc(n + 1, sizeof *rec);
+    rec = calloc(n + 1, sizeof *rec);
     for (size_t k = 0; rec && k < n; k++)
         rec[k] = (char *)edb_bundle_arg(b, k);
     cli_recorded_argv = rec;
@@ -301,15 +400,10 @@ int cmd_replay(int argc, char **argv)
     rc = cmd_get(fc, full);
     cli_recorded_argv = NULL;
     cli_recorded_argc = 0;
-    free(rec);
-    free(full);
-    free(av);
     if (rc != EXIT_OK) {
-        if (own_dir)
-            rm_tree_shallow(out_dir, b);
-        edb_bundle_free(b);
-        return cli_fail(EDB_ERR_DATA, "replay of %s failed: the recorded command exited %d", path,
-                        rc);
+        rc = cli_fail(EDB_ERR_DATA, "replay of %s failed: the recorded command exited %d", path,
+                      rc);
+        goto done;
     }
     unsigned bad = 0;
     for (size_t k = 0; k < edb_bundle_output_count(b); k++) {
@@ -320,12 +414,19 @@ int cmd_replay(int argc, char **argv)
         printf("out/%s: %s\n", edb_bundle_output_name(b, k), why);
         bad += !ok;
     }
+    if (bad)
+        rc = cli_fail(EDB_ERR_DATA, "replay of %s: %u of %zu outputs differ from the recorded "
+                      "ones", path, bad, edb_bundle_output_count(b));
+done:
     if (own_dir)
         rm_tree_shallow(out_dir, b);
-    size_t nout = edb_bundle_output_count(b);
+    inputs_remove(&in);
+    for (size_t k = 0; k < n_owned; k++)
+        free(owned[k]);
+    free(owned);
+    free(rec);
+    free(full);
+    free(av);
     edb_bundle_free(b);
-    if (bad)
-        return cli_fail(EDB_ERR_DATA, "replay of %s: %u of %zu outputs differ from the recorded "
-                        "ones", path, bad, nout);
-    return EXIT_OK;
+    return rc;
 }
