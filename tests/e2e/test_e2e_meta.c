@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fitsio.h>
 
@@ -310,6 +311,158 @@ START_TEST(test_change_only_holds_by_default)
 }
 END_TEST
 
+/* ---- bundles: the --meta files travel in in/ ----------------------------------------- */
+
+static void py(const char *script, const char *a1, const char *a2)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 - '%s' '%s' <<'EOF'\n%s\nEOF", a1, a2, script);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
+
+/* SA_ZATTEST2 in a second inventory of the same basename, in another folder. */
+#define INV2 "tlmMnemonic,unit,description\nSA_ZATTEST2,A,Second file\n"
+
+START_TEST(test_bundle_keeps_meta_files)
+{
+    serve_store(tu_fixture("jwst-2021-01-26"));
+    char d1[4300], d2[4300], m1[4400], m2[4400], out[4300], bun[4300], rep[4300], tdir[4300];
+    snprintf(d1, sizeof d1, "%s/a", tmp);
+    snprintf(d2, sizeof d2, "%s/b", tmp);
+    snprintf(tdir, sizeof tdir, "%s/t", tmp);
+    ck_assert_int_eq(mkdir(d1, 0700), 0);
+    ck_assert_int_eq(mkdir(d2, 0700), 0);
+    ck_assert_int_eq(mkdir(tdir, 0700), 0);
+    snprintf(m1, sizeof m1, "%s/inventory.csv", d1);
+    snprintf(m2, sizeof m2, "%s/inventory.csv", d2);
+    ck_assert_int_eq(rename(write_inventory(), m1), 0);
+    ck_assert_int_eq(tu_write_file(m2, INV2, strlen(INV2)), 0);
+    snprintf(out, sizeof out, "%s/x.fits", tmp);
+    snprintf(bun, sizeof bun, "%s/b.tar.gz", tmp);
+    snprintf(rep, sizeof rep, "%s/rep", tmp);
+    char m2_joined[4500];
+    snprintf(m2_joined, sizeof m2_joined, "--meta=%s", m2);
+    tu_run r;
+    const char *args[] = {"get", "SA_ZATTEST1", "SA_ZATTEST2", "--start", "2021-01-26T02:30:00",
+                          "--end", "2021-01-26T02:31:00", "--meta", m1, m2_joined, "-o", out,
+                          "--bundle", bun, NULL};
+    ck_assert_msg(run(&r, args) == 0, "%s", r.err);
+    tu_run_free(&r);
+
+    /* Both files, apart, with the paths as given, their bytes and hashes (checked by
+     * verify below). */
+    edb_bundle *b = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_msg(edb_bundle_open(&b, bun, &err) == EDB_OK, "%s", err.msg);
+    ck_assert_uint_eq(edb_bundle_input_count(b), 2);
+    ck_assert_str_eq(edb_bundle_input_name(b, 0), "1-inventory.csv");
+    ck_assert_str_eq(edb_bundle_input_name(b, 1), "2-inventory.csv");
+    ck_assert_str_eq(edb_bundle_input_path(b, 0), m1);
+    ck_assert_str_eq(edb_bundle_input_path(b, 1), m2);
+    size_t len1, len2, want1;
+    const char *in1 = edb_bundle_input_data(b, 0, &len1), *in2 = edb_bundle_input_data(b, 1, &len2);
+    char *f1 = tu_read_file(m1, &want1);
+    ck_assert(in1 && f1 && len1 == want1 && memcmp(in1, f1, len1) == 0);
+    ck_assert(in2 && len2 == strlen(INV2) && memcmp(in2, INV2, len2) == 0);
+    free(f1);
+    edb_bundle_free(b);
+
+    /* The files gone, the replay reads the bundle's copies: the same FITS, units included. */
+    ck_assert_int_eq(unlink(m1), 0);
+    ck_assert_int_eq(unlink(m2), 0);
+    ck_assert_int_eq(rmdir(d1), 0);
+    ck_assert_int_eq(rmdir(d2), 0);
+    char tenv[4400];
+    snprintf(tenv, sizeof tenv, "TMPDIR=%s", tdir);
+    const char *env[] = {tenv, NULL};
+    const char *rp[] = {"replay", bun, "--out", rep, NULL};
+    ck_assert_msg(tu_edbx_run(&r, tmp, "http://127.0.0.1:9/", rp, env) == 0, "%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "out/x.fits: identical ("), "%s", r.out);
+    tu_run_free(&r);
+    char rep_file[4400];
+    snprintf(rep_file, sizeof rep_file, "%s/x.fits", rep);
+    size_t la, lb;
+    char *a = tu_read_file(out, &la), *c = tu_read_file(rep_file, &lb);
+    ck_assert_msg(a && c && la == lb && memcmp(a, c, la) == 0, "the replayed FITS differs");
+    free(a);
+    free(c);
+    fitsfile *fp = NULL;
+    int st = 0;
+    fits_open_file(&fp, rep_file, READONLY, &st);
+    ck_assert_int_eq(st, 0);
+    assert_key(fp, "SA_ZATTEST1", "TUNIT3", "V");
+    assert_key(fp, "SA_ZATTEST2", "TUNIT3", "A");
+    assert_key(fp, "SA_ZATTEST2", "TCOMM3", "Second file");
+    st = 0;
+    fits_close_file(fp, &st);
+    /* The private copies are removed. */
+    ck_assert_int_eq(rmdir(tdir), 0);
+    ck_assert_int_eq(mkdir(tdir, 0700), 0);
+
+    const char *vf[] = {"bundle", "verify", bun, NULL};
+    ck_assert_int_eq(run(&r, vf), 0);
+    tu_run_free(&r);
+
+    /* A tampered input: verify and replay name it, and the replay leaves nothing behind. */
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/t.tar.gz", tmp);
+    py("import sys, tarfile, io\n"
+       "src, dst = sys.argv[1:]\n"
+       "with tarfile.open(src) as t, tarfile.open(dst, 'w:gz') as o:\n"
+       "    for m in t.getmembers():\n"
+       "        d = t.extractfile(m).read()\n"
+       "        if m.name == 'in/2-inventory.csv': d = d.replace(b',A,', b',B,')\n"
+       "        m.size = len(d); o.addfile(m, io.BytesIO(d))", bun, bad);
+    const char *vb[] = {"bundle", "verify", bad, NULL};
+    ck_assert_int_eq(run(&r, vb), 6);
+    ck_assert_msg(strstr(r.out, "in/2-inventory.csv: BAD: ") && !strstr(r.out, "in/1-"), "%s",
+                  r.out);
+    tu_run_free(&r);
+    const char *rb[] = {"replay", bad, NULL};
+    ck_assert_int_eq(tu_edbx_run(&r, tmp, base, rb, env), 6);
+    ck_assert_msg(strstr(r.out, "in/2-inventory.csv: BAD: "), "%s", r.out);
+    tu_run_free(&r);
+    /* A manifest whose input is not the command line's --meta: refused after the copies
+     * were made, and they are removed all the same. */
+    py("import sys, tarfile, io, json\n"
+       "src, dst = sys.argv[1:]\n"
+       "with tarfile.open(src) as t:\n"
+       "    files = {m.name: t.extractfile(m).read() for m in t.getmembers()}\n"
+       "m = json.loads(files['manifest.json']); m['inputs'][1]['path'] = 'elsewhere.csv'\n"
+       "files['manifest.json'] = json.dumps(m).encode()\n"
+       "with tarfile.open(dst, 'w:gz') as o:\n"
+       "    for n, d in files.items():\n"
+       "        i = tarfile.TarInfo(n); i.size = len(d); o.addfile(i, io.BytesIO(d))", bun, bad);
+    ck_assert_int_eq(tu_edbx_run(&r, tmp, base, rb, env), 6);
+    char want[4700];
+    snprintf(want, sizeof want, "the command line's --meta %s is not the bundle's input 2 "
+             "(elsewhere.csv)", m2);
+    ck_assert_msg(strstr(r.err, want), "%s", r.err);
+    tu_run_free(&r);
+    ck_assert_int_eq(rmdir(tdir), 0);
+
+    /* A bundle from before inputs were kept (no "inputs", no in/) reads the files named on
+     * the command line, as it always did: gone, the replay fails naming the file. */
+    char old[4300];
+    snprintf(old, sizeof old, "%s/old.tar.gz", tmp);
+    py("import sys, tarfile, io, json\n"
+       "src, dst = sys.argv[1:]\n"
+       "with tarfile.open(src) as t:\n"
+       "    files = {m.name: t.extractfile(m).read() for m in t.getmembers()}\n"
+       "m = json.loads(files['manifest.json']); del m['inputs']\n"
+       "files['manifest.json'] = json.dumps(m).encode()\n"
+       "with tarfile.open(dst, 'w:gz') as o:\n"
+       "    for n, d in files.items():\n"
+       "        if n.startswith('in/'): continue\n"
+       "        i = tarfile.TarInfo(n); i.size = len(d); o.addfile(i, io.BytesIO(d))", bun, old);
+    const char *ro[] = {"replay", old, NULL};
+    ck_assert_int_eq(run(&r, ro), 6);
+    ck_assert_msg(strstr(r.err, "--meta: ") && strstr(r.err, "a/inventory.csv") &&
+                  strstr(r.err, "the recorded command exited 7"), "%s", r.err);
+    tu_run_free(&r);
+}
+END_TEST
+
 static Suite *meta_suite(void)
 {
     Suite *s = suite_create("e2e_meta");
@@ -318,6 +471,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, test_fits_units_and_descriptions);
     tcase_add_test(tc, test_meta_errors);
     tcase_add_test(tc, test_change_only_holds_by_default);
+    tcase_add_test(tc, test_bundle_keeps_meta_files);
     suite_add_tcase(s, tc);
     return s;
 }
