@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <check.h>
+
 #include "testutil.h"
 
 extern char **environ;
@@ -91,6 +93,17 @@ const char *tu_edbx(void)
 {
     const char *b = getenv("EDBX_BIN");
     return b ? b : "edbx";
+}
+
+edb_server *tu_serve(edb_server_options so, const char *store, char *base)
+{
+    so.store = store;
+    edb_server *srv = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_msg(edb_server_start(&srv, &so, &err) == EDB_OK, "edbx serve %s: %s", store,
+                  err.msg);
+    snprintf(base, TU_BASE_LEN, "http://127.0.0.1:%u/", edb_server_port(srv));
+    return srv;
 }
 
 int tu_exists(const char *path)

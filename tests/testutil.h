@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <edb/server.h>
+
 /* A fresh temporary directory for one test case (removed by tu_rmtree). Never NULL. */
 char *tu_mkdtemp(void);
 /* Remove a directory tree (the test's temp dir). */
@@ -43,6 +45,11 @@ int tu_edbx_run(tu_run *r, const char *home, const char *base_url, const char *c
 
 /* dir/name in one of 8 rotating static buffers (so a few can be used in one call). */
 const char *tu_path(const char *dir, const char *name);
+
+/* Start edb_server on 127.0.0.1, a free port, serving store with so's other options; the
+ * test fails if it cannot.  base (TU_BASE_LEN bytes) gets "http://127.0.0.1:PORT/". */
+#define TU_BASE_LEN 64
+edb_server *tu_serve(edb_server_options so, const char *store, char *base);
 
 /* Does the file exist? */
 int tu_exists(const char *path);

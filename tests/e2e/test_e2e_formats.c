@@ -43,19 +43,14 @@ static const int MN_INT[] = {0, 0, 0, 1};
 
 static char *tmp;
 static edb_server *srv;
-static char base[64];
+static char base[TU_BASE_LEN];
 
 static void setup(void)
 {
     tmp = tu_mkdtemp();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    static char store[4096];
-    snprintf(store, sizeof store, "%s", tu_fixture("jwst-2021-01-26"));
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
-    so.store = store;
-    edb_err err = EDB_ERR_INIT;
-    ck_assert_msg(edb_server_start(&srv, &so, &err) == EDB_OK, "%s", err.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u/", edb_server_port(srv));
+    srv = tu_serve(so, tu_fixture("jwst-2021-01-26"), base);
 }
 
 static void teardown(void)

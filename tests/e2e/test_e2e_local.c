@@ -19,7 +19,7 @@
 
 static char *tmp;
 static edb_server *srv;
-static char base[64];
+static char base[TU_BASE_LEN];
 
 static void setup(void)
 {
@@ -44,11 +44,8 @@ static const char *fixture(void)
 static void serve_store(const char *store, const char *token)
 {
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
-    so.store = store;
     so.token = token;
-    edb_err err = EDB_ERR_INIT;
-    ck_assert_msg(edb_server_start(&srv, &so, &err) == EDB_OK, "%s", err.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u/", edb_server_port(srv));
+    srv = tu_serve(so, store, base);
 }
 
 static const char *in_tmp(const char *name)

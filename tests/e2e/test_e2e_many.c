@@ -17,7 +17,7 @@
 
 static char *store, *tmp;
 static edb_server *srv;
-static char base[64];
+static char base[TU_BASE_LEN];
 
 static void setup(void)
 {
@@ -37,10 +37,7 @@ static void teardown(void)
 
 static void serve(edb_server_options *so)
 {
-    so->store = store;
-    edb_err err = EDB_ERR_INIT;
-    ck_assert_msg(edb_server_start(&srv, so, &err) == EDB_OK, "%s", err.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u/", edb_server_port(srv));
+    srv = tu_serve(*so, store, base);
 }
 
 static int run(tu_run *r, const char *const *args)

@@ -21,7 +21,7 @@
 
 static char *tmp;
 static edb_server *srv;
-static char base[64];
+static char base[TU_BASE_LEN];
 
 static void setup(void)
 {
@@ -38,13 +38,8 @@ static void teardown(void)
 
 static void serve_store(const char *store)
 {
-    static char path[4200];
-    snprintf(path, sizeof path, "%s", store);
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
-    so.store = path;
-    edb_err err = EDB_ERR_INIT;
-    ck_assert_msg(edb_server_start(&srv, &so, &err) == EDB_OK, "%s", err.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u/", edb_server_port(srv));
+    srv = tu_serve(so, store, base);
 }
 
 static int run(tu_run *r, const char *const *args)
