@@ -310,9 +310,12 @@ END_TEST
 
 static void py(const char *script, const char *a1, const char *a2)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 - '%s' '%s' <<'EOF'\n%s\nEOF", a1, a2, script);
+    size_t n = strlen(script) + strlen(a1) + strlen(a2) + 64;
+    char *cmd = malloc(n);
+    ck_assert_ptr_nonnull(cmd);
+    snprintf(cmd, n, "/usr/bin/python3 - '%s' '%s' <<'EOF'\n%s\nEOF", a1, a2, script);
     ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+    free(cmd);
 }
 
 /* SA_ZATTEST2 in a second inventory of the same basename, in another folder. */
