@@ -106,6 +106,24 @@ static void put_str_value(edb__out *o, const char *v, size_t len)
         edb__out_csv_string(o, v, len);
 }
 
+/* One value of a series or a column, whichever its type (v, len: a string's bytes). */
+static void put_value(edb__out *o, edb_vtype vt, double d, int64_t i, const char *v, size_t len)
+{
+    switch (vt) {
+    case EDB_VT_REAL:
+        put_real(o, d);
+        break;
+    case EDB_VT_INT:
+        edb__out_commit(o, edb__put_int64(edb__out_room(o), i));
+        break;
+    case EDB_VT_STRING:
+        put_str_value(o, v, len);
+        break;
+    case EDB_VT_NONE:
+        break;
+    }
+}
+
 static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const *series, size_t n)
 {
     FILE *f = c->f;
@@ -181,22 +199,9 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
             edb__out_put(&o, ",", 1);
             edb__out_put(&o, s->mnemonic, mlen);
             edb__out_put(&o, ",", 1);
-            switch (s->vtype) {
-            case EDB_VT_REAL:
-                put_real(&o, s->d[j]);
-                break;
-            case EDB_VT_INT:
-                edb__out_commit(&o, edb__put_int64(edb__out_room(&o), s->i[j]));
-                break;
-            case EDB_VT_STRING: {
-                size_t len;
-                const char *v = edb_series_str(s, j, &len);
-                put_str_value(&o, v, len);
-                break;
-            }
-            case EDB_VT_NONE:
-                break;
-            }
+            size_t len = 0;
+            const char *v = s->vtype == EDB_VT_STRING ? edb_series_str(s, j, &len) : NULL;
+            put_value(&o, s->vtype, s->d ? s->d[j] : 0, s->i ? s->i[j] : 0, v, len);
             edb__out_put(&o, "\n", 1);
         }
     }
@@ -254,22 +259,9 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
             edb__out_put(&o, ",", 1);
             if (!col->valid[r])
                 continue;
-            switch (col->vtype) {
-            case EDB_VT_REAL:
-                put_real(&o, col->d[r]);
-                break;
-            case EDB_VT_INT:
-                edb__out_commit(&o, edb__put_int64(edb__out_room(&o), col->i[r]));
-                break;
-            case EDB_VT_STRING: {
-                size_t len;
-                const char *v = edb_column_str(col, r, &len);
-                put_str_value(&o, v, len);
-                break;
-            }
-            case EDB_VT_NONE:
-                break;
-            }
+            size_t len = 0;
+            const char *v = col->vtype == EDB_VT_STRING ? edb_column_str(col, r, &len) : NULL;
+            put_value(&o, col->vtype, col->d ? col->d[r] : 0, col->i ? col->i[r] : 0, v, len);
         }
         edb__out_put(&o, "\n", 1);
     }
