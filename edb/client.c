@@ -47,7 +47,7 @@ typedef struct request {
     edb_time lo, hi;    /* the exact range this chunk keeps (inclusive) */
     edb_time wire_lo, wire_hi; /* whole seconds, as asked of the service */
     int keep_before, keep_after;
-    char uri_name[128];
+    char uri_name[256];
     char *url;          /* the path A URL (never holds a secret) */
     char *cur_url;      /* the URL of the current hop (after redirects) */
     int send_token;     /* may the current hop carry the token? */
@@ -115,57 +115,6 @@ static void wipe(char *s)
 #define logf_(c, ...) edb__logf((c)->o.log, (c)->o.log_ctx, __VA_ARGS__)
 
 /* ---- URLs and names ---------------------------------------------------------------- */
-
-edb_status edb_mnemonic_normalize(const char *in, char *out, size_t outlen, edb_err *err)
-{
-    char ex[64];
-    if (!in)
-        return edb__fail(err, EDB_ERR_MNEMONIC, "empty mnemonic name");
-    while (*in && isspace((unsigned char)*in))
-        in++;
-    size_t len = strlen(in);
-    while (len && isspace((unsigned char)in[len - 1]))
-        len--;
-    if (len == 0)
-        return edb__fail(err, EDB_ERR_MNEMONIC, "empty mnemonic name");
-    edb__excerpt(in, len, 40, ex, sizeof ex);
-    if (len > EDB_MNEMONIC_MAX || len + 1 > outlen)
-        return edb__fail(err, EDB_ERR_MNEMONIC,
-                         "invalid mnemonic '%s': longer than %d characters", ex, EDB_MNEMONIC_MAX);
-    char up[EDB_MNEMONIC_MAX + 1];
-    for (size_t k = 0; k < len; k++)
-        up[k] = (char)toupper((unsigned char)in[k]);
-    up[len] = '\0';
-    /* <X><Y>_<Z>: X is I or S, Y 1-4 letters, Z 2-20 letters, digits, underscores. */
-    const char *why = NULL;
-    size_t k = 0;
-    if (up[0] != 'I' && up[0] != 'S') {
-        why = "it must start with I (instruments) or S (spacecraft)";
-    } else {
-        k = 1;
-        while (k < len && isalpha((unsigned char)up[k]))
-            k++;
-        size_t sub = k - 1;
-        if (sub < 1 || sub > 4)
-            why = "the subsystem after I/S must be 1 to 4 letters";
-        else if (k >= len || up[k] != '_')
-            why = "the subsystem must be followed by '_'";
-        else {
-            size_t rest = len - k - 1;
-            if (rest < 2 || rest > 20)
-                why = "the part after '_' must be 2 to 20 characters";
-            for (size_t j = k + 1; !why && j < len; j++)
-                if (!isalnum((unsigned char)up[j]) && up[j] != '_')
-                    why = "only letters, digits and '_' are allowed";
-        }
-    }
-    if (why)
-        return edb__fail(err, EDB_ERR_MNEMONIC,
-                         "invalid mnemonic '%s': %s (names look like SA_ZATTEST1 or "
-                         "IMIR_HK_ICE_SEC_VOLT4)", ex, why);
-    memcpy(out, up, len + 1);
-    return EDB_OK;
-}
 
 /* Parts of a URL we care about.  Pointers into a private copy. */
 typedef struct url_parts {
@@ -309,7 +258,7 @@ edb_status edb_mast_url(const char *base_url, const char *mnemonic, edb_time sta
     char s0[EDB_TIME_STRLEN], s1[EDB_TIME_STRLEN];
     edb_time_format_compact(edb_time_floor(start, EDB_USEC_PER_SEC), s0, sizeof s0);
     edb_time_format_compact(edb_time_ceil(end, EDB_USEC_PER_SEC), s1, sizeof s1);
-    char uri[128];
+    char uri[256];
     snprintf(uri, sizeof uri, "mast:jwstedb/%s-%s-%s.csv", name, s0, s1);
     char *enc = curl_easy_escape(NULL, uri, 0);
     if (!enc)

@@ -1,5 +1,5 @@
 /* numparse.c: exact, locale-independent number parsing and shortest round-trip
- * formatting for the decoders and writers (declared in edb/mastcsv.h).
+ * formatting for the decoders and writers (declared in edb/number.h).
  *
  * Why not plain strtod/snprintf: both follow LC_NUMERIC, and a program embedding libedb
  * may well call setlocale(LC_ALL, "") in a locale whose decimal point is ','.  The EDB's
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <edb/mastcsv.h>
+#include <edb/number.h>
 
 #include "dtoa.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <edb/mastcsv.h>
+#include <edb/number.h>
 #include <edb/series.h>
 
 #include "internal.h"

@@ -30,7 +30,7 @@
 
 /* Longer than any EDB name (the longest in the recordings' inventory has 23 characters)
  * yet short enough to keep file names and messages tidy. */
-#define STORE_NAME_MAX 64
+#define STORE_NAME_MAX EDB_MNEMONIC_MAX
 
 typedef struct meta_entry {
     char *name;        /* upper-case, as in meta.json */
@@ -76,30 +76,11 @@ static char ascii_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Letters, digits and underscores only: this is what keeps a name from ever turning into
- * a path outside the folder ("../x", "/etc/passwd", "a\0b"). */
+/* The one name rule (edb/mnemonic.h) is what keeps a name from ever turning into a path
+ * outside the folder ("../x", "/etc/passwd", "a\0b"). */
 static edb_status check_name(const char *mnemonic, char *upper, edb_err *err)
 {
-    char shown[80];
-    size_t len = mnemonic ? strlen(mnemonic) : 0;
-    if (len == 0)
-        return edb__fail(err, EDB_ERR_MNEMONIC, "empty mnemonic name");
-    if (len > STORE_NAME_MAX)
-        return edb__fail(err, EDB_ERR_MNEMONIC, "mnemonic name '%s' is longer than %d characters",
-                         edb__excerpt(mnemonic, len, 40, shown, sizeof shown), STORE_NAME_MAX);
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)mnemonic[k];
-        /* Explicit ASCII ranges: isalnum() would follow the caller's locale. */
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '_';
-        if (!ok)
-            return edb__fail(err, EDB_ERR_MNEMONIC,
-                             "invalid mnemonic name '%s': only letters, digits and '_' are allowed",
-                             edb__excerpt(mnemonic, len, 60, shown, sizeof shown));
-        upper[k] = ascii_upper((char)c);
-    }
-    upper[len] = '\0';
-    return EDB_OK;
+    return edb_mnemonic_normalize(mnemonic, upper, STORE_NAME_MAX + 1, err);
 }
 
 /* "VARCHAR(50)" -> "varchar": the form the service prints in sqldataType. */

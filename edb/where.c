@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <edb/mastcsv.h>
+#include <edb/number.h>
 #include <edb/resample.h>
 
 #include "internal.h"

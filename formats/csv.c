@@ -18,7 +18,7 @@
 
 #include <zlib.h>
 
-#include <edb/mastcsv.h>
+#include <edb/number.h>
 #include <edb/writer.h>
 
 #include "formats.h"

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <edb/mastcsv.h>
+#include <edb/number.h>
 #include <edb/writer.h>
 
 #include "formats.h"

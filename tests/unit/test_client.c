@@ -60,50 +60,6 @@ static edb_status fetch1(edb_client *c, const char *m, edb_time a, edb_time b, i
 
 /* ---- names and URLs ----------------------------------------------------------------- */
 
-START_TEST(mnemonic_normal_forms)
-{
-    char out[EDB_MNEMONIC_MAX + 1];
-    edb_err err = EDB_ERR_INIT;
-    ck_assert_int_eq(edb_mnemonic_normalize("  sa_zattest1 \n", out, sizeof out, &err), EDB_OK);
-    ck_assert_str_eq(out, "SA_ZATTEST1");
-    ck_assert_int_eq(edb_mnemonic_normalize("IMIR_HK_ICE_SEC_VOLT4", out, sizeof out, &err),
-                     EDB_OK);
-    ck_assert_str_eq(out, "IMIR_HK_ICE_SEC_VOLT4");
-    ck_assert_int_eq(edb_mnemonic_normalize("INRSI_GWA_Y_TILT_AVGED", out, sizeof out, &err),
-                     EDB_OK);
-    ck_assert_str_eq(out, "INRSI_GWA_Y_TILT_AVGED");
-}
-END_TEST
-
-START_TEST(mnemonic_rejects)
-{
-    static const struct {
-        const char *in, *why;
-    } bad[] = {
-        {"", "empty"},
-        {"   ", "empty"},
-        {"XA_ZATTEST1", "must start with I"},
-        {"S_ZATTEST1", "1 to 4 letters"},
-        {"SABCDE_ZATT", "1 to 4 letters"},
-        {"SAZATTEST1", "1 to 4 letters"},
-        {"SA_Z", "2 to 20"},
-        {"SA_ZATTEST1/../../x", "only letters"},
-        {"SA_ZATT-1", "only letters"},
-        {"SA_ZATT%2F", "only letters"},
-        {"SA_ABCDEFGHIJKLMNOPQRSTUVWXYZ", "longer than"},
-        {"SA_ABCDEFGHIJKLMNOPQRSTU", "2 to 20"},
-        {"SA ZATTEST1", "followed by '_'"},
-    };
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        char out[EDB_MNEMONIC_MAX + 1];
-        edb_err err = EDB_ERR_INIT;
-        ck_assert_int_eq(edb_mnemonic_normalize(bad[k].in, out, sizeof out, &err),
-                         EDB_ERR_MNEMONIC);
-        ck_assert_msg(strstr(err.msg, bad[k].why), "'%s': %s", bad[k].in, err.msg);
-    }
-}
-END_TEST
-
 START_TEST(url_floor_ceil_encode)
 {
     char *url = NULL;
@@ -535,8 +491,6 @@ static Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
     TCase *t = tcase_create("names");
-    tcase_add_test(t, mnemonic_normal_forms);
-    tcase_add_test(t, mnemonic_rejects);
     tcase_add_test(t, url_floor_ceil_encode);
     tcase_add_test(t, base_url_rules);
     suite_add_tcase(s, t);

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <edb/mastcsv.h>
+#include <edb/number.h>
 #include <edb/time.h>
 
 static long n_each = 200000;

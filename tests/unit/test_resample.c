@@ -638,7 +638,7 @@ START_TEST(test_where_parse)
         {"SA_ZATTEST1 == 'ON", "no closing '"},
         {"> 3", "unexpected '>' at column 1"},
         {"", "unexpected end of expression"},
-        {"SAZATTEST1 > 3", "column 1"},
+        {"SA/ZATTEST1 > 3", "column 3"},
         {"SA_ZATTEST1 > 3 AND SA_ZATTEST2 > 1", "unexpected 'AND' at column 17"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <edb/mnemonic.h>
 #include <edb/series.h>
 #include <edb/status.h>
 #include <edb/time.h>
@@ -142,12 +143,6 @@ edb_series *edb_result_series_mut(edb_result *r, size_t i);
 edb_status edb_result_status(const edb_result *r, size_t i);       /* EDB_OK if fetched */
 const char *edb_result_errmsg(const edb_result *r, size_t i);      /* "" if fetched */
 void edb_result_free(edb_result *r); /* accepts NULL */
-
-/* Trim, upper-case and validate a mnemonic name (edb-protocol section 6):
- * I or S, a subsystem of 1-4 letters, '_', then 2-20 letters, digits and underscores.
- * Writes the normal form to out (at least EDB_MNEMONIC_MAX + 1 bytes). */
-#define EDB_MNEMONIC_MAX 26
-edb_status edb_mnemonic_normalize(const char *in, char *out, size_t outlen, edb_err *err);
 
 /* The path A URL for one request: start floored and end ceiled to whole seconds, uri
  * URL-encoded.  *out is malloc'ed; the caller frees it. */

@@ -5,6 +5,9 @@
 #include <edb/status.h>
 #include <edb/time.h>
 #include <edb/series.h>
+#include <edb/mnemonic.h>
+#include <edb/number.h>
+#include <edb/decoder.h>
 #include <edb/meta.h>
 #include <edb/mastcsv.h>
 #include <edb/client.h>

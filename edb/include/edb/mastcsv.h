@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+#include <edb/number.h> /* the number functions used to be declared here */
 #include <edb/series.h>
 #include <edb/status.h>
 #include <edb/time.h>
@@ -59,16 +60,6 @@ size_t edb_mastcsv_rows(const edb_mastcsv *d);
 const char *edb_mastcsv_errmsg(const edb_mastcsv *d);
 
 void edb_mastcsv_free(edb_mastcsv *d); /* accepts NULL */
-
-/* Number parsing shared by the decoders: exact for every input (a fast path for up to
- * 15 significant digits, a correct fallback otherwise), independent of the locale.
- * Return 0 on success, -1 if [s, s+len) is not entirely a number. */
-int edb_parse_double(const char *s, size_t len, double *out);
-int edb_parse_int64(const char *s, size_t len, int64_t *out);
-
-/* Shortest decimal text that reads back as the same double ("%.15g", then 16, then 17
- * digits); NaN and infinities as "nan", "inf", "-inf".  Returns the length. */
-int edb_format_double(double v, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

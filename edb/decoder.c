@@ -1,0 +1,128 @@
+/* decoder.c: the table of reply decoders (edb/decoder.h).  One entry per decoder; the
+ * rest of libedb reaches them only through edb_decoder_*. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <edb/decoder.h>
+#include <edb/mastcsv.h>
+
+#include "internal.h"
+
+typedef struct decoder_vt {
+    const char *name;
+    edb_status (*create)(void **out, edb_series *dst, const edb_decode_options *o);
+    edb_status (*feed)(void *d, const char *buf, size_t len);
+    edb_status (*finish)(void *d);
+    void (*reset)(void *d);
+    const char *(*errmsg)(const void *d);
+    void (*destroy)(void *d);
+} decoder_vt;
+
+struct edb_decoder {
+    const decoder_vt *vt;
+    void *impl;
+};
+
+/* ---- path A: MAST CSV ------------------------------------------------------------------ */
+
+static edb_status csv_create(void **out, edb_series *dst, const edb_decode_options *o)
+{
+    edb_mastcsv_options mo = EDB_MASTCSV_OPTIONS_INIT;
+    mo.start = o->start;
+    mo.end = o->end;
+    mo.keep_before = o->keep_before;
+    mo.keep_after = o->keep_after;
+    return edb_mastcsv_new((edb_mastcsv **)out, dst, &mo);
+}
+static edb_status csv_feed(void *d, const char *buf, size_t len)
+{
+    return edb_mastcsv_feed(d, buf, len);
+}
+static edb_status csv_finish(void *d)
+{
+    return edb_mastcsv_finish(d);
+}
+static void csv_reset(void *d)
+{
+    edb_mastcsv_reset(d);
+}
+static const char *csv_errmsg(const void *d)
+{
+    return edb_mastcsv_errmsg(d);
+}
+static void csv_destroy(void *d)
+{
+    edb_mastcsv_free(d);
+}
+
+static const decoder_vt decoders[] = {
+    {"mast-csv", csv_create, csv_feed, csv_finish, csv_reset, csv_errmsg, csv_destroy},
+};
+#define N_DECODERS (sizeof decoders / sizeof decoders[0])
+
+static const decoder_vt *find(const char *kind)
+{
+    for (size_t k = 0; kind && k < N_DECODERS; k++)
+        if (strcmp(decoders[k].name, kind) == 0)
+            return &decoders[k];
+    return NULL;
+}
+
+int edb_decoder_known(const char *kind)
+{
+    return find(kind) != NULL;
+}
+
+edb_status edb_decoder_new(edb_decoder **out, const char *kind, edb_series *dst,
+                           const edb_decode_options *o)
+{
+    *out = NULL;
+    const decoder_vt *vt = find(kind);
+    if (!vt)
+        return EDB_ERR_USAGE;
+    edb_decode_options def = EDB_DECODE_OPTIONS_INIT;
+    edb_decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return EDB_ERR_NOMEM;
+    d->vt = vt;
+    edb_status st = vt->create(&d->impl, dst, o ? o : &def);
+    if (st != EDB_OK) {
+        free(d);
+        return st;
+    }
+    *out = d;
+    return EDB_OK;
+}
+
+edb_status edb_decoder_feed(edb_decoder *d, const char *buf, size_t len)
+{
+    return d->vt->feed(d->impl, buf, len);
+}
+
+edb_status edb_decoder_finish(edb_decoder *d)
+{
+    return d->vt->finish(d->impl);
+}
+
+void edb_decoder_reset(edb_decoder *d)
+{
+    d->vt->reset(d->impl);
+}
+
+const char *edb_decoder_errmsg(const edb_decoder *d)
+{
+    return d ? d->vt->errmsg(d->impl) : "";
+}
+
+const char *edb_decoder_kind(const edb_decoder *d)
+{
+    return d ? d->vt->name : "";
+}
+
+void edb_decoder_free(edb_decoder *d)
+{
+    if (!d)
+        return;
+    d->vt->destroy(d->impl);
+    free(d);
+}
