@@ -342,6 +342,9 @@ static edb_status csvgz_write_table(const edb__wctx *c, const edb_table *t)
 static const char *const csv_extensions[] = {".csv", NULL};
 static const char *const csvgz_extensions[] = {".csv.gz", NULL};
 
-const edb__format edb__format_csv = {"csv", csv_extensions, 1, csv_write_series, csv_write_table};
-const edb__format edb__format_csvgz = {"csv.gz", csvgz_extensions, 1, csvgz_write_series,
-                                       csvgz_write_table};
+const edb__format edb__format_csv = {.name = "csv", .extensions = csv_extensions, .streams = 1,
+                                     .write_series = csv_write_series,
+                                     .write_table = csv_write_table};
+const edb__format edb__format_csvgz = {.name = "csv.gz", .extensions = csvgz_extensions,
+                                       .streams = 1, .write_series = csvgz_write_series,
+                                       .write_table = csvgz_write_table};

@@ -271,5 +271,6 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const ecsv_extensions[] = {".ecsv", NULL};
 
-const edb__format edb__format_ecsv = {"ecsv", ecsv_extensions, 1, ecsv_write_series,
-                                      ecsv_write_table};
+const edb__format edb__format_ecsv = {.name = "ecsv", .extensions = ecsv_extensions, .streams = 1,
+                                      .write_series = ecsv_write_series,
+                                      .write_table = ecsv_write_table};

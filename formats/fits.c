@@ -509,5 +509,6 @@ static edb_status fits_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const fits_extensions[] = {".fits", ".fit", NULL};
 
-const edb__format edb__format_fits = {"fits", fits_extensions, 0, fits_write_series,
-                                      fits_write_table};
+const edb__format edb__format_fits = {.name = "fits", .extensions = fits_extensions, .streams = 0,
+                                      .write_series = fits_write_series,
+                                      .write_table = fits_write_table};

@@ -20,17 +20,48 @@ typedef struct edb__wctx {
     int compress;             /* 0-9, already defaulted */
     int astropy_time;
     edb_err *err;             /* the writer's; formats say what failed in it */
+    /* The -O options given, already checked against the format's table: keys and values
+     * ("" for a flag), in the order given.  Read them with edb__wctx_opt. */
+    const char *const *opt_keys;
+    const char *const *opt_vals;
+    size_t n_opts;
 } edb__wctx;
+
+/* The value of option key ("" for a flag given without one), the last one given when
+ * repeated, or NULL when not given. */
+const char *edb__wctx_opt(const edb__wctx *c, const char *key);
+
+/* One -O option a format takes.  A table of them ends with a NULL key. */
+typedef struct edb__wopt {
+    const char *key;
+    const char *value; /* how the value is written in help ("N", "LO,HI", "TEXT"); NULL for a
+                          flag, which takes no value */
+    const char *help;  /* one line for --help and messages */
+    /* Check a value (never NULL for an option with a value); NULL: any value is fine.
+     * A refusal names the key, the value and what is expected. */
+    edb_status (*check)(const char *key, const char *value, edb_err *err);
+} edb__wopt;
 
 typedef struct edb__format {
     const char *name;              /* "csv" */
     const char *const *extensions; /* NULL-terminated, with the dot: ".csv" */
+    const edb__wopt *options;      /* the -O options it takes (NULL: none) */
     /* 1: writes to the FILE* given (text formats, can go to stdout directly); 0: writes
      * to the named (temporary) file itself, as cfitsio and HDF5 need, and f is NULL. */
     int streams;
     edb_status (*write_series)(const edb__wctx *c, const edb_series *const *series, size_t n);
     edb_status (*write_table)(const edb__wctx *c, const edb_table *t);
 } edb__format;
+
+/* ---- registry.c: the formats there are, by name and by extension --------------------- */
+
+const edb__format *edb__format_by_name(const char *name);
+/* The format whose extension ends path (case-insensitive; the longest wins), or NULL. */
+const edb__format *edb__format_by_path(const char *path);
+/* "csv, csv.gz, ecsv, ..." into buf. */
+void edb__format_list(char *buf, size_t n);
+/* "valid: width=N, title=TEXT, overlay" (or "it takes none") for f into buf. */
+void edb__format_option_list(const edb__format *f, char *buf, size_t n);
 
 extern const edb__format edb__format_csv;
 extern const edb__format edb__format_csvgz;

@@ -719,5 +719,6 @@ static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const h5_extensions[] = {".h5", ".hdf5", NULL};
 
-const edb__format edb__format_hdf5 = {"hdf5", h5_extensions, 0, h5_write_series,
-                                      h5_write_table};
+const edb__format edb__format_hdf5 = {.name = "hdf5", .extensions = h5_extensions, .streams = 0,
+                                      .write_series = h5_write_series,
+                                      .write_table = h5_write_table};

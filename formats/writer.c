@@ -11,10 +11,6 @@
 
 #include "formats.h"
 
-static const edb__format *const registry[] = {&edb__format_csv,  &edb__format_csvgz,
-                                              &edb__format_ecsv, &edb__format_fits,
-                                              &edb__format_hdf5, NULL};
-
 struct edb_writer {
     const edb__format *fmt;
     char *target;   /* NULL for stdout */
@@ -28,63 +24,56 @@ struct edb_writer {
     int have_run;
     int compress;
     int astropy_time;
+    char **opt_keys, **opt_vals; /* the -O options, checked, owned */
+    size_t n_opts;
     edb_err err;
 };
 
-static int ends_with(const char *s, const char *suffix)
+/* -O KEY[=VALUE] for w's format: known keys only, a value exactly where the key takes one,
+ * and what the format's check says of it; kept for the format to read (edb__wctx_opt). */
+static edb_status take_options(edb_writer *w, const char *const *opts, size_t n, edb_err *err)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    if (m > n)
-        return 0;
-    for (size_t k = 0; k < m; k++) {
-        char a = s[n - m + k], b = suffix[k];
-        if (a >= 'A' && a <= 'Z')
-            a = (char)(a - 'A' + 'a');
-        if (a != b)
-            return 0;
+    w->opt_keys = calloc(n, sizeof *w->opt_keys);
+    w->opt_vals = calloc(n, sizeof *w->opt_vals);
+    if (!w->opt_keys || !w->opt_vals)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        const char *eq = strchr(opts[k], '=');
+        size_t kl = eq ? (size_t)(eq - opts[k]) : strlen(opts[k]);
+        const edb__wopt *wo = NULL;
+        for (const edb__wopt *p = w->fmt->options; p && p->key && !wo; p++)
+            if (strlen(p->key) == kl && strncmp(p->key, opts[k], kl) == 0)
+                wo = p;
+        if (!wo) {
+            char list[512];
+            edb__format_option_list(w->fmt, list, sizeof list);
+            return edb_err_set(err, EDB_ERR_USAGE, "-O %.*s: %s takes no such option (%s)",
+                               (int)(kl < 100 ? kl : 100), opts[k], w->fmt->name, list);
+        }
+        if (wo->value && !eq)
+            return edb_err_set(err, EDB_ERR_USAGE, "-O %s needs a value: -O %s=%s (%s)", wo->key,
+                               wo->key, wo->value, wo->help);
+        if (!wo->value && eq)
+            return edb_err_set(err, EDB_ERR_USAGE, "-O %s takes no value (%s)", wo->key,
+                               wo->help);
+        if (wo->check && eq && wo->check(wo->key, eq + 1, err) != EDB_OK)
+            return err->status;
+        w->opt_keys[k] = strdup(wo->key);
+        w->opt_vals[k] = strdup(eq ? eq + 1 : "");
+        w->n_opts = k + 1;
+        if (!w->opt_keys[k] || !w->opt_vals[k])
+            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     }
-    return 1;
+    return EDB_OK;
 }
 
-static const edb__format *find_by_path(const char *path)
+const char *edb__wctx_opt(const edb__wctx *c, const char *key)
 {
-    /* Longest extension wins, so ".csv.gz" beats ".gz" when both exist. */
-    const edb__format *best = NULL;
-    size_t best_len = 0;
-    for (const edb__format *const *f = registry; *f; f++)
-        for (const char *const *e = (*f)->extensions; *e; e++)
-            if (ends_with(path, *e) && strlen(*e) > best_len) {
-                best = *f;
-                best_len = strlen(*e);
-            }
-    return best;
-}
-
-static const edb__format *find_by_name(const char *name)
-{
-    for (const edb__format *const *f = registry; *f; f++)
-        if (strcmp((*f)->name, name) == 0)
-            return *f;
-    return NULL;
-}
-
-const char *edb_format_from_path(const char *path)
-{
-    const edb__format *f = path ? find_by_path(path) : NULL;
-    return f ? f->name : NULL;
-}
-
-int edb_format_known(const char *name)
-{
-    return name && find_by_name(name) != NULL;
-}
-
-static void format_list(char *buf, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (const edb__format *const *f = registry; *f && o < n; f++)
-        o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", (*f)->name);
+    const char *v = NULL;
+    for (size_t k = 0; k < c->n_opts; k++)
+        if (strcmp(c->opt_keys[k], key) == 0)
+            v = c->opt_vals[k];
+    return v;
 }
 
 edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_options *o,
@@ -93,15 +82,15 @@ edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_
     *out = NULL;
     const edb__format *fmt;
     if (o && o->format) {
-        fmt = find_by_name(o->format);
+        fmt = edb__format_by_name(o->format);
         if (!fmt) {
             char list[256];
-            format_list(list, sizeof list);
+            edb__format_list(list, sizeof list);
             return edb_err_set(err, EDB_ERR_USAGE, "unknown output format '%s' (known: %s)",
                          o->format, list);
         }
     } else {
-        fmt = find_by_path(path);
+        fmt = edb__format_by_path(path);
         if (!fmt)
             fmt = &edb__format_csv; /* no extension, or one we do not know: plain CSV */
     }
@@ -115,6 +104,13 @@ edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_
     /* Level 1 is where deflate gives most of its gain for a small part of the time. */
     w->compress = level < 0 ? 1 : level;
     w->astropy_time = o ? o->astropy_time : 0;
+    if (o && o->n_options) {
+        edb_status st = take_options(w, o->options, o->n_options, err);
+        if (st != EDB_OK) {
+            edb_writer_free(w);
+            return st;
+        }
+    }
     if (o && o->run) {
         w->run = *o->run;
         w->have_run = 1;
@@ -190,6 +186,9 @@ static void make_ctx(edb_writer *w, edb__wctx *c)
     c->compress = w->compress;
     c->astropy_time = w->astropy_time;
     c->err = &w->err;
+    c->opt_keys = (const char *const *)w->opt_keys;
+    c->opt_vals = (const char *const *)w->opt_vals;
+    c->n_opts = w->n_opts;
 }
 
 static edb_status after_write(edb_writer *w, edb_status st)
@@ -304,6 +303,12 @@ void edb_writer_free(edb_writer *w)
         fclose(w->f);
     if (w->tmp && !w->committed)
         unlink(w->tmp);
+    for (size_t k = 0; k < w->n_opts; k++) {
+        free(w->opt_keys[k]);
+        free(w->opt_vals[k]);
+    }
+    free(w->opt_keys);
+    free(w->opt_vals);
     free(w->tmp);
     free(w->target);
     free(w);

@@ -852,6 +852,31 @@ START_TEST(format_by_name_and_extension)
 }
 END_TEST
 
+/* -O options go through the format's own table: a key it does not list is refused at
+ * open, naming the key and what the format takes, before anything is written. */
+START_TEST(writer_options_checked_at_open)
+{
+    ck_assert_uint_eq(edb_format_count(), 5);
+    ck_assert_str_eq(edb_format_name(0), "csv");
+    ck_assert_str_eq(edb_format_extensions(1)[0], ".csv.gz");
+    ck_assert_ptr_null(edb_format_name(5));
+    ck_assert_uint_eq(edb_format_option_count("csv"), 0);
+    edb_format_option fo;
+    ck_assert_int_eq(edb_format_option_get("csv", 0, &fo), -1);
+    const char *opts[] = {"width=1600"};
+    edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
+    o.options = opts;
+    o.n_options = 1;
+    edb_writer *w = NULL;
+    edb_err err = EDB_ERR_INIT;
+    const char *p = in_tmp("opts.csv");
+    ck_assert_int_eq(edb_writer_open(&w, p, &o, &err), EDB_ERR_USAGE);
+    ck_assert_ptr_null(w);
+    ck_assert_str_eq(err.msg, "-O width: csv takes no such option (it takes none)");
+    ck_assert(!tu_exists(p));
+}
+END_TEST
+
 /* A full disk halfway through: a 64 KiB tmpfs and a series that cannot fit. */
 START_TEST(full_disk_leaves_nothing)
 {
@@ -910,6 +935,7 @@ static Suite *formats_suite(void)
     tcase_add_test(tc, csvgz_same_as_csv);
     tcase_add_test(tc, byte_identical_reruns);
     tcase_add_test(tc, format_by_name_and_extension);
+    tcase_add_test(tc, writer_options_checked_at_open);
     tcase_add_test(tc, full_disk_leaves_nothing);
     suite_add_tcase(s, tc);
     return s;

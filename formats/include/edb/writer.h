@@ -33,9 +33,15 @@ typedef struct edb_writer_options {
     int compress;             /* deflate level 0-9 for hdf5 and csv.gz; -1: the default (1) */
     int astropy_time;         /* ECSV: tag the time column as an astropy Time (TOPCAT
                                * cannot open such files, so it is off by default) */
+    /* Options of the format (-O on the command line): "key=value", or "key" for a flag;
+     * each format lists the keys it takes (edb_format_option_get) and checks the values:
+     * an unknown key or a bad value fails edb_writer_open with EDB_ERR_USAGE naming the
+     * key and the valid ones.  Copied. */
+    const char *const *options;
+    size_t n_options;
 } edb_writer_options;
 
-#define EDB_WRITER_OPTIONS_INIT {NULL, NULL, -1, 0}
+#define EDB_WRITER_OPTIONS_INIT {NULL, NULL, -1, 0, NULL, 0}
 
 typedef struct edb_writer edb_writer;
 
@@ -65,6 +71,20 @@ const char *edb_writer_errmsg(const edb_writer *w);
 const char *edb_format_from_path(const char *path);
 /* Is this a known format name? */
 int edb_format_known(const char *name);
+
+/* The registry, for --help and messages: format i's name ("csv") and its extensions
+ * (NULL-terminated, with the dot: ".csv"), for i < edb_format_count(); borrowed. */
+size_t edb_format_count(void);
+const char *edb_format_name(size_t i);
+const char *const *edb_format_extensions(size_t i);
+
+/* The -O options a format takes: key, how its value is written ("N", "LO,HI"; NULL for a
+ * flag without a value) and a line of help.  Strings are borrowed (static). */
+typedef struct edb_format_option {
+    const char *key, *value, *help;
+} edb_format_option;
+size_t edb_format_option_count(const char *format);
+int edb_format_option_get(const char *format, size_t i, edb_format_option *out); /* 0 / -1 */
 
 #ifdef __cplusplus
 }
