@@ -8,6 +8,7 @@
 #include <edb/writer.h>
 
 #include "cli.h"
+#include "get_options.h"
 
 void help_get(FILE *out)
 {
@@ -19,197 +20,15 @@ void help_get(FILE *out)
           "  time,mjd,mnemonic,value\n"
           "  2022-02-02T22:24:58.053,59612.934005243056,SA_ZATTEST2,-0.7914494276\n"
           "time is ISO 8601 UTC with milliseconds; mjd is the same instant as an MJD (UTC).\n"
-          "\n"
-          "Range:\n"
-          "  -s, --start TIME     start of the range, inclusive (required)\n"
-          "  -e, --end TIME       end of the range, inclusive (default: now)\n"
-          "      TIME is 2022-01-25, 2022-01-25T00:00:00[.ffffff][Z], 2022-025T00:00:00,\n"
-          "      2022:025:00:00:00, mjd:59612.5, now or now-6h (units us ms s min h d)\n"
-          "      --brackets       also keep the sample just before the start and the one\n"
-          "                       just after the end, as the EDB sends them\n"
-          "\n"
-          "Output:\n"
-          "  -o, --output FILE    write to FILE (default: standard output, also '-');\n"
-          "                       written to a temporary file and renamed when complete,\n"
-          "                       so a failed run never leaves a partial FILE\n"
-          "      --format NAME    csv, csv.gz, ecsv, fits or hdf5 (default: from the\n"
-          "                       extension of FILE: .csv .csv.gz .ecsv .fits .fit .h5\n"
-          "                       .hdf5; else csv).  FITS: one table per mnemonic; HDF5:\n"
-          "                       /raw/MNEMONIC; resampled data: one wide table\n"
-          "                       (docs/formats.md)\n"
-          "      --compress N     deflate level 0-9 of hdf5 and csv.gz (default 1)\n"
-          "      --astropy-time   ecsv: tag the time column as an astropy Time (TOPCAT\n"
-          "                       cannot open such files)\n"
-          "      --meta FILE      units, descriptions and change-only flags of the\n"
-          "                       mnemonics (the EDB's replies carry none): a MAST\n"
-          "                       inventory CSV (tlmMnemonic,unit,description,...) or a\n"
-          "                       path B meta.json (AllPoints 0: change-only, held by\n"
-          "                       default when resampling); repeat it, earlier files win;\n"
-          "                       a --source store's meta.json is read too\n"
-          "\n"
-          "Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):\n"
-          "      --every DUR      grid START, START+DUR, ... up to END (e.g. 10s, 1min)\n"
-          "      --on MNEMONIC    grid: the sample times of MNEMONIC inside the range\n"
-          "      --at FILE        grid: the times in FILE, one per line (any TIME syntax;\n"
-          "                       blank lines and '#' comments skipped)\n"
-          "      --method M       value at a grid time: hold (last sample at or before),\n"
-          "                       linear (no extrapolation) or nearest (a tie goes to the\n"
-          "                       earlier); default linear for reals, hold for the rest\n"
-          "                       and for change-only reals (--meta, --source)\n"
-          "      --max-gap DUR    no value when the samples used are more than DUR apart\n"
-          "                       (hold: older than DUR; nearest: farther than DUR)\n"
-          "      --stats LIST     per bin [t, t+DUR) instead of a value per point: any of\n"
-          "                       mean,min,max,median,std,count,first,last; columns are\n"
-          "                       MNEMONIC_stat; the last bin is closed at END\n"
-          "      --clip SIGMA     sigma-clip each bin first (median centre, std, at most 10\n"
-          "                       rounds, as astropy's sigma_clip)\n"
-          "      --weighted       time-weighted mean and std (each value counts for the\n"
-          "                       time it held, the one carried into the bin included)\n"
-          "      --daily, --hourly  bins of one UTC day or hour, from START's midnight or\n"
-          "                       hour (default --stats mean,min,max,median,std,count)\n"
-          "      --align union|MNEMONIC  no grid: rows at the union of the mnemonics'\n"
-          "                       sample times, or at one mnemonic's, values held\n"
-          "      --changes        keep a sample only when its value differs from the one\n"
-          "                       before (the first is always kept)\n"
-          "      --where EXPR     keep the samples (or grid times) at which EXPR holds:\n"
-          "                       MNEMONIC OP VALUE, OP one of > < >= <= == !=, VALUE a\n"
-          "                       number or a quoted string; repeat to AND conditions\n"
-          "  The samples just outside the range are always fetched and used, so a value\n"
-          "  held or interpolated at START is right however old the last sample is.\n"
-          "\n"
-          "Local data, cache and bundles (docs/stores.md, docs/cache.md, docs/bundles.md):\n"
-          "      --source PATH    answer from local data only, never the network (no token\n"
-          "                       needed): a folder or a .tar, .tar.gz, .tgz, .tar.xz or .zip\n"
-          "                       in the jwst layout (meta.json + *_data.json) or of saved\n"
-          "                       replies (MNEMONIC-START-END.csv; a bundle's raw/)\n"
-          "      --cache DIR      the reply cache (default $XDG_CACHE_HOME/edbx, else\n"
-          "                       ~/.cache/edbx); a repeated query makes no request; ranges\n"
-          "                       ending within the last hour are never cached\n"
-          "      --no-cache       neither read nor write the cache\n"
-          "      --refresh        ask the service again and replace what the cache holds\n"
-          "      --bundle FILE    also write FILE (.tar.gz, .tgz, .tar.xz, .tar or .zip): the\n"
-          "                       manifest, every reply as received and the output, for\n"
-          "                       'edbx replay' and 'edbx bundle verify' (needs -o FILE)\n"
-          "\n"
-          "Service:\n"
-          "      --base-url URL   the EDB service (default $ENG_BASE_URL, else\n"
-          "                       https://mast.stsci.edu)\n"
-          "      --token-file F   read the MAST token from the first line of F (default\n"
-          "                       $MAST_API_TOKEN, else ~/.netrc machine mast.stsci.edu\n"
-          "                       or mast); the token is never taken on the command line,\n"
-          "                       never printed, sent only over https (or plain http to a\n"
-          "                       loopback address) and never to another host on a redirect\n"
-          "      --cacert FILE    CA bundle to verify the service's TLS certificate with\n"
-          "      --timeout DUR    time limit of one request: seconds or a duration such as\n"
-          "                       90s or 10min (default $ENG_TIMEOUT, else 600)\n"
-          "      --retries N      retries of a failing request (default $ENG_RETRIES, else\n"
-          "                       10); connection errors, timeouts, HTTP 408, 429 and 500-519\n"
-          "                       use them all, other errors but 404 at most 2; waits grow\n"
-          "                       exponentially (1 s, 2 s, ... capped at 120 s, with jitter)\n"
-          "                       and follow the service's Retry-After\n"
-          "\n"
-          "Many mnemonics, long ranges:\n"
-          "  -f, --file FILE      read mnemonics from FILE, one per line ('#' comments;\n"
-          "                       '-' is standard input); duplicates are asked once\n"
-          "      --chunk DUR      split the range into requests of DUR, cut at UTC\n"
-          "                       midnights (multiples of DUR since 1970; default 1d);\n"
-          "                       chunks are stitched back, each sample once\n"
-          "  -j, --jobs N         at most N transfers at once (default 4, at most 32),\n"
-          "                       over reused connections; the output is the same for any N\n"
-          "      --keep-going     if some mnemonics fail, write the others, list what is\n"
-          "                       missing and exit 8 (default: write nothing, exit non-zero)\n"
-          "      --progress       draw the progress line even when stderr is not a terminal\n"
-          "                       (on a terminal it is drawn unless -q)\n"
-          "  -v, --verbose        log every request (URL, status, bytes, time) to stderr\n"
-          "  -q, --quiet          print nothing but errors (no progress line)\n"
-          "  -h, --help           show this help\n"
-          "\n"
+          "\n",
+          out);
+    cli_opts_help(&cli_get_options, out);
+    fputs("\n"
           "Exit status: 0 ok, 2 usage, 3 unknown mnemonic, 4 authentication, 5 network or\n"
           "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 130 interrupted\n"
           "(see 'edbx --help').\n",
           out);
 }
-
-enum {
-    OPT_BRACKETS = 256,
-    OPT_SOURCE,
-    OPT_CACHE,
-    OPT_NO_CACHE,
-    OPT_REFRESH,
-    OPT_BUNDLE,
-    OPT_RUN_TIME_US,
-    OPT_FORMAT,
-    OPT_BASE_URL,
-    OPT_TOKEN_FILE,
-    OPT_TOKEN,
-    OPT_CACERT,
-    OPT_TIMEOUT,
-    OPT_RETRIES,
-    OPT_CHUNK,
-    OPT_KEEP_GOING,
-    OPT_PROGRESS,
-    OPT_EVERY,
-    OPT_ON,
-    OPT_AT,
-    OPT_METHOD,
-    OPT_MAX_GAP,
-    OPT_STATS,
-    OPT_CLIP,
-    OPT_WEIGHTED,
-    OPT_DAILY,
-    OPT_HOURLY,
-    OPT_ALIGN,
-    OPT_CHANGES,
-    OPT_WHERE,
-    OPT_COMPRESS,
-    OPT_ASTROPY_TIME,
-    OPT_META
-};
-
-static const struct option get_options[] = {
-    {"start", required_argument, NULL, 's'},
-    {"end", required_argument, NULL, 'e'},
-    {"output", required_argument, NULL, 'o'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"brackets", no_argument, NULL, OPT_BRACKETS},
-    {"base-url", required_argument, NULL, OPT_BASE_URL},
-    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
-    {"token", required_argument, NULL, OPT_TOKEN},
-    {"cacert", required_argument, NULL, OPT_CACERT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"jobs", required_argument, NULL, 'j'},
-    {"chunk", required_argument, NULL, OPT_CHUNK},
-    {"file", required_argument, NULL, 'f'},
-    {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"every", required_argument, NULL, OPT_EVERY},
-    {"on", required_argument, NULL, OPT_ON},
-    {"at", required_argument, NULL, OPT_AT},
-    {"method", required_argument, NULL, OPT_METHOD},
-    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
-    {"stats", required_argument, NULL, OPT_STATS},
-    {"clip", required_argument, NULL, OPT_CLIP},
-    {"weighted", no_argument, NULL, OPT_WEIGHTED},
-    {"daily", no_argument, NULL, OPT_DAILY},
-    {"hourly", no_argument, NULL, OPT_HOURLY},
-    {"align", required_argument, NULL, OPT_ALIGN},
-    {"changes", no_argument, NULL, OPT_CHANGES},
-    {"where", required_argument, NULL, OPT_WHERE},
-    {"source", required_argument, NULL, OPT_SOURCE},
-    {"cache", required_argument, NULL, OPT_CACHE},
-    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
-    {"refresh", no_argument, NULL, OPT_REFRESH},
-    {"bundle", required_argument, NULL, OPT_BUNDLE},
-    {"run-time-us", required_argument, NULL, OPT_RUN_TIME_US}, /* replay: the recorded "now" */
-    {"compress", required_argument, NULL, OPT_COMPRESS},
-    {"astropy-time", no_argument, NULL, OPT_ASTROPY_TIME},
-    {"meta", required_argument, NULL, OPT_META},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static void log_stderr(void *ctx, const char *line)
 {
@@ -235,6 +54,7 @@ static void url_host(const char *url, char *out, size_t n)
 /* ---- resampling (docs/resampling.md): options as given, then what they make ---------- */
 
 #define GET_MAX_WHERE 32
+#define GET_MAX_WOPTS 64
 
 typedef struct get_rs {
     const char *every, *on, *at, *method, *max_gap, *stats, *clip, *align;
@@ -549,7 +369,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *timeout_s = NULL, *retries_s = NULL;
-    int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0, c;
+    int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0;
+    const char *wopts[GET_MAX_WOPTS];
+    size_t n_wopts = 0;
     int astropy_time = 0;
     long compress = -1;
     long jobs = 4;
@@ -557,98 +379,118 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     edb_err err = EDB_ERR_INIT;
     int run_time_given = 0;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":s:e:o:j:f:vqh", get_options, NULL)) != -1) {
-        switch (c) {
-        case 's': start_s = optarg; break;
-        case 'e': end_s = optarg; break;
-        case 'o': output = optarg; break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_COMPRESS:
+    cli_args args;
+    if (cli_args_parse(&cli_get_options, "get", argc, argv, &args, &err) != EDB_OK) {
+        cli_args_free(&args);
+        return cli_fail(err.status, "%s", err.msg);
+    }
+    /* Values are borrowed from argv, so args can go once read. */
+    int code = -1;
+#define FAIL(...)                                                                              \
+    do {                                                                                       \
+        code = cli_fail(__VA_ARGS__);                                                          \
+        goto parsed;                                                                           \
+    } while (0)
+    for (size_t ai = 0; ai < args.n; ai++) {
+        const char *optarg = args.v[ai].value;
+        switch (args.v[ai].opt->id) {
+        case GOPT_START: start_s = optarg; break;
+        case GOPT_END: end_s = optarg; break;
+        case GOPT_OUTPUT: output = optarg; break;
+        case GOPT_FORMAT: format = optarg; break;
+        case GOPT_COMPRESS:
             if (cli_parse_count("--compress level", optarg, 9, &compress, &err) != EDB_OK)
-                return cli_fail(err.status, "%s", err.msg);
+                FAIL(err.status, "%s", err.msg);
             break;
-        case OPT_ASTROPY_TIME: astropy_time = 1; break;
-        case OPT_META:
+        case GOPT_ASTROPY_TIME: astropy_time = 1; break;
+        case GOPT_META:
             if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
-                return cli_fail(EDB_ERR_NOMEM, "out of memory");
+                FAIL(EDB_ERR_NOMEM, "out of memory");
             if (edb_meta_load_file(get_meta, optarg, &err) != EDB_OK)
-                return cli_fail(err.status, "--meta: %s", err.msg);
+                FAIL(err.status, "--meta: %s", err.msg);
             if (cli_local_note_meta(&get_local, optarg) != EDB_OK)
-                return cli_fail(EDB_ERR_NOMEM, "out of memory");
+                FAIL(EDB_ERR_NOMEM, "out of memory");
             break;
-        case OPT_BRACKETS: brackets = 1; break;
-        case OPT_BASE_URL: base_url = optarg; break;
-        case OPT_TOKEN_FILE: token_file = optarg; break;
-        case OPT_TOKEN:
-            return cli_fail(EDB_ERR_USAGE, "the token is never taken on the command line (it "
+        case GOPT_BRACKETS: brackets = 1; break;
+        case GOPT_BASE_URL: base_url = optarg; break;
+        case GOPT_TOKEN_FILE: token_file = optarg; break;
+        case GOPT_TOKEN:
+            FAIL(EDB_ERR_USAGE, "the token is never taken on the command line (it "
                             "would show in ps and in shell history): put it in a file and use "
                             "--token-file FILE, or set MAST_API_TOKEN");
-        case OPT_CACERT: cacert = optarg; break;
-        case OPT_TIMEOUT: timeout_s = optarg; break;
-        case OPT_RETRIES: retries_s = optarg; break;
-        case 'j':
+        case GOPT_CACERT: cacert = optarg; break;
+        case GOPT_TIMEOUT: timeout_s = optarg; break;
+        case GOPT_RETRIES: retries_s = optarg; break;
+        case GOPT_JOBS:
             if (cli_parse_count("-j", optarg, CLI_MAX_JOBS, &jobs, &err) != EDB_OK || jobs < 1)
-                return cli_fail(EDB_ERR_USAGE, "invalid -j '%s': from 1 to %d transfers at once",
+                FAIL(EDB_ERR_USAGE, "invalid -j '%s': from 1 to %d transfers at once",
                                 optarg, CLI_MAX_JOBS);
             break;
-        case OPT_CHUNK:
+        case GOPT_CHUNK:
             if (edb_duration_parse(optarg, &chunk_us, &err) != EDB_OK ||
                 chunk_us < EDB_USEC_PER_SEC)
-                return cli_fail(EDB_ERR_USAGE, "--chunk: %s",
+                FAIL(EDB_ERR_USAGE, "--chunk: %s",
                                 err.msg[0] ? err.msg : "a chunk is at least 1s (e.g. 1d, 6h)");
             break;
-        case 'f':
+        case GOPT_FILE:
             if (cli_names_read_file(names, optarg, &err) != EDB_OK)
-                return cli_fail(err.status, "%s", err.msg);
+                FAIL(err.status, "%s", err.msg);
             break;
-        case OPT_KEEP_GOING: keep_going = 1; break;
-        case OPT_PROGRESS: progress = 1; break;
-        case 'v': verbose = 1; break;
-        case 'q': verbose = 0; progress = 0; quiet = 1; break;
-        case OPT_EVERY: rs->every = optarg; break;
-        case OPT_ON: rs->on = optarg; break;
-        case OPT_AT: rs->at = optarg; break;
-        case OPT_METHOD: rs->method = optarg; break;
-        case OPT_MAX_GAP: rs->max_gap = optarg; break;
-        case OPT_STATS: rs->stats = optarg; break;
-        case OPT_CLIP: rs->clip = optarg; break;
-        case OPT_WEIGHTED: rs->weighted = 1; break;
-        case OPT_DAILY: rs->daily = 1; break;
-        case OPT_HOURLY: rs->hourly = 1; break;
-        case OPT_ALIGN: rs->align = optarg; break;
-        case OPT_CHANGES: rs->changes = 1; break;
-        case OPT_WHERE:
+        case GOPT_KEEP_GOING: keep_going = 1; break;
+        case GOPT_PROGRESS: progress = 1; break;
+        case GOPT_VERBOSE: verbose = 1; break;
+        case GOPT_QUIET: verbose = 0; progress = 0; quiet = 1; break;
+        case GOPT_EVERY: rs->every = optarg; break;
+        case GOPT_ON: rs->on = optarg; break;
+        case GOPT_AT: rs->at = optarg; break;
+        case GOPT_METHOD: rs->method = optarg; break;
+        case GOPT_MAX_GAP: rs->max_gap = optarg; break;
+        case GOPT_STATS: rs->stats = optarg; break;
+        case GOPT_CLIP: rs->clip = optarg; break;
+        case GOPT_WEIGHTED: rs->weighted = 1; break;
+        case GOPT_DAILY: rs->daily = 1; break;
+        case GOPT_HOURLY: rs->hourly = 1; break;
+        case GOPT_ALIGN: rs->align = optarg; break;
+        case GOPT_CHANGES: rs->changes = 1; break;
+        case GOPT_WHERE:
             if (rs->n_where == GET_MAX_WHERE)
-                return cli_fail(EDB_ERR_USAGE, "at most %d --where conditions", GET_MAX_WHERE);
+                FAIL(EDB_ERR_USAGE, "at most %d --where conditions", GET_MAX_WHERE);
             rs->where[rs->n_where++] = optarg;
             break;
-        case OPT_SOURCE: get_local.source = optarg; break;
-        case OPT_CACHE: get_local.cache_dir = optarg; break;
-        case OPT_NO_CACHE: get_local.no_cache = 1; break;
-        case OPT_REFRESH: get_local.refresh = 1; break;
-        case OPT_BUNDLE: get_local.bundle = optarg; break;
-        case OPT_RUN_TIME_US: {
+        case GOPT_SOURCE: get_local.source = optarg; break;
+        case GOPT_CACHE: get_local.cache_dir = optarg; break;
+        case GOPT_NO_CACHE: get_local.no_cache = 1; break;
+        case GOPT_REFRESH: get_local.refresh = 1; break;
+        case GOPT_BUNDLE: get_local.bundle = optarg; break;
+        case GOPT_RUN_TIME_US: {
             char *e;
             get_local.run_time = (edb_time)strtoll(optarg, &e, 10);
             if (*e || !*optarg)
-                return cli_fail(EDB_ERR_USAGE, "--run-time-us: not an integer");
+                FAIL(EDB_ERR_USAGE, "--run-time-us: not an integer");
             run_time_given = 1;
             break;
         }
-        case 'h': help_get(stdout); return EXIT_OK;
-        case ':':
-            return cli_fail(EDB_ERR_USAGE, "option %s needs a value (see 'edbx get --help')",
-                            argv[optind - 1]);
+        case GOPT_HELP: help_get(stdout);
+            code = EXIT_OK;
+            goto parsed;
+        case GOPT_WOPT:
+            if (n_wopts == GET_MAX_WOPTS)
+                FAIL(EDB_ERR_USAGE, "at most %d -O options", GET_MAX_WOPTS);
+            wopts[n_wopts++] = optarg;
+            break;
         default:
-            return cli_fail(EDB_ERR_USAGE, "unknown option %s (see 'edbx get --help')",
-                            argv[optind - 1]);
+            FAIL(EDB_ERR_INTERNAL, "option --%s is in the table but not handled",
+                 args.v[ai].opt->name);
         }
     }
-    for (int k = optind; k < argc; k++)
-        if (cli_names_add(names, argv[k], strlen(argv[k])) != EDB_OK)
-            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < args.npos; k++)
+        if (cli_names_add(names, args.pos[k], strlen(args.pos[k])) != EDB_OK)
+            FAIL(EDB_ERR_NOMEM, "out of memory");
+parsed:
+#undef FAIL
+    cli_args_free(&args);
+    if (code >= 0)
+        return code;
     const char *const *mnemonics = (const char *const *)names->v;
     size_t n_mnemonics = names->n;
     if (n_mnemonics == 0)
@@ -767,6 +609,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     wo.run = &run;
     wo.compress = (int)compress;
     wo.astropy_time = astropy_time;
+    wo.options = wopts;
+    wo.n_options = n_wopts;
     edb_writer *w = NULL;
     if (edb_writer_open(&w, output, &wo, &err) != EDB_OK) {
         cli_free_secret(token);
@@ -788,7 +632,7 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     cli_progress_done(&prog);
     edb_status fetch_st = st;
     if (st != EDB_OK && !(st == EDB_ERR_PARTIAL && res)) {
-        int code = cli_fail(st, "%s", edb_client_errmsg(client));
+        code = cli_fail(st, "%s", edb_client_errmsg(client));
         edb_writer_free(w);
         edb_client_free(client);
         return code;
@@ -797,7 +641,7 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     edb_err merr = EDB_ERR_INIT;
     /* Before resampling: the default method of a change-only mnemonic depends on it. */
     if ((st = apply_meta(res, &merr)) != EDB_OK) {
-        int code = cli_fail(st, "%s", merr.msg);
+        code = cli_fail(st, "%s", merr.msg);
         edb_writer_free(w);
         edb_result_free(res);
         edb_client_free(client);
@@ -830,7 +674,7 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     if (st == EDB_OK && get_local.bundle)
         st = cli_local_finish(&get_local, &co, (const char *const *)names->v, names->n, start,
                               end, brackets, chunk_us, output, &rerr);
-    int code = EXIT_OK;
+    code = EXIT_OK;
     if (st != EDB_OK)
         code = cli_fail(st, "%s", rerr.msg[0] ? rerr.msg : edb_writer_errmsg(w));
     else if (fetch_st == EDB_ERR_PARTIAL)

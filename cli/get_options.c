@@ -1,0 +1,156 @@
+/* get_options.c: the table of `edbx get`'s options (get_options.h). */
+#include "get_options.h"
+
+#define SECTION(text) {0, NULL, 0, NULL, 0, CLI_ROLE_DATA, text}
+
+static const cli_opt opts[] = {
+    SECTION("Range:"),
+    {GOPT_START, "start", 's', "TIME", 0, CLI_ROLE_DATA, "start of the range, inclusive (required)"},
+    {GOPT_END, "end", 'e', "TIME", 0, CLI_ROLE_DATA, "end of the range, inclusive (default: now)"},
+    SECTION("      TIME is 2022-01-25, 2022-01-25T00:00:00[.ffffff][Z], 2022-025T00:00:00,\n"
+            "      2022:025:00:00:00, mjd:59612.5, now or now-6h (units us ms s min h d)"),
+    {GOPT_BRACKETS, "brackets", 0, NULL, 0, CLI_ROLE_DATA,
+     "also keep the sample just before the start and the one\n"
+     "just after the end, as the EDB sends them"},
+    SECTION(""),
+    SECTION("Output:"),
+    {GOPT_OUTPUT, "output", 'o', "FILE", 0, CLI_ROLE_OUTPUT,
+     "write to FILE (default: standard output, also '-');\n"
+     "written to a temporary file and renamed when complete,\n"
+     "so a failed run never leaves a partial FILE"},
+    {GOPT_FORMAT, "format", 0, "NAME", 0, CLI_ROLE_DATA,
+     "csv, csv.gz, ecsv, fits or hdf5 (default: from the\n"
+     "extension of FILE: .csv .csv.gz .ecsv .fits .fit .h5\n"
+     ".hdf5; else csv).  FITS: one table per mnemonic; HDF5:\n"
+     "/raw/MNEMONIC; resampled data: one wide table\n"
+     "(docs/formats.md)"},
+    {GOPT_WOPT, "writer-option", 'O', "KEY[=VALUE]", 1, CLI_ROLE_DATA,
+     "an option of the output format (repeat for several);\n"
+     "each format lists its keys in docs/formats.md, and an\n"
+     "unknown key is refused before anything is fetched"},
+    {GOPT_COMPRESS, "compress", 0, "N", 0, CLI_ROLE_DATA,
+     "deflate level 0-9 of hdf5 and csv.gz (default 1)"},
+    {GOPT_ASTROPY_TIME, "astropy-time", 0, NULL, 0, CLI_ROLE_DATA,
+     "ecsv: tag the time column as an astropy Time (TOPCAT\n"
+     "cannot open such files)"},
+    {GOPT_META, "meta", 0, "FILE", 1, CLI_ROLE_INPUT,
+     "units, descriptions and change-only flags of the\n"
+     "mnemonics (the EDB's replies carry none): a MAST\n"
+     "inventory CSV (tlmMnemonic,unit,description,...) or a\n"
+     "path B meta.json (AllPoints 0: change-only, held by\n"
+     "default when resampling); repeat it, earlier files win;\n"
+     "a --source store's meta.json is read too"},
+    SECTION(""),
+    SECTION("Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):"),
+    {GOPT_EVERY, "every", 0, "DUR", 0, CLI_ROLE_DATA,
+     "grid START, START+DUR, ... up to END (e.g. 10s, 1min)"},
+    {GOPT_ON, "on", 0, "MNEMONIC", 0, CLI_ROLE_DATA,
+     "grid: the sample times of MNEMONIC inside the range"},
+    {GOPT_AT, "at", 0, "FILE", 0, CLI_ROLE_INPUT,
+     "grid: the times in FILE, one per line (any TIME syntax;\n"
+     "blank lines and '#' comments skipped)"},
+    {GOPT_METHOD, "method", 0, "M", 0, CLI_ROLE_DATA,
+     "value at a grid time: hold (last sample at or before),\n"
+     "linear (no extrapolation) or nearest (a tie goes to the\n"
+     "earlier); default linear for reals, hold for the rest\n"
+     "and for change-only reals (--meta, --source)"},
+    {GOPT_MAX_GAP, "max-gap", 0, "DUR", 0, CLI_ROLE_DATA,
+     "no value when the samples used are more than DUR apart\n"
+     "(hold: older than DUR; nearest: farther than DUR)"},
+    {GOPT_STATS, "stats", 0, "LIST", 0, CLI_ROLE_DATA,
+     "per bin [t, t+DUR) instead of a value per point: any of\n"
+     "mean,min,max,median,std,count,first,last; columns are\n"
+     "MNEMONIC_stat; the last bin is closed at END"},
+    {GOPT_CLIP, "clip", 0, "SIGMA", 0, CLI_ROLE_DATA,
+     "sigma-clip each bin first (median centre, std, at most 10\n"
+     "rounds, as astropy's sigma_clip)"},
+    {GOPT_WEIGHTED, "weighted", 0, NULL, 0, CLI_ROLE_DATA,
+     "time-weighted mean and std (each value counts for the\n"
+     "time it held, the one carried into the bin included)"},
+    {GOPT_DAILY, "daily", 0, NULL, 0, CLI_ROLE_DATA,
+     "bins of one UTC day from START's midnight (default\n"
+     "--stats mean,min,max,median,std,count)"},
+    {GOPT_HOURLY, "hourly", 0, NULL, 0, CLI_ROLE_DATA,
+     "bins of one UTC hour from START's hour (the same\n"
+     "default statistics)"},
+    {GOPT_ALIGN, "align", 0, "union|MNEMONIC", 0, CLI_ROLE_DATA,
+     "no grid: rows at the union of the mnemonics'\n"
+     "sample times, or at one mnemonic's, values held"},
+    {GOPT_CHANGES, "changes", 0, NULL, 0, CLI_ROLE_DATA,
+     "keep a sample only when its value differs from the one\n"
+     "before (the first is always kept)"},
+    {GOPT_WHERE, "where", 0, "EXPR", 1, CLI_ROLE_DATA,
+     "keep the samples (or grid times) at which EXPR holds:\n"
+     "MNEMONIC OP VALUE, OP one of > < >= <= == !=, VALUE a\n"
+     "number or a quoted string; repeat to AND conditions"},
+    SECTION("  The samples just outside the range are always fetched and used, so a value\n"
+            "  held or interpolated at START is right however old the last sample is."),
+    SECTION(""),
+    SECTION("Local data, cache and bundles (docs/stores.md, docs/cache.md, docs/bundles.md):"),
+    {GOPT_SOURCE, "source", 0, "PATH", 0, CLI_ROLE_SOURCE,
+     "answer from local data only, never the network (no token\n"
+     "needed): a folder or a .tar, .tar.gz, .tgz, .tar.xz or .zip\n"
+     "in the jwst layout (meta.json + *_data.json) or of saved\n"
+     "replies (MNEMONIC-START-END.csv; a bundle's raw/)"},
+    {GOPT_CACHE, "cache", 0, "DIR", 0, CLI_ROLE_SOURCE,
+     "the reply cache (default $XDG_CACHE_HOME/edbx, else\n"
+     "~/.cache/edbx); a repeated query makes no request; ranges\n"
+     "ending within the last hour are never cached"},
+    {GOPT_NO_CACHE, "no-cache", 0, NULL, 0, CLI_ROLE_SOURCE, "neither read nor write the cache"},
+    {GOPT_REFRESH, "refresh", 0, NULL, 0, CLI_ROLE_SOURCE,
+     "ask the service again and replace what the cache holds"},
+    {GOPT_BUNDLE, "bundle", 0, "FILE", 0, CLI_ROLE_OUTPUT,
+     "also write FILE (.tar.gz, .tgz, .tar.xz, .tar or .zip): the\n"
+     "manifest, every reply as received and the output, for\n"
+     "'edbx replay' and 'edbx bundle verify' (needs -o FILE)"},
+    SECTION(""),
+    SECTION("Service:"),
+    {GOPT_BASE_URL, "base-url", 0, "URL", 0, CLI_ROLE_SOURCE,
+     "the EDB service (default $ENG_BASE_URL, else\n"
+     "https://mast.stsci.edu)"},
+    {GOPT_TOKEN_FILE, "token-file", 0, "F", 0, CLI_ROLE_SOURCE,
+     "read the MAST token from the first line of F (default\n"
+     "$MAST_API_TOKEN, else ~/.netrc machine mast.stsci.edu\n"
+     "or mast); the token is never taken on the command line,\n"
+     "never printed, sent only over https (or plain http to a\n"
+     "loopback address) and never to another host on a redirect"},
+    /* Refused with a message that says why; not in --help. */
+    {GOPT_TOKEN, "token", 0, "T", 0, CLI_ROLE_INTERNAL, ""},
+    {GOPT_CACERT, "cacert", 0, "FILE", 0, CLI_ROLE_SOURCE,
+     "CA bundle to verify the service's TLS certificate with"},
+    {GOPT_TIMEOUT, "timeout", 0, "DUR", 0, CLI_ROLE_SOURCE,
+     "time limit of one request: seconds or a duration such as\n"
+     "90s or 10min (default $ENG_TIMEOUT, else 600)"},
+    {GOPT_RETRIES, "retries", 0, "N", 0, CLI_ROLE_SOURCE,
+     "retries of a failing request (default $ENG_RETRIES, else\n"
+     "10); connection errors, timeouts, HTTP 408, 429 and 500-519\n"
+     "use them all, other errors but 404 at most 2; waits grow\n"
+     "exponentially (1 s, 2 s, ... capped at 120 s, with jitter)\n"
+     "and follow the service's Retry-After"},
+    SECTION(""),
+    SECTION("Many mnemonics, long ranges:"),
+    {GOPT_FILE, "file", 'f', "FILE", 1, CLI_ROLE_INPUT,
+     "read mnemonics from FILE, one per line ('#' comments;\n"
+     "'-' is standard input); duplicates are asked once"},
+    {GOPT_CHUNK, "chunk", 0, "DUR", 0, CLI_ROLE_SOURCE,
+     "split the range into requests of DUR, cut at UTC\n"
+     "midnights (multiples of DUR since 1970; default 1d);\n"
+     "chunks are stitched back, each sample once"},
+    {GOPT_JOBS, "jobs", 'j', "N", 0, CLI_ROLE_SOURCE,
+     "at most N transfers at once (default 4, at most 32),\n"
+     "over reused connections; the output is the same for any N"},
+    {GOPT_KEEP_GOING, "keep-going", 0, NULL, 0, CLI_ROLE_DATA,
+     "if some mnemonics fail, write the others, list what is\n"
+     "missing and exit 8 (default: write nothing, exit non-zero)"},
+    {GOPT_PROGRESS, "progress", 0, NULL, 0, CLI_ROLE_UI,
+     "draw the progress line even when stderr is not a terminal\n"
+     "(on a terminal it is drawn unless -q)"},
+    {GOPT_VERBOSE, "verbose", 'v', NULL, 0, CLI_ROLE_UI,
+     "log every request (URL, status, bytes, time) to stderr"},
+    {GOPT_QUIET, "quiet", 'q', NULL, 0, CLI_ROLE_UI, "print nothing but errors (no progress line)"},
+    {GOPT_HELP, "help", 'h', NULL, 0, CLI_ROLE_UI, "show this help"},
+    /* replay: the recorded "now" */
+    {GOPT_RUN_TIME_US, "run-time-us", 0, "US", 0, CLI_ROLE_INTERNAL, ""},
+};
+
+const cli_optset cli_get_options = {opts, sizeof opts / sizeof opts[0]};
