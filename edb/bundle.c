@@ -262,7 +262,7 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
     json_object_set_new(m, "edbx_version", json_string(edb_version()));
     json_object_set_new(m, "command_line", argv);
     argv = NULL;
-    json_object_set_new(m, "service", json_string(info->service ? info->service : "mast-a"));
+    json_object_set_new(m, "service", json_string(info->service ? info->service : "mast"));
     json_object_set_new(m, "base_url", json_string(info->base_url ? info->base_url : ""));
     json_object_set_new(m, "query", q);
     q = NULL;

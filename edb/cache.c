@@ -98,7 +98,7 @@ edb_status edb_cache_open(edb_cache **out, const edb_cache_options *o, edb_err *
     while (bl > 0 && o->base_url[bl - 1] == '/')
         bl--;
     c->dir = edb__strdup(o->dir);
-    c->service = edb__strdup(o->service ? o->service : "mast-a");
+    c->service = edb__strdup(o->service ? o->service : "mast");
     c->base_url = edb__strndup(o->base_url, bl);
     if (!c->dir || !c->service || !c->base_url) {
         edb_cache_free(c);
@@ -255,13 +255,13 @@ static const char *check_entry(const edb_cache *c, const edb__buf *file, const c
     return NULL;
 }
 
-static int cache_lookup(void *ctx, const edb_request_info *ri,
-                        int (*feed)(void *fctx, const char *data, size_t len), void *fctx,
+static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_sink *sink,
                         edb_err *err)
 {
     (void)err;
     edb_cache *c = ctx;
-    if (c->refresh || !cacheable(c, ri))
+    /* Data replies only: a metadata reply is small and asked once per mnemonic. */
+    if (c->refresh || ri->kind != EDB_REQ_DATA || !cacheable(c, ri))
         return 0;
     char key[EDB_SHA256_HEX];
     entry_key(c, ri->mnemonic, ri->start, ri->end, key);
@@ -290,12 +290,12 @@ static int cache_lookup(void *ctx, const edb_request_info *ri,
     c->stats.hits++;
     for (size_t off = 0; off < raw.len;) {
         size_t n = raw.len - off < 65536 ? raw.len - off : 65536;
-        if (feed(fctx, raw.p + off, n) != 0)
+        if (sink->feed(sink->ctx, raw.p + off, n) != 0)
             break;
         off += n;
     }
     if (raw.len == 0)
-        feed(fctx, "", 0);
+        sink->feed(sink->ctx, "", 0);
     rc = 1;
 done:
     edb__buf_free(&path);
@@ -321,7 +321,7 @@ static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
 {
     edb_cache *c = ctx;
     /* A reply from another local source is not the service's: it must not pose as one. */
-    if (local || !cacheable(c, ri))
+    if (local || ri->kind != EDB_REQ_DATA || !cacheable(c, ri))
         return NULL;
     tap *t = calloc(1, sizeof *t);
     if (!t)

@@ -1,15 +1,27 @@
-/* client.c: path A (MAST file download) over libcurl.
+/* client.c: the transfer engine.  It runs the requests of a plan (edb/plan.h) for one
+ * service (service.h) over libcurl, or answers them from the reply hooks (caches, local
+ * stores, bundles), and gives back one series per mnemonic.
  *
- * Every request of a query goes through one multi handle, at most `parallel` at once; the
- * reply is fed to the streaming decoder from the write callback as it arrives, so nothing
- * waits for a whole body.  A request that fails in a way worth retrying is reset (decoder
- * and series cleared) and started again after a capped exponential backoff with jitter,
- * or after the Retry-After the service asked for.
+ * Every network request goes through one multi handle, at most `parallel` at once; a data
+ * reply is fed to its decoder (edb/decoder.h, chosen by the service) from the write
+ * callback as it arrives, so nothing waits for a whole body.  A request that fails in a
+ * way worth retrying is reset (decoder and series cleared) and started again after a
+ * capped exponential backoff with jitter, or after the Retry-After the service asked for.
+ *
+ * Requests are made from the plan as transfer slots free up, never all at once, so the
+ * memory of a fetch follows what is in flight and the samples, not the plan's length.
+ * Each mnemonic's chunks are stitched in order as they complete (column by column), and
+ * a chunk that completes early waits beside its mnemonic until the ones before it are in.
+ * A service with metadata (path B, EDP) is asked for each mnemonic's first: its SQL type
+ * types the data replies, whose JSON does not say it.
+ *
+ * Before the first request that needs the network, the base URL is checked once to answer
+ * as the service does (GET api/ for path A), so a wrong URL is reported as that, not as
+ * every mnemonic missing.
  *
  * Redirects are followed here rather than by libcurl, so that the rule "the token goes
  * only to the origin it was meant for, and never in clear to a remote host" is ours to
  * enforce on every hop. */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,65 +32,108 @@
 #include <curl/curl.h>
 
 #include <edb/client.h>
-#include <edb/mastcsv.h>
+#include <edb/decoder.h>
 
 #include "internal.h"
+#include "plan_internal.h"
+#include "service.h"
+#include "url.h"
 
 #define MAX_REDIRECTS 5
 #define ERR_BODY_MAX 512
-/* Statuses outside the "always retry" set get this many extra tries, as a blanket policy
- * against a flaky service (jwst retries every 4xx but 404). */
+#define PROBE_BODY_MAX 65536
+/* Statuses outside the "always retry" set, and connections refused or hosts that do not
+ * resolve, get this many extra tries: seconds, not minutes, for what is most likely a
+ * mistake, yet a second chance for a flaky service (jwst retries every 4xx but 404). */
 #define SHORT_RETRIES 2
+/* Inflating a compressed reply is checked against its compressed size past this. */
+#define INFLATE_FLOOR ((unsigned long long)16 << 20)
+#define INFLATE_RATIO_DEFAULT 200
+/* The longest Retry-After honoured (or the backoff cap, when that is longer). */
+#define RETRY_AFTER_MAX_US (INT64_C(120) * 1000000)
 
 typedef enum { RQ_WAITING, RQ_RUNNING, RQ_DONE, RQ_FAILED } rq_state;
 
-/* One mnemonic of a fetch, and the outcome of its requests. */
+/* A chunk that completed before the ones ahead of it. */
+typedef struct pend {
+    size_t chunk;
+    edb_series *s;
+} pend;
+
+/* One mnemonic of a fetch: its metadata, its stitched samples, its outcome. */
 typedef struct mnem {
-    char name[EDB_MNEMONIC_MAX + 1];
-    size_t first, count; /* its requests: rq[first .. first + count) in chunk order */
+    const char *name;    /* borrowed from the plan */
     edb_status st;
     char *msg;
+    int meta;            /* 0: metadata not yet asked, 1: asked, 2: settled (or none) */
+    edb_vtype vtype;     /* from the metadata: the type of the values, or NONE */
+    char sqltype[32];
+    int all_points;
+    size_t next_chunk;   /* chunks stitched so far */
+    edb_series *out;
+    pend *pend;
+    size_t npend, cappend;
 } mnem;
 
-/* One request: one mnemonic over one chunk. */
+struct fetch;
+
 typedef struct request {
-    struct edb_client *c;
+    struct fetch *f;
+    edb_plan_request pr;
+    int probe;           /* the aliveness check of the base URL, not a plan request */
     mnem *m;
-    edb_time lo, hi;    /* the exact range this chunk keeps (inclusive) */
-    edb_time wire_lo, wire_hi; /* whole seconds, as asked of the service */
-    int keep_before, keep_after;
-    char uri_name[256];
-    char *url;          /* the path A URL (never holds a secret) */
-    char *cur_url;      /* the URL of the current hop (after redirects) */
-    int send_token;     /* may the current hop carry the token? */
+    char uri_name[EDB_MNEMONIC_MAX + 64];
+    char *url;           /* never holds a secret */
+    char *cur_url;       /* the URL of the current hop (after redirects) */
+    int send_token;      /* may the current hop carry the token? */
     int redirects;
     CURL *easy;
     struct curl_slist *headers;
-    edb_series *series;
-    edb_mastcsv *dec;
-    void **taps;        /* one per hook set, for the current try */
+    edb_series *series;  /* DATA: the samples of this try */
+    edb_decoder *dec;
+    edb__buf body;       /* META and the probe: the body itself (they are small) */
+    void **taps;         /* one per hook set, for the current try */
     rq_state state;
-    int attempt;        /* tries made so far */
-    int64_t not_before; /* monotonic microseconds: do not start before */
+    int attempt;         /* tries made so far */
+    int64_t not_before;  /* monotonic microseconds: do not start before */
     int64_t started;
-    long http;          /* status of the current try, once known */
-    int decode_err;     /* the decoder refused the body */
-    int tap_err;        /* a tap refused the body */
+    long http;
+    int decode_err, tap_err, too_big;
+    int local_series;    /* a hook answered with samples: nothing to decode */
     unsigned long long bytes;
-    edb__buf errbody;   /* first bytes of a non-200 body, for the message */
+    edb__buf errbody;    /* first bytes of a non-200 body, for the message */
+    edb_err taperr;      /* why a tap refused the body */
     char errbuf[CURL_ERROR_SIZE];
 } request;
 
 struct edb_client {
     edb_client_options o;
-    char *base_url;
-    char *token;
-    char *cacert;
+    char *base_url, *token, *cacert, *edp_mission, *edp_data_path, *edp_meta_path;
+    const edb__service *svc;
+    edb__svc_conf conf;
     CURLM *multi;
     edb_err err;
     edb_client_stats stats;
     uint64_t rng;
+    int alive; /* the base URL answered as the service */
 };
+
+typedef struct fetch {
+    edb_client *c;
+    const edb_query *q;
+    edb_plan *plan;
+    mnem *ms;
+    size_t nm;
+    request **live;      /* waiting (retry, redirect, parked) or running */
+    size_t nlive, caplive;
+    size_t meta_cursor;  /* next mnemonic whose metadata to ask */
+    size_t data_cursor;  /* next plan index to consider for data */
+    size_t total, done;
+    size_t running;
+    int probe;           /* 0: not started, 1: running, 2: passed */
+    edb_status fatal;    /* set when the whole fetch must stop */
+    size_t rows;         /* samples in stitched chunks */
+} fetch;
 
 struct edb_result {
     size_t n;
@@ -112,169 +167,43 @@ static void wipe(char *s)
     }
 }
 
+/* The token never appears in a message, even when a service echoes it back. */
+static void redact(const edb_client *c, char *s)
+{
+    size_t tl = c->token ? strlen(c->token) : 0;
+    if (!tl || !s)
+        return;
+    for (char *p = strstr(s, c->token); p; p = strstr(p, c->token)) {
+        memset(p, '*', tl < 8 ? tl : 8);
+        memmove(p + (tl < 8 ? tl : 8), p + tl, strlen(p + tl) + 1);
+    }
+}
+
 #define logf_(c, ...) edb__logf((c)->o.log, (c)->o.log_ctx, __VA_ARGS__)
 
-/* ---- URLs and names ---------------------------------------------------------------- */
+/* ---- the services ---------------------------------------------------------------------- */
 
-/* Parts of a URL we care about.  Pointers into a private copy. */
-typedef struct url_parts {
-    char *copy;
-    const char *scheme; /* "http" or "https" */
-    const char *host;   /* without brackets for IPv6 */
-    long port;
-} url_parts;
-
-static void url_parts_free(url_parts *u)
+size_t edb_service_count(void)
 {
-    free(u->copy);
-    memset(u, 0, sizeof *u);
+    return edb__service_count();
 }
 
-static edb_status url_parse(const char *url, url_parts *u, edb_err *err)
+const char *edb_service_name(size_t i)
 {
-    memset(u, 0, sizeof *u);
-    CURLU *h = curl_url();
-    if (!h)
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *query = NULL, *frag = NULL;
-    edb_status st = EDB_OK;
-    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        st = edb__fail(err, EDB_ERR_USAGE, "invalid URL '%s'", url);
-        goto done;
-    }
-    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0);
-    curl_url_get(h, CURLUPART_HOST, &host, 0);
-    curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-    curl_url_get(h, CURLUPART_USER, &user, 0);
-    if (!scheme || !host || !port) {
-        st = edb__fail(err, EDB_ERR_USAGE, "invalid URL '%s': no host", url);
-        goto done;
-    }
-    for (char *p = scheme; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
-        st = edb__fail(err, EDB_ERR_USAGE, "invalid URL '%s': only http and https are supported",
-                       url);
-        goto done;
-    }
-    (void)query;
-    (void)frag;
-    {
-        const char *hs = host;
-        size_t hl = strlen(hs);
-        if (hl >= 2 && hs[0] == '[' && hs[hl - 1] == ']') {
-            hs++;
-            hl -= 2;
-        }
-        size_t sl = strlen(scheme);
-        u->copy = malloc(sl + hl + 2);
-        if (!u->copy) {
-            st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-        memcpy(u->copy, scheme, sl + 1);
-        memcpy(u->copy + sl + 1, hs, hl);
-        u->copy[sl + 1 + hl] = '\0';
-        for (char *p = u->copy + sl + 1; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        u->scheme = u->copy;
-        u->host = u->copy + sl + 1;
-        u->port = strtol(port, NULL, 10);
-    }
-    if (user) {
-        st = edb__fail(err, EDB_ERR_USAGE,
-                       "invalid URL: credentials in a URL are not accepted (use --token-file)");
-    }
-done:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(user);
-    curl_url_cleanup(h);
-    if (st != EDB_OK)
-        url_parts_free(u);
-    return st;
+    const edb__service *s = edb__service_at(i);
+    return s ? s->name : NULL;
 }
 
-static int host_is_loopback(const char *host)
+const char *edb_service_label(const char *name)
 {
-    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
-        return 1;
-    /* 127.0.0.0/8, written as a dotted quad */
-    if (strncmp(host, "127.", 4) != 0)
-        return 0;
-    int dots = 0;
-    for (const char *p = host; *p; p++) {
-        if (*p == '.')
-            dots++;
-        else if (!isdigit((unsigned char)*p))
-            return 0;
-    }
-    return dots == 3;
+    const edb__service *s = edb__service_find(name);
+    return s ? s->label : NULL;
 }
 
-/* May the token travel to this URL?  https anywhere; plain http only to loopback. */
-static int token_allowed(const url_parts *u)
+int edb_service_takes_token(const char *name)
 {
-    return strcmp(u->scheme, "https") == 0 || host_is_loopback(u->host);
-}
-
-static int same_origin(const url_parts *a, const url_parts *b)
-{
-    return strcmp(a->scheme, b->scheme) == 0 && strcmp(a->host, b->host) == 0 &&
-           a->port == b->port;
-}
-
-edb_status edb_base_url_check(const char *base_url, int have_token, edb_err *err)
-{
-    url_parts u;
-    edb_status st = url_parse(base_url, &u, err);
-    if (st != EDB_OK)
-        return st;
-    if (strchr(base_url, '?') || strchr(base_url, '#'))
-        st = edb__fail(err, EDB_ERR_USAGE,
-                       "invalid base URL '%s': it must not have a query or fragment", base_url);
-    else if (have_token && !token_allowed(&u))
-        st = edb__fail(err, EDB_ERR_INSECURE,
-                       "refusing to send the MAST token in clear text to %s: use an https URL "
-                       "(plain http is allowed only to a loopback address such as 127.0.0.1)",
-                       u.host);
-    url_parts_free(&u);
-    return st;
-}
-
-edb_status edb_mast_url(const char *base_url, const char *mnemonic, edb_time start,
-                        edb_time end, char **out, edb_err *err)
-{
-    *out = NULL;
-    char name[EDB_MNEMONIC_MAX + 1];
-    edb_status st = edb_mnemonic_normalize(mnemonic, name, sizeof name, err);
-    if (st != EDB_OK)
-        return st;
-    if (end < start)
-        return edb__fail(err, EDB_ERR_USAGE, "the end of the range is before its start");
-    /* Whole seconds on the wire; widen outward so no sample of the exact range is lost
-     * (the decoder then filters to the exact range). */
-    char s0[EDB_TIME_STRLEN], s1[EDB_TIME_STRLEN];
-    edb_time_format_compact(edb_time_floor(start, EDB_USEC_PER_SEC), s0, sizeof s0);
-    edb_time_format_compact(edb_time_ceil(end, EDB_USEC_PER_SEC), s1, sizeof s1);
-    char uri[256];
-    snprintf(uri, sizeof uri, "mast:jwstedb/%s-%s-%s.csv", name, s0, s1);
-    char *enc = curl_easy_escape(NULL, uri, 0);
-    if (!enc)
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    size_t bl = strlen(base_url);
-    while (bl && base_url[bl - 1] == '/')
-        bl--;
-    edb__buf b = {0};
-    if (edb__buf_printf(&b, "%.*s/api/v0.1/Download/file?uri=%s", (int)bl, base_url, enc) != 0) {
-        curl_free(enc);
-        edb__buf_free(&b);
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    }
-    curl_free(enc);
-    *out = b.p;
-    return EDB_OK;
+    const edb__service *s = edb__service_find(name);
+    return s ? s->sends_token : 0;
 }
 
 /* ---- the client ---------------------------------------------------------------------- */
@@ -286,35 +215,62 @@ static void curl_init_once(void)
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+static char *copy_opt(const char *s, int *bad)
+{
+    if (!s)
+        return NULL;
+    char *d = edb__strdup(s);
+    if (!d)
+        *bad = 1;
+    return d;
+}
+
 edb_status edb_client_new(edb_client **out, const edb_client_options *opts)
 {
     *out = NULL;
     edb_client_options def = EDB_CLIENT_OPTIONS_INIT;
     if (!opts)
         opts = &def;
+    const edb__service *svc = edb__service_find(opts->service ? opts->service : "mast");
+    if (!svc)
+        return EDB_ERR_USAGE;
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK)
         return EDB_ERR_INTERNAL;
     edb_client *c = calloc(1, sizeof *c);
     if (!c)
         return EDB_ERR_NOMEM;
+    int bad = 0;
     c->o = *opts;
-    c->base_url = edb__strdup(opts->base_url ? opts->base_url : EDB_DEFAULT_BASE_URL);
-    c->token = opts->token && *opts->token ? edb__strdup(opts->token) : NULL;
-    c->cacert = opts->cacert ? edb__strdup(opts->cacert) : NULL;
+    c->svc = svc;
+    c->base_url = copy_opt(opts->base_url ? opts->base_url : EDB_DEFAULT_BASE_URL, &bad);
+    c->token = opts->token && *opts->token ? copy_opt(opts->token, &bad) : NULL;
+    c->cacert = copy_opt(opts->cacert, &bad);
+    c->edp_mission = copy_opt(opts->edp_mission ? opts->edp_mission : "jwst", &bad);
+    c->edp_data_path = copy_opt(opts->edp_data_path, &bad);
+    c->edp_meta_path = copy_opt(opts->edp_meta_path, &bad);
     c->o.base_url = c->base_url;
     c->o.token = c->token;
     c->o.cacert = c->cacert;
+    c->o.service = svc->name;
+    c->o.edp_mission = c->edp_mission;
+    c->o.edp_data_path = c->edp_data_path;
+    c->o.edp_meta_path = c->edp_meta_path;
+    c->conf.base_url = c->base_url;
+    c->conf.edp_mission = c->edp_mission;
+    c->conf.data_path = c->edp_data_path;
+    c->conf.meta_path = c->edp_meta_path;
     if (c->o.parallel < 1)
         c->o.parallel = 1;
     if (c->o.retries < 0)
         c->o.retries = 0;
+    if (!c->o.inflate_ratio_max)
+        c->o.inflate_ratio_max = INFLATE_RATIO_DEFAULT;
     c->multi = curl_multi_init();
     c->rng = (uint64_t)mono_us() ^ ((uint64_t)(uintptr_t)c << 17) ^ UINT64_C(0x9E3779B97F4A7C15);
     if (!c->rng)
         c->rng = 1;
-    if (!c->base_url || !c->multi || (opts->token && *opts->token && !c->token) ||
-        (opts->cacert && !c->cacert)) {
+    if (bad || !c->multi) {
         edb_client_free(c);
         return EDB_ERR_NOMEM;
     }
@@ -334,6 +290,9 @@ void edb_client_free(edb_client *c)
     free(c->token);
     free(c->base_url);
     free(c->cacert);
+    free(c->edp_mission);
+    free(c->edp_data_path);
+    free(c->edp_meta_path);
     free(c);
 }
 
@@ -345,6 +304,13 @@ const char *edb_client_errmsg(const edb_client *c)
 void edb_client_get_stats(const edb_client *c, edb_client_stats *out)
 {
     *out = c->stats;
+}
+
+edb_status edb_client_plan(edb_client *c, const edb_query *q, edb_plan **out)
+{
+    edb_err_clear(&c->err);
+    return edb__plan_new(out, c->svc, &c->conf, q->mnemonics, q->n_mnemonics, q->start, q->end,
+                         q->keep_brackets, q->chunk_us, &c->err);
 }
 
 size_t edb_result_count(const edb_result *r)
@@ -386,35 +352,94 @@ void edb_result_free(edb_result *r)
     free(r);
 }
 
-/* ---- one request ----------------------------------------------------------------------- */
+/* ---- stitching -------------------------------------------------------------------------- */
 
-/* Every body byte, from the network or a local lookup, goes to the taps and the decoder. */
-static int feed_body(request *r, const char *data, size_t len)
+/* Chunk k of m is complete with samples s (taken).  Chunks go into m->out in order; one
+ * that comes early waits.  Each sample is in exactly one chunk (chunk ranges do not
+ * overlap), so nothing is dropped or doubled, whatever order replies arrive in. */
+static edb_status chunk_done(fetch *f, mnem *m, size_t k, edb_series *s)
 {
-    const edb_client_options *o = &r->c->o;
-    for (size_t h = 0; r->taps && h < o->n_hooks; h++) {
-        if (r->taps[h] && o->hooks[h].tap_write(r->taps[h], data, len) != 0) {
-            r->tap_err = 1;
-            return -1;
+    if (k != m->next_chunk) {
+        if (m->npend == m->cappend) {
+            size_t nc = m->cappend ? m->cappend * 2 : 8;
+            pend *p = realloc(m->pend, nc * sizeof *p);
+            if (!p) {
+                edb_series_free(s);
+                return EDB_ERR_NOMEM;
+            }
+            m->pend = p;
+            m->cappend = nc;
         }
+        m->pend[m->npend].chunk = k;
+        m->pend[m->npend].s = s;
+        m->npend++;
+        return EDB_OK;
     }
-    if (edb_mastcsv_feed(r->dec, data, len) != EDB_OK) {
-        r->decode_err = 1;
-        return -1;
+    edb_status st = EDB_OK;
+    for (;;) {
+        f->rows += s->n;
+        if (!m->out) {
+            m->out = s; /* the first chunk is the start of the result: no copy */
+        } else {
+            st = edb_series_append_range(m->out, s, 0, s->n);
+            if (m->out->all_points < 0)
+                m->out->all_points = s->all_points;
+            edb_series_free(s);
+            if (st != EDB_OK)
+                return st;
+        }
+        m->next_chunk++;
+        s = NULL;
+        for (size_t j = 0; j < m->npend && !s; j++)
+            if (m->pend[j].chunk == m->next_chunk) {
+                s = m->pend[j].s;
+                m->pend[j] = m->pend[--m->npend];
+            }
+        if (!s)
+            return EDB_OK;
     }
-    return 0;
 }
 
-static int feed_cb(void *fctx, const char *data, size_t len)
+static void mnem_clear(mnem *m)
 {
-    return feed_body(fctx, data, len);
+    for (size_t j = 0; j < m->npend; j++)
+        edb_series_free(m->pend[j].s);
+    free(m->pend);
+    m->pend = NULL;
+    m->npend = m->cappend = 0;
+    edb_series_free(m->out);
+    m->out = NULL;
 }
+
+/* The samples of a local answer that this request keeps, into its own series: its exact
+ * range and the bracket samples it keeps, exactly as the decoder would keep them from the
+ * same reply. */
+static edb_status cut_to_range(request *r, const edb_series *s)
+{
+    edb_series *d = r->series;
+    edb_series_clear(d);
+    memcpy(d->sqltype, s->sqltype, sizeof d->sqltype);
+    d->all_points = s->all_points;
+    edb_status st = s->vtype != EDB_VT_NONE ? edb_series_set_type(d, s->vtype) : EDB_OK;
+    size_t lo = edb_series_lower_bound(s, r->pr.lo), hi = edb_series_upper_bound(s, r->pr.hi);
+    if (r->pr.keep_before && lo > 0)
+        lo--;
+    if (r->pr.keep_after && hi < s->n)
+        hi++;
+    if (st == EDB_OK)
+        st = edb_series_append_range(d, s, lo, hi);
+    return st;
+}
+
+/* ---- one request ----------------------------------------------------------------------- */
 
 static void request_info(const request *r, edb_request_info *ri)
 {
-    ri->mnemonic = r->m->name;
-    ri->start = r->wire_lo;
-    ri->end = r->wire_hi;
+    ri->service = r->f->c->svc->name;
+    ri->kind = r->pr.kind;
+    ri->mnemonic = r->m ? r->m->name : "";
+    ri->start = r->pr.kind == EDB_REQ_DATA ? r->pr.wire_lo : 0;
+    ri->end = r->pr.kind == EDB_REQ_DATA ? r->pr.wire_hi : 0;
     ri->url = r->url;
     ri->uri_name = r->uri_name;
 }
@@ -422,8 +447,8 @@ static void request_info(const request *r, edb_request_info *ri)
 /* Open a tap on every hook set but `skip` (the one answering, if any) for this try. */
 static void taps_begin(request *r, int local, size_t skip)
 {
-    const edb_client_options *o = &r->c->o;
-    if (!o->n_hooks)
+    const edb_client_options *o = &r->f->c->o;
+    if (!o->n_hooks || r->probe)
         return;
     edb_request_info ri;
     request_info(r, &ri);
@@ -432,10 +457,18 @@ static void taps_begin(request *r, int local, size_t skip)
                          ? o->hooks[h].tap_begin(o->hooks[h].ctx, &ri, local) : NULL;
 }
 
+static int any_tap(const request *r)
+{
+    for (size_t h = 0; r->taps && h < r->f->c->o.n_hooks; h++)
+        if (r->taps[h])
+            return 1;
+    return 0;
+}
+
 /* Close the taps of this try; the first failure to keep a body becomes the request's. */
 static edb_status taps_end(request *r, int complete, edb_err *err)
 {
-    const edb_client_options *o = &r->c->o;
+    const edb_client_options *o = &r->f->c->o;
     edb_status st = EDB_OK;
     for (size_t h = 0; r->taps && h < o->n_hooks; h++) {
         if (!r->taps[h])
@@ -448,15 +481,120 @@ static edb_status taps_end(request *r, int complete, edb_err *err)
     return st;
 }
 
+static int taps_write(request *r, const char *data, size_t len)
+{
+    const edb_client_options *o = &r->f->c->o;
+    for (size_t h = 0; r->taps && h < o->n_hooks; h++) {
+        if (r->taps[h] && o->hooks[h].tap_write(r->taps[h], data, len) != 0) {
+            r->tap_err = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every body byte, from the network or a local lookup, goes to the taps and then to the
+ * decoder (data) or the body buffer (metadata, the probe). */
+static int feed_body(request *r, const char *data, size_t len)
+{
+    r->bytes += len;
+    if (taps_write(r, data, len) != 0)
+        return -1;
+    if (r->dec) {
+        if (edb_decoder_feed(r->dec, data, len) != EDB_OK) {
+            r->decode_err = 1;
+            return -1;
+        }
+        return 0;
+    }
+    size_t max = r->probe ? PROBE_BODY_MAX : EDB__META_REPLY_MAX;
+    if (r->body.len + len > max) {
+        if (r->probe)
+            return 0; /* only the status matters */
+        r->too_big = 1;
+        return -1;
+    }
+    return edb__buf_append(&r->body, data, len) == 0 ? 0 : -1;
+}
+
+/* The sink a hook answers through. */
+static int sink_feed(void *ctx, const char *data, size_t len)
+{
+    return feed_body(ctx, data, len);
+}
+
+/* Bytes the service would have sent, for taps that keep replies (a bundle). */
+static int taps_formatted(request *r, int (*fmt)(void *, edb__buf *), void *arg)
+{
+    if (!any_tap(r))
+        return 0;
+    edb__buf b = {0};
+    int rc = fmt(arg, &b);
+    for (size_t off = 0; rc == 0 && off < b.len;) {
+        size_t n = b.len - off < 65536 ? b.len - off : 65536;
+        rc = taps_write(r, b.p + off, n);
+        off += n;
+    }
+    edb__buf_free(&b);
+    return rc;
+}
+
+typedef struct fmt_series_arg {
+    const request *r;
+    const edb_series *s;
+} fmt_series_arg;
+
+static int fmt_series(void *arg, edb__buf *b)
+{
+    const fmt_series_arg *a = arg;
+    return a->r->f->c->svc->reply_format(a->s, a->r->pr.wire_lo, a->r->pr.wire_hi, b);
+}
+
+static int fmt_meta(void *arg, edb__buf *b)
+{
+    return edb__tlm_meta_format(arg, b);
+}
+
+static void meta_from_entry(mnem *m, const edb_meta_entry *e);
+
+static int sink_series(void *ctx, edb_series *s)
+{
+    request *r = ctx;
+    int rc = -1;
+    if (r->pr.kind == EDB_REQ_DATA) {
+        fmt_series_arg a = {r, s};
+        rc = taps_formatted(r, fmt_series, &a);
+        if (rc == 0 && cut_to_range(r, s) != EDB_OK)
+            rc = -1;
+        r->local_series = rc == 0;
+    }
+    edb_series_free(s);
+    return rc;
+}
+
+static int sink_meta(void *ctx, const edb_meta_entry *e)
+{
+    request *r = ctx;
+    if (r->pr.kind != EDB_REQ_META)
+        return -1;
+    if (e && taps_formatted(r, fmt_meta, (void *)e) != 0)
+        return -1;
+    if (e)
+        meta_from_entry(r->m, e);
+    r->m->meta = 2;
+    return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     request *r = userp;
+    edb_client *c = r->f->c;
     size_t len = size * nmemb;
     if (r->http == 0)
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->http);
-    r->bytes += len;
-    r->c->stats.bytes += len;
+    c->stats.bytes += len;
     if (r->http != 200) {
+        r->bytes += len;
         /* Keep the start of an error body: its text often says what is wrong. */
         if (r->errbody.len < ERR_BODY_MAX) {
             size_t take = ERR_BODY_MAX - r->errbody.len;
@@ -465,12 +603,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         }
         return len;
     }
+    /* A compressed reply that inflates far beyond its size is refused (a "zip bomb"). */
+    if (r->bytes + len > INFLATE_FLOOR) {
+        curl_off_t raw = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &raw);
+        if (raw > 0 && (r->bytes + len) / (unsigned long long)raw > c->o.inflate_ratio_max) {
+            r->too_big = 2;
+            return 0;
+        }
+    }
     return feed_body(r, data, len) == 0 ? len : 0; /* 0 aborts: the body is unusable */
 }
 
 static edb_status request_setup(request *r)
 {
-    edb_client *c = r->c;
+    edb_client *c = r->f->c;
     if (!r->easy) {
         r->easy = curl_easy_init();
         if (!r->easy)
@@ -481,7 +628,7 @@ static edb_status request_setup(request *r)
     CURL *e = r->easy;
     curl_slist_free_all(r->headers);
     r->headers = NULL;
-    if (r->send_token && c->token) {
+    if (r->send_token && c->token && c->svc->sends_token) {
         edb__buf h = {0};
         if (edb__buf_printf(&h, "Authorization: token %s", c->token) != 0)
             return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
@@ -513,36 +660,82 @@ static edb_status request_setup(request *r)
                          (long)((c->o.connect_timeout_us + 999) / 1000));
     r->errbuf[0] = '\0';
     r->http = 0;
-    r->decode_err = 0;
-    r->tap_err = 0;
+    r->decode_err = r->tap_err = r->too_big = 0;
     r->bytes = 0;
     r->errbody.len = 0;
-    edb_mastcsv_reset(r->dec);
+    r->body.len = 0;
+    edb_err_clear(&r->taperr);
+    if (r->dec)
+        edb_decoder_reset(r->dec);
     return EDB_OK;
 }
 
 static edb_status request_start(request *r)
 {
+    edb_client *c = r->f->c;
     edb_status st = request_setup(r);
     if (st != EDB_OK)
         return st;
-    if (curl_multi_add_handle(r->c->multi, r->easy) != CURLM_OK)
-        return edb__fail(&r->c->err, EDB_ERR_INTERNAL, "cannot start a transfer");
+    if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
+        return edb__fail(&c->err, EDB_ERR_INTERNAL, "cannot start a transfer");
     r->state = RQ_RUNNING;
     r->attempt++;
     r->started = mono_us();
+    r->f->running++;
     taps_begin(r, 0, (size_t)-1);
-    r->c->stats.requests++;
-    if (r->attempt > 1)
-        r->c->stats.retries++;
+    if (r->probe) {
+        c->stats.probes++;
+    } else {
+        c->stats.requests++;
+        if (r->attempt > 1)
+            c->stats.retries++;
+    }
     return EDB_OK;
 }
 
 typedef enum { OUT_OK, OUT_RETRY_FULL, OUT_RETRY_SHORT, OUT_FINAL, OUT_REDIRECT } outcome;
 
+/* The end of a reply that came whole: decode what is pending, or read the metadata. */
+static outcome body_complete(request *r, edb_status *st, char *msg, size_t msglen)
+{
+    if (r->probe)
+        return OUT_OK;
+    if (r->bytes == 0) {
+        /* The real service always sends something (a header line, an object): an empty
+         * 200 is a reply cut short, never "no data", and is never kept. */
+        *st = EDB_ERR_TRUNCATED;
+        snprintf(msg, msglen, "the reply was empty (HTTP 200 without a body)");
+        return OUT_RETRY_FULL;
+    }
+    if (r->pr.kind == EDB_REQ_DATA) {
+        edb_status ds = edb_decoder_finish(r->dec);
+        if (ds == EDB_OK)
+            return OUT_OK;
+        *st = ds;
+        snprintf(msg, msglen, "%s", edb_decoder_errmsg(r->dec));
+        return ds == EDB_ERR_TRUNCATED ? OUT_RETRY_FULL : OUT_FINAL;
+    }
+    edb_meta_entry e;
+    void *keep = NULL;
+    edb_err perr = EDB_ERR_INIT;
+    int got = r->f->c->svc->meta_parse(r->body.p ? r->body.p : "", r->body.len, r->m->name, &e,
+                                       &keep, &perr);
+    if (got < 0) {
+        *st = EDB_ERR_DATA;
+        snprintf(msg, msglen, "%.400s", perr.msg);
+        return OUT_FINAL;
+    }
+    if (got > 0)
+        meta_from_entry(r->m, &e);
+    edb__meta_keep_free(keep);
+    r->m->meta = 2;
+    return OUT_OK;
+}
+
 /* Decide what a finished transfer means, leaving the reason in msg. */
 static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size_t msglen)
 {
+    edb_client *c = r->f->c;
     long http = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
     r->http = http;
@@ -553,7 +746,17 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
     }
     if (rc == CURLE_WRITE_ERROR && r->decode_err) {
         *st = EDB_ERR_DATA;
-        snprintf(msg, msglen, "the reply does not decode: %s", edb_mastcsv_errmsg(r->dec));
+        snprintf(msg, msglen, "the reply does not decode: %s", edb_decoder_errmsg(r->dec));
+        return OUT_FINAL;
+    }
+    if (rc == CURLE_WRITE_ERROR && r->too_big) {
+        *st = EDB_ERR_DATA;
+        if (r->too_big == 2)
+            snprintf(msg, msglen, "the compressed reply inflates more than %u times past %llu "
+                     "MiB: refused", c->o.inflate_ratio_max, INFLATE_FLOOR >> 20);
+        else
+            snprintf(msg, msglen, "the metadata reply is larger than %zu MiB: refused",
+                     EDB__META_REPLY_MAX >> 20);
         return OUT_FINAL;
     }
     if (rc != CURLE_OK) {
@@ -579,6 +782,11 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
             snprintf(msg, msglen, "cannot resolve the host: %s (check --base-url or "
                      "ENG_BASE_URL)", detail);
             return OUT_RETRY_SHORT;
+        case CURLE_COULDNT_CONNECT:
+            *st = EDB_ERR_NETWORK;
+            snprintf(msg, msglen, "cannot connect: %s (is the service up? check --base-url or "
+                     "ENG_BASE_URL)", detail);
+            return OUT_RETRY_SHORT;
         case CURLE_OPERATION_TIMEDOUT:
             *st = EDB_ERR_NETWORK;
             snprintf(msg, msglen, "timed out: %s (a long range may need a longer --timeout)",
@@ -591,19 +799,22 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
         }
     }
     char body[ERR_BODY_MAX + 8] = "";
-    if (r->errbody.len) {
+    if (r->errbody.len)
         edb__excerpt(r->errbody.p, r->errbody.len, 160, body, sizeof body);
-    }
-    if (http == 200) {
-        edb_status ds = edb_mastcsv_finish(r->dec);
-        if (ds == EDB_OK)
-            return OUT_OK;
-        *st = ds;
-        snprintf(msg, msglen, "%s", edb_mastcsv_errmsg(r->dec));
-        return ds == EDB_ERR_TRUNCATED ? OUT_RETRY_FULL : OUT_FINAL;
-    }
-    if (http >= 300 && http < 400 && http != 304) {
+    if (http == 200)
+        return body_complete(r, st, msg, msglen);
+    if (http >= 300 && http < 400 && http != 304)
         return OUT_REDIRECT;
+    if (r->probe && http != 408 && http != 429 && !(http >= 500 && http <= 519)) {
+        *st = EDB_ERR_NETWORK;
+        edb__buf pu = {0};
+        c->svc->probe_url(&c->conf, &pu, NULL);
+        snprintf(msg, msglen, "%s does not answer as the EDB's %s service (GET %s gave %ld): "
+                 "check --base-url / ENG_BASE_URL%s", c->base_url, c->svc->label,
+                 pu.p ? pu.p + edb__base_len(c->base_url) + 1 : "", http,
+                 strcmp(c->svc->name, "mast") == 0 ? "" : " and --api");
+        edb__buf_free(&pu);
+        return OUT_FINAL;
     }
     if (http == 404) {
         *st = EDB_ERR_NOT_FOUND;
@@ -615,7 +826,7 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
         snprintf(msg, msglen, "the MAST token is %s (get one at "
                  "https://auth.mast.stsci.edu/token with the scope mast:exclusive_access, then "
                  "set MAST_API_TOKEN or use --token-file FILE)",
-                 r->c->token ? "wrong or expired" : "missing");
+                 c->token ? "wrong or expired" : "missing");
         return OUT_RETRY_SHORT;
     }
     *st = EDB_ERR_SERVER;
@@ -653,29 +864,29 @@ static edb_status follow_redirect(request *r, char *msg, size_t msglen)
             snprintf(msg, msglen, "HTTP %ld redirect without a usable Location", r->http);
         return EDB_ERR_SERVER;
     }
-    url_parts from, to;
+    edb__url_parts from, to;
     edb_err e = EDB_ERR_INIT;
-    if (url_parse(r->cur_url, &from, &e) != EDB_OK) {
+    if (edb__url_parse(r->cur_url, &from, &e) != EDB_OK) {
         snprintf(msg, msglen, "%.400s", e.msg);
         return EDB_ERR_SERVER;
     }
-    if (url_parse(loc, &to, &e) != EDB_OK) {
-        url_parts_free(&from);
+    if (edb__url_parse(loc, &to, &e) != EDB_OK) {
+        edb__url_parts_free(&from);
         snprintf(msg, msglen, "redirected to an unusable URL: %.400s", e.msg);
         return EDB_ERR_SERVER;
     }
     /* A downgrade from https to http towards a remote host is refused outright. */
     if (strcmp(from.scheme, "https") == 0 && strcmp(to.scheme, "http") == 0 &&
-        !host_is_loopback(to.host)) {
+        !edb__host_is_loopback(to.host)) {
         snprintf(msg, msglen, "refusing a redirect from https to plain http (%s)", to.host);
-        url_parts_free(&from);
-        url_parts_free(&to);
+        edb__url_parts_free(&from);
+        edb__url_parts_free(&to);
         return EDB_ERR_INSECURE;
     }
     /* The token goes on only to the very origin it was sent to. */
-    r->send_token = r->send_token && same_origin(&from, &to) && token_allowed(&to);
-    url_parts_free(&from);
-    url_parts_free(&to);
+    r->send_token = r->send_token && edb__same_origin(&from, &to) && edb__token_allowed(&to);
+    edb__url_parts_free(&from);
+    edb__url_parts_free(&to);
     char *next = edb__strdup(loc);
     if (!next)
         return EDB_ERR_NOMEM;
@@ -686,11 +897,14 @@ static edb_status follow_redirect(request *r, char *msg, size_t msglen)
     return EDB_OK;
 }
 
-/* Free what a request needs only while it runs; its series (the data) stays. */
+/* Free what a request needs only while it runs. */
 static void request_release(request *r)
 {
     if (r->easy) {
-        curl_multi_remove_handle(r->c->multi, r->easy);
+        if (r->state == RQ_RUNNING) {
+            curl_multi_remove_handle(r->f->c->multi, r->easy);
+            r->f->running--;
+        }
         curl_easy_cleanup(r->easy);
         r->easy = NULL;
     }
@@ -702,61 +916,124 @@ static void request_release(request *r)
     }
     curl_slist_free_all(r->headers);
     r->headers = NULL;
-    edb_mastcsv_free(r->dec);
+    edb_decoder_free(r->dec);
     r->dec = NULL;
     edb__buf_free(&r->errbody);
+    edb__buf_free(&r->body);
 }
 
 static void request_free(request *r)
 {
+    if (!r)
+        return;
     request_release(r);
     if (r->cur_url != r->url)
         free(r->cur_url);
     free(r->url);
-    r->url = r->cur_url = NULL;
     edb_series_free(r->series);
-    r->series = NULL;
+    free(r);
 }
 
-/* A request failed for good: remember why, for its mnemonic.  The first failure of a
- * mnemonic is the one reported.  "SA_ZATTEST9: no such mnemonic (HTTP 404 from https://...)" */
-static void request_failed(request *r, edb_status st, const char *msg)
+/* A request failed for good: remember why, for its mnemonic (the first failure wins), or
+ * for the whole fetch (the probe).  "SA_ZATTEST9: no such mnemonic (HTTP 404 from
+ * https://...)"; a request a local source failed names no URL, since none was asked. */
+static void request_failed(request *r, edb_status st, const char *msg, int local)
 {
+    edb_client *c = r->f->c;
     r->state = RQ_FAILED;
     char http[32] = "";
-    if (r->http > 0)
+    if (r->http > 0 && !local)
         snprintf(http, sizeof http, "HTTP %ld ", r->http);
     char tries[48] = "";
     if (r->attempt > 1)
         snprintf(tries, sizeof tries, ", after %d tries", r->attempt);
+    edb__buf b = {0};
+    if (r->probe) {
+        edb__buf_printf(&b, "%s%s", msg, tries);
+        redact(c, b.p);
+        r->f->fatal = st;
+        edb__fail(&c->err, st, "%s", b.p ? b.p : msg);
+        edb__buf_free(&b);
+        return;
+    }
     if (r->m->st != EDB_OK)
         return;
-    edb__buf b = {0};
-    if (r->cur_url)
-        edb__buf_printf(&b, "%s: %s (%sfrom %s%s)", r->m->name, msg, http, r->cur_url, tries);
-    else
+    if (local)
         edb__buf_printf(&b, "%s: %s", r->m->name, msg);
+    else
+        edb__buf_printf(&b, "%s: %s (%sfrom %s%s)", r->m->name, msg, http, r->cur_url, tries);
+    redact(c, b.p);
     r->m->st = st;
     r->m->msg = b.p; /* NULL if out of memory: the status still tells */
 }
 
-/* Handle one finished transfer: done, failed, or scheduled again. */
-static void on_done(edb_client *c, request *r, CURLcode rc)
+/* What the metadata says of a mnemonic: the type its data replies are read with. */
+static void meta_from_entry(mnem *m, const edb_meta_entry *e)
 {
+    if (e->sqltype) {
+        /* "VARCHAR(50)" -> "varchar": the form path A prints in sqldataType. */
+        size_t o = 0;
+        for (const char *p = e->sqltype; *p && *p != '(' && o + 1 < sizeof m->sqltype; p++)
+            if (*p != ' ' && *p != '\t')
+                m->sqltype[o++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+        m->sqltype[o] = '\0';
+        m->vtype = edb_vtype_from_sqltype(m->sqltype, o);
+        if (m->vtype == EDB_VT_NONE)
+            m->sqltype[0] = '\0';
+    }
+    if (e->all_points >= 0)
+        m->all_points = e->all_points;
+}
+
+/* A finished data or metadata request hands over what it got. */
+static edb_status request_settle(fetch *f, request *r)
+{
+    if (r->probe) {
+        f->probe = 2;
+        f->c->alive = 1;
+        return EDB_OK;
+    }
+    if (r->pr.kind == EDB_REQ_META) {
+        r->m->meta = 2;
+        return EDB_OK;
+    }
+    edb_series *s = r->series;
+    r->series = NULL;
+    if (s->vtype == EDB_VT_NONE && r->m->vtype != EDB_VT_NONE) {
+        edb_series_set_type(s, r->m->vtype);
+        memcpy(s->sqltype, r->m->sqltype, sizeof s->sqltype);
+    }
+    edb_status st = chunk_done(f, r->m, r->pr.chunk, s);
+    if (st == EDB_ERR_DATA)
+        request_failed(r, st, "the chunks do not fit together (string and numeric values "
+                       "mixed)", 1);
+    else if (st != EDB_OK)
+        return edb__fail(&f->c->err, st, "out of memory");
+    return EDB_OK;
+}
+
+/* Handle one finished transfer: done, failed, or scheduled again. */
+static void on_done(fetch *f, request *r, CURLcode rc)
+{
+    edb_client *c = f->c;
     char msg[EDB_ERRMSG_SIZE / 2];
     edb_status st = EDB_OK;
     msg[0] = '\0';
     int64_t elapsed = mono_us() - r->started;
     curl_multi_remove_handle(c->multi, r->easy);
+    f->running--;
+    r->state = RQ_WAITING;
     outcome oc = classify(r, rc, &st, msg, sizeof msg);
+    redact(c, msg);
     char got[32] = "no reply";
     if (r->http > 0)
         snprintf(got, sizeof got, "HTTP %ld", r->http);
     logf_(c, "GET %s -> %s (%llu bytes, %.3f s)%s%s", r->cur_url, got, r->bytes,
           elapsed / 1e6, oc == OUT_OK ? "" : ": ", oc == OUT_OK ? "" : (msg[0] ? msg : "redirect"));
-    edb_err terr = EDB_ERR_INIT;
-    if (taps_end(r, oc == OUT_OK, &terr) != EDB_OK && oc == OUT_OK) {
-        request_failed(r, terr.status, terr.msg);
+    if (taps_end(r, oc == OUT_OK, &r->taperr) != EDB_OK && oc == OUT_OK) {
+        char m2[EDB_ERRMSG_SIZE / 2];
+        snprintf(m2, sizeof m2, "the reply could not be recorded: %.400s", r->taperr.msg);
+        request_failed(r, r->taperr.status != EDB_OK ? r->taperr.status : EDB_ERR_IO, m2, 0);
         return;
     }
     if (oc == OUT_OK) {
@@ -778,16 +1055,27 @@ static void on_done(edb_client *c, request *r, CURLcode rc)
                                                                           : SHORT_RETRIES)
                  : 0;
     if (r->attempt <= budget) {
-        long ra = -1;
-        curl_off_t retry_after = 0;
-        if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
-            retry_after > 0)
-            ra = (long)retry_after;
-        int64_t wait = ra > 0 ? (int64_t)ra * 1000000 : backoff_us(c, r->attempt);
+        int64_t wait = backoff_us(c, r->attempt);
+        curl_off_t ra = 0;
+        if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) {
+            /* The service's wish wins, but only up to the longest wait edbx makes (the
+             * backoff cap, 120 s at least): past it, say so now rather than sleep for days. */
+            int64_t cap_s = c->o.backoff_cap_us > RETRY_AFTER_MAX_US ? c->o.backoff_cap_us
+                                                                     : RETRY_AFTER_MAX_US;
+            cap_s /= 1000000;
+            if ((int64_t)ra > cap_s) {
+                char m2[EDB_ERRMSG_SIZE / 2];
+                snprintf(m2, sizeof m2, "%.300s; the service asks to wait %lld s before trying "
+                         "again, longer than edbx waits (%lld s): try again later", msg,
+                         (long long)ra, (long long)cap_s);
+                request_failed(r, st, m2, 0);
+                return;
+            }
+            wait = (int64_t)ra * 1000000;
+        }
         logf_(c, "%s: retrying in %.1f s (try %d of %d)", r->uri_name, wait / 1e6,
               r->attempt + 1, budget + 1);
         r->not_before = mono_us() + wait;
-        r->state = RQ_WAITING;
         /* A retry starts from the original URL and its own token rule. */
         if (r->cur_url != r->url)
             free(r->cur_url);
@@ -796,265 +1084,335 @@ static void on_done(edb_client *c, request *r, CURLcode rc)
         r->send_token = 1;
         return;
     }
-    request_failed(r, st, msg);
+    request_failed(r, st, msg, 0);
+}
+
+/* Allocate what a request needs: its URL, name, decoder and tap slots. */
+static edb_status request_new(fetch *f, const edb_plan_request *pr, int probe, request **out)
+{
+    edb_client *c = f->c;
+    *out = NULL;
+    request *r = calloc(1, sizeof *r);
+    if (!r)
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    r->f = f;
+    r->probe = probe;
+    r->send_token = 1;
+    r->state = RQ_WAITING;
+    edb__buf url = {0};
+    edb_status st;
+    if (probe) {
+        st = c->svc->probe_url(&c->conf, &url, &c->err);
+        snprintf(r->uri_name, sizeof r->uri_name, "aliveness check");
+    } else {
+        r->pr = *pr;
+        r->m = &f->ms[pr->mnemonic];
+        st = edb__plan_url(f->plan, pr, &url, &c->err);
+        edb__reply_name(c->svc, pr->kind, pr->name, pr->wire_lo, pr->wire_hi, r->uri_name,
+                        sizeof r->uri_name);
+    }
+    r->url = url.p;
+    r->cur_url = r->url;
+    if (st == EDB_OK && !r->url)
+        st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    if (st == EDB_OK && !probe && pr->kind == EDB_REQ_DATA) {
+        edb_decode_options o = EDB_DECODE_OPTIONS_INIT;
+        o.start = pr->lo;
+        o.end = pr->hi;
+        o.keep_before = pr->keep_before;
+        o.keep_after = pr->keep_after;
+        o.vtype = r->m->vtype;
+        o.sqltype = r->m->sqltype[0] ? r->m->sqltype : NULL;
+        if (edb_series_new(&r->series, r->m->name) != EDB_OK ||
+            edb_decoder_new(&r->dec, c->svc->decoder, r->series, &o) != EDB_OK)
+            st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    }
+    if (st == EDB_OK && c->o.n_hooks && !(r->taps = calloc(c->o.n_hooks, sizeof *r->taps)))
+        st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    if (st != EDB_OK) {
+        request_free(r);
+        return st;
+    }
+    *out = r;
+    return EDB_OK;
 }
 
 /* Answer a request from the hooks if one can.  Returns 1 if it is settled (done or
  * failed), 0 if the network must answer. */
-static int try_lookup(edb_client *c, request *r)
+static int try_lookup(fetch *f, request *r)
 {
+    edb_client *c = f->c;
     const edb_client_options *o = &c->o;
     edb_request_info ri;
     request_info(r, &ri);
+    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta};
     for (size_t h = 0; h < o->n_hooks; h++) {
         if (!o->hooks[h].lookup)
             continue;
         edb_err err = EDB_ERR_INIT;
-        edb_mastcsv_reset(r->dec);
-        r->decode_err = r->tap_err = 0;
+        r->decode_err = r->tap_err = r->too_big = r->local_series = 0;
+        r->body.len = 0;
+        r->bytes = 0;
+        edb_err_clear(&r->taperr);
+        if (r->dec)
+            edb_decoder_reset(r->dec); /* clears the series too */
         taps_begin(r, 1, h);
-        int got = o->hooks[h].lookup(o->hooks[h].ctx, &ri, feed_cb, r, &err);
+        int got = o->hooks[h].lookup(o->hooks[h].ctx, &ri, &sink, &err);
         if (got == 0) {
+            /* Not this hook's (or it gave up midway): what it fed is forgotten above. */
             taps_end(r, 0, &err);
             continue;
         }
         if (got < 0) {
             taps_end(r, 0, &err);
             request_failed(r, err.status != EDB_OK ? err.status : EDB_ERR_IO,
-                           err.msg[0] ? err.msg : "the local source failed");
+                           err.msg[0] ? err.msg : "the local source failed", 1);
             return 1;
         }
+        c->stats.local++;
         edb_status st = EDB_OK;
-        const char *why = NULL;
+        char why[EDB_ERRMSG_SIZE / 2] = "";
         if (r->tap_err) {
             st = EDB_ERR_IO;
-            why = "the reply could not be recorded (cache or bundle)";
-        } else if (r->decode_err || (st = edb_mastcsv_finish(r->dec)) != EDB_OK) {
+            snprintf(why, sizeof why, "it could not be recorded (cache or bundle)");
+        } else if (r->decode_err || (r->dec && !r->local_series &&
+                                     (st = edb_decoder_finish(r->dec)) != EDB_OK)) {
             st = r->decode_err ? EDB_ERR_DATA : st;
-            why = edb_mastcsv_errmsg(r->dec);
+            snprintf(why, sizeof why, "the stored reply %s does not decode: %.300s",
+                     r->uri_name, edb_decoder_errmsg(r->dec));
+        } else if (r->too_big) {
+            st = EDB_ERR_DATA;
+            snprintf(why, sizeof why, "the stored metadata reply %s is too large", r->uri_name);
+        } else if (r->pr.kind == EDB_REQ_META && r->m->meta != 2) {
+            /* answered with bytes: read them as the service's metadata reply */
+            char m2[EDB_ERRMSG_SIZE / 2];
+            if (body_complete(r, &st, m2, sizeof m2) != OUT_OK)
+                snprintf(why, sizeof why, "the stored reply %s: %.300s", r->uri_name, m2);
         }
         r->http = 200;
-        edb_status ts = taps_end(r, st == EDB_OK, &err);
+        edb_status ts = taps_end(r, st == EDB_OK, &r->taperr);
         if (st == EDB_OK && ts != EDB_OK) {
             st = ts;
-            why = err.msg;
+            snprintf(why, sizeof why, "the reply could not be recorded: %.400s", r->taperr.msg);
         }
-        logf_(c, "%s: answered locally%s%s", r->uri_name, why ? ": " : "", why ? why : "");
-        if (st != EDB_OK) {
-            char m[EDB_ERRMSG_SIZE / 2];
-            snprintf(m, sizeof m, "the stored reply %s does not decode: %.300s", r->uri_name, why);
-            request_failed(r, st, m);
-        } else {
+        logf_(c, "%s: answered locally%s%s", r->uri_name, why[0] ? ": " : "", why);
+        if (st != EDB_OK)
+            request_failed(r, st, why, 1);
+        else
             r->state = RQ_DONE;
-        }
         return 1;
     }
     if (o->offline) {
-        request_failed(r, EDB_ERR_NOT_FOUND, "not in the local source (no network is used)");
+        request_failed(r, EDB_ERR_NOT_FOUND, "not in the local source (no network is used)", 1);
         return 1;
     }
     return 0;
 }
 
-/* Allocate what a request needs to run: its decoder and its tap slots. */
-static edb_status request_prepare(edb_client *c, request *r)
+/* ---- the fetch -------------------------------------------------------------------------- */
+
+static edb_status live_add(fetch *f, request *r)
 {
-    edb_mastcsv_options dopt = EDB_MASTCSV_OPTIONS_INIT;
-    dopt.start = r->lo;
-    dopt.end = r->hi;
-    dopt.keep_before = r->keep_before;
-    dopt.keep_after = r->keep_after;
-    if (edb_mastcsv_new(&r->dec, r->series, &dopt) != EDB_OK)
-        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-    if (c->o.n_hooks && !(r->taps = calloc(c->o.n_hooks, sizeof *r->taps)))
-        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    if (f->nlive == f->caplive) {
+        size_t nc = f->caplive ? f->caplive * 2 : 16;
+        request **l = realloc(f->live, nc * sizeof *l);
+        if (!l)
+            return edb__fail(&f->c->err, EDB_ERR_NOMEM, "out of memory");
+        f->live = l;
+        f->caplive = nc;
+    }
+    f->live[f->nlive++] = r;
     return EDB_OK;
 }
 
-/* Put the chunks of one mnemonic back together, in order; each sample is in exactly one
- * chunk (chunk ranges do not overlap), so nothing is dropped or doubled. */
-static edb_status stitch(mnem *m, request *rq, edb_series **out)
+/* A request is over: hand over its result and count it. */
+static edb_status finish(fetch *f, request *r)
 {
-    *out = NULL;
-    if (m->count == 1) {
-        *out = rq[m->first].series;
-        rq[m->first].series = NULL;
-        return EDB_OK;
-    }
-    edb_series *s;
-    if (edb_series_new(&s, m->name) != EDB_OK)
-        return EDB_ERR_NOMEM;
-    edb_vtype vt = EDB_VT_NONE;
-    for (size_t k = 0; k < m->count; k++) {
-        const edb_series *p = rq[m->first + k].series;
-        if (p->vtype == EDB_VT_NONE)
-            continue;
-        if (!s->sqltype[0])
-            memcpy(s->sqltype, p->sqltype, sizeof s->sqltype);
-        if (vt == EDB_VT_NONE || (vt == EDB_VT_INT && p->vtype == EDB_VT_REAL))
-            vt = p->vtype;
-        else if (vt != p->vtype && !(vt == EDB_VT_REAL && p->vtype == EDB_VT_INT)) {
-            edb_series_free(s);
-            return EDB_ERR_DATA;
+    edb_status st = EDB_OK;
+    if (r->state == RQ_DONE)
+        st = request_settle(f, r);
+    else if (!r->probe && r->pr.kind == EDB_REQ_META)
+        r->m->meta = 2; /* failed: its mnemonic has failed with it */
+    if (!r->probe)
+        f->done++;
+    request_free(r);
+    return st;
+}
+
+/* Start r on the network, or park it until the base URL has answered as the service. */
+static edb_status go_network(fetch *f, request *r)
+{
+    edb_client *c = f->c;
+    if (!c->alive && c->o.probe && f->probe != 2) {
+        if (f->probe == 0) {
+            request *p = NULL;
+            edb_status st = request_new(f, NULL, 1, &p);
+            if (st == EDB_OK && (st = live_add(f, p)) != EDB_OK)
+                request_free(p);
+            if (st != EDB_OK)
+                return st;
+            f->probe = 1;
+            if ((st = request_start(p)) != EDB_OK)
+                return st;
         }
+        r->state = RQ_WAITING;
+        r->not_before = 0;
+        return EDB_OK; /* parked: started once the probe passes */
     }
-    edb_status st = vt != EDB_VT_NONE ? edb_series_set_type(s, vt) : EDB_OK;
-    for (size_t k = 0; k < m->count && st == EDB_OK; k++) {
-        request *r = &rq[m->first + k];
-        for (size_t j = 0; j < r->series->n && st == EDB_OK; j++)
-            st = edb_series_push_from(s, r->series, j);
-        edb_series_free(r->series); /* as we go: peak memory stays near the data */
-        r->series = NULL;
-    }
-    if (st != EDB_OK) {
-        edb_series_free(s);
+    return request_start(r);
+}
+
+/* Make the request for plan entry pr and answer it locally or start it.  *parked is set
+ * when it waits for the probe. */
+static edb_status launch(fetch *f, const edb_plan_request *pr)
+{
+    request *r = NULL;
+    edb_status st = request_new(f, pr, 0, &r);
+    if (st != EDB_OK)
+        return st;
+    if (pr->kind == EDB_REQ_META)
+        r->m->meta = 1;
+    if ((f->c->o.n_hooks || f->c->o.offline) && try_lookup(f, r))
+        return finish(f, r);
+    if ((st = live_add(f, r)) != EDB_OK) {
+        request_free(r);
         return st;
     }
-    *out = s;
+    return go_network(f, r);
+}
+
+static int mnem_settled(const mnem *m)
+{
+    return m->st != EDB_OK;
+}
+
+/* Start what can start: waiting requests whose time has come, then the next metadata
+ * requests, then the next data requests in plan order.  Local answers are immediate and
+ * take no transfer slot. */
+static edb_status schedule(fetch *f, int64_t *next_due)
+{
+    edb_client *c = f->c;
+    const size_t par = (size_t)c->o.parallel;
+    int64_t now = mono_us();
+    for (size_t k = 0; k < f->nlive && f->running < par; k++) {
+        request *r = f->live[k];
+        if (r->state != RQ_WAITING)
+            continue;
+        if (!r->probe && f->probe == 1 && !c->alive)
+            continue; /* parked behind the probe */
+        if (r->not_before > now) {
+            if (*next_due < 0 || r->not_before < *next_due)
+                *next_due = r->not_before;
+            continue;
+        }
+        edb_status st = r->probe ? request_start(r) : go_network(f, r);
+        if (st != EDB_OK)
+            return st;
+    }
+    int blocked = f->probe == 1 && !c->alive;
+    size_t per = edb_plan_per_mnemonic(f->plan);
+    int has_meta = per > edb_plan_chunks(f->plan);
+    /* Metadata first, for every mnemonic: the data requests wait for their mnemonic's. */
+    while (has_meta && f->meta_cursor < f->nm && f->running < par && !blocked && !f->fatal) {
+        mnem *m = &f->ms[f->meta_cursor];
+        edb_plan_request pr;
+        edb_plan_get(f->plan, edb_plan_first(f->plan, f->meta_cursor), &pr);
+        f->meta_cursor++;
+        if (mnem_settled(m)) {
+            f->done++;
+            continue;
+        }
+        edb_status st = launch(f, &pr);
+        if (st != EDB_OK)
+            return st;
+        blocked = f->probe == 1 && !c->alive;
+    }
+    while (f->data_cursor < f->total && f->running < par && !blocked && !f->fatal) {
+        size_t i = f->data_cursor;
+        if (has_meta && i % per == 0) {
+            f->data_cursor++; /* a metadata entry: counted above */
+            continue;
+        }
+        mnem *m = &f->ms[i / per];
+        if (mnem_settled(m)) {
+            f->data_cursor++;
+            f->done++;
+            continue;
+        }
+        if (has_meta && m->meta != 2)
+            break; /* its type is not known yet */
+        edb_plan_request pr;
+        edb_plan_get(f->plan, i, &pr);
+        f->data_cursor++;
+        edb_status st = launch(f, &pr);
+        if (st != EDB_OK)
+            return st;
+        blocked = f->probe == 1 && !c->alive;
+    }
     return EDB_OK;
 }
 
-static void report_progress(edb_client *c, request *rq, size_t n, size_t done, size_t running,
-                            int64_t t0)
+/* Mnemonics that failed: without keep_going the whole fetch stops; with it, their other
+ * requests are dropped and the rest goes on. */
+static edb_status settle_failures(fetch *f, size_t *failed)
 {
+    for (size_t m = 0; m < f->nm; m++) {
+        mnem *ms = &f->ms[m];
+        if (ms->st == EDB_OK || ms->meta == 3)
+            continue;
+        if (!f->q->keep_going)
+            return edb__fail(&f->c->err, ms->st, "%s", ms->msg ? ms->msg : ms->name);
+        for (size_t k = 0; k < f->nlive; k++) {
+            request *r = f->live[k];
+            if (!r->probe && r->m == ms) {
+                f->live[k--] = f->live[--f->nlive];
+                finish(f, r); /* not done: nothing of it is kept */
+            }
+        }
+        mnem_clear(ms);
+        ms->meta = 3; /* settled as failed: counted once */
+        (*failed)++;
+    }
+    return EDB_OK;
+}
+
+static void report_progress(fetch *f, int64_t t0)
+{
+    edb_client *c = f->c;
     if (!c->o.progress)
         return;
     edb_progress p;
     memset(&p, 0, sizeof p);
-    p.requests_done = done;
-    p.requests_total = n;
-    for (size_t k = 0; k < n; k++)
-        if (rq[k].series)
-            p.rows += rq[k].series->n;
+    p.requests_done = f->done;
+    p.requests_total = f->total;
+    p.rows = f->rows;
+    for (size_t k = 0; k < f->nlive; k++)
+        if (f->live[k]->series)
+            p.rows += f->live[k]->series->n;
     p.bytes = c->stats.bytes;
     p.retries = c->stats.retries;
-    p.running = running;
+    p.running = f->running;
     p.elapsed_s = (mono_us() - t0) / 1e6;
     c->o.progress(c->o.progress_ctx, &p);
 }
 
-/* Chunk edges are multiples of chunk_us since 1970, so the same day is the same request
- * whatever the query around it. */
-static int64_t floor_div(int64_t a, int64_t b)
+static edb_status run(fetch *f)
 {
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-#define MAX_REQUESTS 1000000
-
-edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
-{
-    *out = NULL;
-    edb_err_clear(&c->err);
-    if (q->end < q->start)
-        return edb__fail(&c->err, EDB_ERR_USAGE, "the end of the range is before its start");
-    if (q->chunk_us < 0)
-        return edb__fail(&c->err, EDB_ERR_USAGE, "the chunk length must be positive");
-    edb_status st = edb_base_url_check(c->base_url, c->token != NULL && !c->o.offline, &c->err);
-    if (st != EDB_OK)
-        return st;
-
-    /* Validate and deduplicate every name before the first request. */
-    mnem *ms = calloc(q->n_mnemonics ? q->n_mnemonics : 1, sizeof *ms);
-    if (!ms)
-        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-    size_t nm = 0;
-    for (size_t k = 0; k < q->n_mnemonics; k++) {
-        char name[EDB_MNEMONIC_MAX + 1];
-        st = edb_mnemonic_normalize(q->mnemonics[k], name, sizeof name, &c->err);
-        if (st != EDB_OK) {
-            free(ms);
-            return st;
-        }
-        int dup = 0;
-        for (size_t j = 0; j < nm && !dup; j++)
-            dup = strcmp(ms[j].name, name) == 0;
-        if (!dup)
-            memcpy(ms[nm++].name, name, sizeof name);
-    }
-
-    /* Plan: the chunks of the range, the same for every mnemonic. */
-    size_t nchunks = 1;
-    int64_t e0 = q->start;
-    if (q->chunk_us > 0) {
-        e0 = floor_div(q->start, q->chunk_us) * q->chunk_us;
-        uint64_t span = (uint64_t)(q->end - e0) / (uint64_t)q->chunk_us + 1;
-        if (span > MAX_REQUESTS || (nm && span * nm > MAX_REQUESTS)) {
-            free(ms);
-            return edb__fail(&c->err, EDB_ERR_USAGE, "the query needs more than %d requests: use "
-                             "a longer chunk or a shorter range", MAX_REQUESTS);
-        }
-        nchunks = (size_t)span;
-    }
-    size_t n = nm * nchunks;
-    request *rq = calloc(n ? n : 1, sizeof *rq);
-    if (!rq) {
-        free(ms);
-        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-    }
-    for (size_t m = 0; m < nm && st == EDB_OK; m++) {
-        ms[m].first = m * nchunks;
-        ms[m].count = nchunks;
-        for (size_t k = 0; k < nchunks && st == EDB_OK; k++) {
-            request *r = &rq[m * nchunks + k];
-            r->c = c;
-            r->m = &ms[m];
-            r->send_token = 1;
-            if (q->chunk_us > 0) {
-                int64_t a = e0 + (int64_t)k * q->chunk_us;
-                r->lo = a > q->start ? a : q->start;
-                r->hi = (k + 1 < nchunks && a + q->chunk_us - 1 < q->end) ? a + q->chunk_us - 1
-                                                                          : q->end;
-            } else {
-                r->lo = q->start;
-                r->hi = q->end;
-            }
-            r->keep_before = q->keep_brackets && k == 0;
-            r->keep_after = q->keep_brackets && k + 1 == nchunks;
-            r->wire_lo = edb_time_floor(r->lo, EDB_USEC_PER_SEC);
-            r->wire_hi = edb_time_ceil(r->hi, EDB_USEC_PER_SEC);
-            char s0[EDB_TIME_STRLEN], s1[EDB_TIME_STRLEN];
-            edb_time_format_compact(r->wire_lo, s0, sizeof s0);
-            edb_time_format_compact(r->wire_hi, s1, sizeof s1);
-            snprintf(r->uri_name, sizeof r->uri_name, "%s-%s-%s.csv", ms[m].name, s0, s1);
-            st = edb_mast_url(c->base_url, ms[m].name, r->lo, r->hi, &r->url, &c->err);
-            r->cur_url = r->url;
-            if (st == EDB_OK && edb_series_new(&r->series, ms[m].name) != EDB_OK)
-                st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-        }
-    }
-
+    edb_client *c = f->c;
     int64_t t0 = mono_us(), last_report = 0;
-    size_t finished = 0, running = 0, failed_m = 0;
-    while (st == EDB_OK && finished < n) {
-        if (c->o.cancel && *c->o.cancel) {
-            st = edb__fail(&c->err, EDB_ERR_INTERRUPTED, "interrupted");
-            break;
-        }
-        int64_t now = mono_us(), next_due = -1;
-        for (size_t k = 0; k < n && running < (size_t)c->o.parallel && st == EDB_OK; k++) {
-            request *r = &rq[k];
-            if (r->state != RQ_WAITING)
-                continue;
-            if (r->not_before > now) {
-                if (next_due < 0 || r->not_before < next_due)
-                    next_due = r->not_before;
-                continue;
-            }
-            if (!r->dec && (st = request_prepare(c, r)) != EDB_OK)
-                break;
-            if (r->attempt == 0 && r->redirects == 0 && (c->o.n_hooks || c->o.offline) &&
-                try_lookup(c, r)) {
-                request_release(r);
-                finished++;
-                continue;
-            }
-            if ((st = request_start(r)) != EDB_OK)
-                break;
-            running++;
-        }
-        if (st != EDB_OK)
+    size_t failed = 0;
+    edb_status st = EDB_OK;
+    for (;;) {
+        if (c->o.cancel && *c->o.cancel)
+            return edb__fail(&c->err, EDB_ERR_INTERRUPTED, "interrupted");
+        int64_t next_due = -1;
+        if ((st = schedule(f, &next_due)) != EDB_OK)
+            return st;
+        if ((st = settle_failures(f, &failed)) != EDB_OK)
+            return st;
+        if (f->fatal)
+            return f->fatal;
+        if (f->done >= f->total && f->nlive == 0)
             break;
         int still = 0, freed = 0;
         curl_multi_perform(c->multi, &still);
@@ -1065,39 +1423,23 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
                 continue;
             request *r = NULL;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-            running--;
             freed = 1;
-            on_done(c, r, msg->data.result);
+            on_done(f, r, msg->data.result);
             if (r->state == RQ_DONE || r->state == RQ_FAILED) {
-                request_release(r);
-                finished++;
+                for (size_t k = 0; k < f->nlive; k++)
+                    if (f->live[k] == r) {
+                        f->live[k] = f->live[--f->nlive];
+                        break;
+                    }
+                if ((st = finish(f, r)) != EDB_OK)
+                    return st;
             }
         }
-        /* A failed request settles its mnemonic: without keep_going the whole fetch; with
-         * it, the mnemonic's other chunks are not worth fetching. */
-        for (size_t m = 0; m < nm; m++) {
-            if (ms[m].st == EDB_OK || ms[m].count == 0)
-                continue;
-            if (!q->keep_going) {
-                st = edb__fail(&c->err, ms[m].st, "%s", ms[m].msg ? ms[m].msg : ms[m].name);
-                break;
-            }
-            for (size_t k = ms[m].first; k < ms[m].first + ms[m].count; k++) {
-                if (rq[k].state == RQ_RUNNING)
-                    running--;
-                if (rq[k].state == RQ_WAITING || rq[k].state == RQ_RUNNING) {
-                    rq[k].state = RQ_FAILED;
-                    request_release(&rq[k]);
-                    finished++;
-                }
-            }
-            ms[m].count = 0; /* settled: its series will be empty */
-            failed_m++;
-        }
-        if (st != EDB_OK || finished >= n)
-            break;
+        if (f->fatal)
+            return f->fatal;
+        int64_t now = mono_us();
         if (now - last_report >= 100000) {
-            report_progress(c, rq, n, finished, running, t0);
+            report_progress(f, t0);
             last_report = now;
         }
         /* A transfer that just ended frees a slot: fill it now rather than after the next
@@ -1110,57 +1452,98 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
             if (d < wait_ms)
                 wait_ms = d < 0 ? 0 : (int)d;
         }
-        if (running > 0 || next_due >= 0)
+        if (f->running > 0 || next_due >= 0)
             curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
     }
-    if (st == EDB_OK)
-        report_progress(c, rq, n, finished, 0, t0);
-
-    edb_result *res = NULL;
-    if (st == EDB_OK) {
-        res = calloc(1, sizeof *res);
-        if (res) {
-            res->series = calloc(nm ? nm : 1, sizeof *res->series);
-            res->st = calloc(nm ? nm : 1, sizeof *res->st);
-            res->msg = calloc(nm ? nm : 1, sizeof *res->msg);
-        }
-        if (!res || !res->series || !res->st || !res->msg) {
-            st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-        } else {
-            res->n = nm;
-            for (size_t m = 0; m < nm && st == EDB_OK; m++) {
-                res->st[m] = ms[m].st;
-                res->msg[m] = ms[m].msg;
-                ms[m].msg = NULL;
-                if (ms[m].st != EDB_OK) {
-                    if (edb_series_new(&res->series[m], ms[m].name) != EDB_OK)
-                        st = edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
-                } else if ((st = stitch(&ms[m], rq, &res->series[m])) != EDB_OK) {
-                    edb__fail(&c->err, st, "%s: the chunks do not fit together (string and "
-                              "numeric values mixed)", ms[m].name);
-                }
-            }
-        }
-        if (st != EDB_OK) {
-            edb_result_free(res);
-            res = NULL;
-        }
-    }
-    if (st == EDB_OK && failed_m > 0) {
+    report_progress(f, t0);
+    if (failed > 0) {
         edb__buf b = {0};
-        edb__buf_printf(&b, "%zu of %zu mnemonics failed:", failed_m, nm);
-        for (size_t m = 0; m < nm; m++)
-            if (res->st[m] != EDB_OK)
-                edb__buf_printf(&b, " %s;", res->msg[m] ? res->msg[m] : res->series[m]->mnemonic);
+        edb__buf_printf(&b, "%zu of %zu mnemonics failed:", failed, f->nm);
+        for (size_t m = 0; m < f->nm; m++)
+            if (f->ms[m].st != EDB_OK)
+                edb__buf_printf(&b, " %s;", f->ms[m].msg ? f->ms[m].msg : f->ms[m].name);
         st = edb__fail(&c->err, EDB_ERR_PARTIAL, "%s", b.p ? b.p : "some mnemonics failed");
         edb__buf_free(&b);
     }
-    for (size_t k = 0; k < n; k++)
-        request_free(&rq[k]);
-    for (size_t m = 0; m < nm; m++)
-        free(ms[m].msg);
-    free(rq);
-    free(ms);
+    return st;
+}
+
+/* One series per mnemonic, in the order given; failed ones empty, with their message. */
+static edb_status collect(fetch *f, edb_result **out)
+{
+    edb_client *c = f->c;
+    edb_result *res = calloc(1, sizeof *res);
+    if (res) {
+        res->series = calloc(f->nm ? f->nm : 1, sizeof *res->series);
+        res->st = calloc(f->nm ? f->nm : 1, sizeof *res->st);
+        res->msg = calloc(f->nm ? f->nm : 1, sizeof *res->msg);
+    }
+    if (!res || !res->series || !res->st || !res->msg) {
+        edb_result_free(res);
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    }
+    res->n = f->nm;
+    for (size_t m = 0; m < f->nm; m++) {
+        mnem *ms = &f->ms[m];
+        res->st[m] = ms->st;
+        res->msg[m] = ms->msg;
+        ms->msg = NULL;
+        edb_series *s = ms->st == EDB_OK ? ms->out : NULL;
+        ms->out = NULL;
+        if (!s && edb_series_new(&s, ms->name) != EDB_OK) {
+            edb_result_free(res);
+            return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+        }
+        if (s->vtype == EDB_VT_NONE && ms->sqltype[0])
+            memcpy(s->sqltype, ms->sqltype, sizeof s->sqltype);
+        if (ms->all_points >= 0)
+            s->all_points = ms->all_points;
+        res->series[m] = s;
+    }
     *out = res;
+    return EDB_OK;
+}
+
+edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
+{
+    *out = NULL;
+    edb_err_clear(&c->err);
+    edb_status st = edb_base_url_check(c->base_url,
+                                       c->token != NULL && c->svc->sends_token && !c->o.offline,
+                                       &c->err);
+    if (st != EDB_OK)
+        return st;
+    fetch f;
+    memset(&f, 0, sizeof f);
+    f.c = c;
+    f.q = q;
+    if ((st = edb_client_plan(c, q, &f.plan)) != EDB_OK)
+        return st;
+    f.nm = edb_plan_mnemonic_count(f.plan);
+    f.total = edb_plan_count(f.plan);
+    f.ms = calloc(f.nm ? f.nm : 1, sizeof *f.ms);
+    if (!f.ms) {
+        edb_plan_free(f.plan);
+        return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
+    }
+    for (size_t m = 0; m < f.nm; m++) {
+        f.ms[m].name = edb_plan_mnemonic(f.plan, m);
+        f.ms[m].all_points = -1;
+    }
+    st = run(&f);
+    if (st == EDB_OK || st == EDB_ERR_PARTIAL) {
+        edb_status cs = collect(&f, out);
+        if (cs != EDB_OK)
+            st = cs;
+    }
+    for (size_t k = 0; k < f.nlive; k++)
+        request_free(f.live[k]);
+    free(f.live);
+    for (size_t m = 0; m < f.nm; m++) {
+        mnem_clear(&f.ms[m]);
+        free(f.ms[m].msg);
+    }
+    free(f.ms);
+    edb_plan_free(f.plan);
     return st;
 }

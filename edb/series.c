@@ -384,6 +384,57 @@ edb_status edb_series_push_from(edb_series *dst, const edb_series *src, size_t j
     return EDB_ERR_USAGE;
 }
 
+edb_status edb_series_append_range(edb_series *dst, const edb_series *src, size_t from,
+                                   size_t to)
+{
+    if (!dst || !src || dst == src || from > to || to > src->n)
+        return EDB_ERR_USAGE;
+    if (from == to)
+        return EDB_OK;
+    if (!dst->sqltype[0])
+        memcpy(dst->sqltype, src->sqltype, sizeof dst->sqltype);
+    edb_vtype want = src->vtype;
+    if (dst->vtype == EDB_VT_REAL && want == EDB_VT_INT)
+        want = EDB_VT_REAL; /* integers join reals as reals */
+    if (dst->vtype == EDB_VT_NONE || (dst->vtype == EDB_VT_INT && want == EDB_VT_REAL)) {
+        edb_status st = edb_series_set_type(dst, want);
+        if (st != EDB_OK)
+            return st;
+    }
+    if (dst->vtype != want)
+        return EDB_ERR_DATA; /* strings and numbers do not mix */
+    size_t n = to - from;
+    if (dst->n > SIZE_MAX - n)
+        return EDB_ERR_NOMEM;
+    edb_status st = dst->n + n > dst->cap ? grow_rows(dst, dst->n + n) : EDB_OK;
+    if (st != EDB_OK)
+        return st;
+    memcpy(dst->t + dst->n, src->t + from, n * sizeof *dst->t);
+    switch (dst->vtype) {
+    case EDB_VT_REAL:
+        if (src->vtype == EDB_VT_REAL)
+            memcpy(dst->d + dst->n, src->d + from, n * sizeof *dst->d);
+        else
+            for (size_t k = 0; k < n; k++)
+                dst->d[dst->n + k] = (double)src->i[from + k];
+        break;
+    case EDB_VT_INT: memcpy(dst->i + dst->n, src->i + from, n * sizeof *dst->i); break;
+    case EDB_VT_STRING: {
+        /* One copy of the bytes, offsets shifted by where they land. */
+        size_t b0 = src->soff[from], b1 = src->soff[to], base = dst->soff[dst->n];
+        if ((st = grow_bytes(dst, base + (b1 - b0))) != EDB_OK)
+            return st;
+        memcpy(dst->sbuf + base, src->sbuf + b0, b1 - b0);
+        for (size_t k = 1; k <= n; k++)
+            dst->soff[dst->n + k] = base + (src->soff[from + k] - b0);
+        break;
+    }
+    case EDB_VT_NONE: break;
+    }
+    dst->n += n;
+    return EDB_OK;
+}
+
 edb_status edb_series_prepend_from(edb_series *dst, const edb_series *src, size_t j)
 {
     if (dst == src)

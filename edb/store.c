@@ -18,15 +18,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include <edb/archive.h>
-#include <edb/mastcsv.h>
+#include <edb/decoder.h>
+#include <edb/number.h>
 #include <edb/store.h>
 
 #include "internal.h"
+#include "service.h"
 
 /* Longer than any EDB name (the longest in the recordings' inventory has 23 characters)
  * yet short enough to keep file names and messages tidy. */
@@ -44,11 +48,13 @@ typedef struct cache_entry {
     edb_series *series; /* immutable once here */
 } cache_entry;
 
-/* A saved path A reply: its name says what it answers. */
+/* A saved reply: its name says what it answers. */
 typedef struct reply_file {
     char *file;        /* name relative to the store (prefix included) */
+    const edb__service *svc;
+    edb_request_kind kind;
     char mnemonic[STORE_NAME_MAX + 1];
-    edb_time start, end;
+    edb_time start, end; /* DATA: the whole-second range asked */
 } reply_file;
 
 struct edb_store {
@@ -105,6 +111,65 @@ static const meta_entry *find_meta(const edb_store *s, const char *name)
     return bsearch(&key, s->meta, s->n_meta, sizeof *s->meta, cmp_meta);
 }
 
+/* Open rel (relative to the store's folder, '/'-separated) for reading without following
+ * a link anywhere below the folder, and only if it is a regular file: a store holding a
+ * link to /etc/passwd, or a FIFO that would block, is refused, as archives refuse such
+ * entries.  Returns the descriptor, or -1 with errno (ELOOP for a link, EINVAL for a file
+ * that is not regular). */
+static int open_below(const edb_store *s, const char *rel, int want_dir)
+{
+    int fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    const char *p = rel;
+    for (;;) {
+        const char *sl = strchr(p, '/');
+        int last = !sl || sl[1] == '\0';
+        size_t len = sl ? (size_t)(sl - p) : strlen(p);
+        char comp[256];
+        if (len == 0 && last) /* rel is "" or ends in '/': the folder itself */
+            return fd;
+        if (len == 0 || len >= sizeof comp) {
+            close(fd);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        int dir = !last || want_dir;
+        int next = openat(fd, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+                                        (dir ? O_DIRECTORY : 0));
+        int e = errno;
+        close(fd);
+        if (next < 0) {
+            errno = e;
+            return -1;
+        }
+        fd = next;
+        if (last) {
+            struct stat sb;
+            if (fstat(fd, &sb) != 0 || !(dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode))) {
+                close(fd);
+                errno = EINVAL;
+                return -1;
+            }
+            return fd;
+        }
+        p = sl + 1;
+    }
+}
+
+static edb_status open_error(const edb_store *s, const char *rel, int e, int *missing,
+                             edb_err *err)
+{
+    *missing = e == ENOENT;
+    const char *why = e == ELOOP ? "a symbolic link, not a file: refused"
+                      : e == EINVAL ? "not a regular file: refused"
+                                    : strerror(e);
+    return edb__fail(err, *missing ? EDB_ERR_NOT_FOUND : EDB_ERR_IO, "%s/%s: %s", s->path, rel,
+                     why);
+}
+
 /* Whole content of file `rel` (relative to the store, prefix included): borrowed from
  * the archive, or read from the folder into out.  Sets *missing for a file that is not
  * there.  The name comes from this module (checked names only). */
@@ -121,32 +186,77 @@ static edb_status store_read(const edb_store *s, const char *rel, edb__buf *out,
         *data = edb_archive_data(s->arc, (size_t)k, len);
         return EDB_OK;
     }
-    edb__buf path = {0};
-    if (edb__buf_printf(&path, "%s/%s", s->path, rel) != 0)
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    FILE *f = fopen(path.p, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        edb_status st = edb__fail(err, *missing ? EDB_ERR_NOT_FOUND : EDB_ERR_IO, "%s: %s",
-                                  path.p, strerror(errno));
-        edb__buf_free(&path);
-        return st;
-    }
+    int fd = open_below(s, rel, 0);
+    if (fd < 0)
+        return open_error(s, rel, errno, missing, err);
     edb_status st = EDB_OK;
     char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (edb__buf_append(out, chunk, got) != 0) {
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            st = edb__fail(err, EDB_ERR_IO, "%s/%s: read error: %s", s->path, rel,
+                           strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;
+        if (edb__buf_append(out, chunk, (size_t)got) != 0) {
             st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
             break;
         }
-    if (st == EDB_OK && ferror(f))
-        st = edb__fail(err, EDB_ERR_IO, "%s: read error", path.p);
-    fclose(f);
-    edb__buf_free(&path);
+    }
+    close(fd);
     *data = out->p ? out->p : "";
     *len = out->len;
     return st;
+}
+
+/* Hand file `rel` to feed in pieces, never whole in memory (a saved reply asked for by
+ * exactly its range).  Returns 0, or -1 with err set. */
+static int store_stream(const edb_store *s, const char *rel,
+                        int (*feed)(void *ctx, const char *data, size_t len), void *ctx,
+                        edb_err *err)
+{
+    if (s->arc) {
+        long k = edb_archive_find(s->arc, rel);
+        size_t len = 0;
+        const char *data = k >= 0 ? edb_archive_data(s->arc, (size_t)k, &len) : NULL;
+        if (!data) {
+            edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no entry %s", s->path, rel);
+            return -1;
+        }
+        for (size_t off = 0; off < len;) {
+            size_t n = len - off < 65536 ? len - off : 65536;
+            if (feed(ctx, data + off, n) != 0)
+                return 0;
+            off += n;
+        }
+        return 0;
+    }
+    int missing;
+    int fd = open_below(s, rel, 0);
+    if (fd < 0) {
+        open_error(s, rel, errno, &missing, err);
+        return -1;
+    }
+    char chunk[65536];
+    int rc = 0;
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            edb__fail(err, EDB_ERR_IO, "%s/%s: read error: %s", s->path, rel, strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (got == 0 || feed(ctx, chunk, (size_t)got) != 0)
+            break;
+    }
+    close(fd);
+    return rc;
 }
 
 static edb_status load_meta(edb_store *s, edb_err *err)
@@ -236,50 +346,24 @@ done:
     return st;
 }
 
-/* "SA_ZATTEST1-20220101T000000-20220102T000000.csv" (after the prefix): the name a path A
- * reply is saved under.  Fills rf (but rf->file); 0 if the name is one, -1 if not. */
+/* A saved reply's name says what it answers (service.h: edb__reply_name): which service
+ * sent it, data or metadata, the mnemonic and the whole-second range.  Fills rf (but
+ * rf->file); 0 if the name is one, -1 if not. */
 static int parse_reply_name(const char *name, reply_file *rf)
 {
-    size_t len = strlen(name);
-    const size_t tail = 2 * 16 + 4; /* -YYYYmmddTHHMMSS twice, .csv */
-    if (len <= tail || len - tail > STORE_NAME_MAX || strcmp(name + len - 4, ".csv") != 0)
-        return -1;
-    size_t nl = len - tail;
-    for (size_t k = 0; k < nl; k++) {
-        char c = name[k];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return -1;
-        rf->mnemonic[k] = c;
-    }
-    rf->mnemonic[nl] = '\0';
-    edb_time *tv[2] = {&rf->start, &rf->end};
-    for (int k = 0; k < 2; k++) {
-        const char *p = name + nl + (size_t)k * 16;
-        int f[6], w[6] = {4, 2, 2, 2, 2, 2};
-        const char *q = p + 1;
-        if (*p != '-')
-            return -1;
-        for (int j = 0; j < 6; j++) {
-            if (j == 3 && *q++ != 'T')
-                return -1;
-            f[j] = 0;
-            for (int d = 0; d < w[j]; d++, q++) {
-                if (*q < '0' || *q > '9')
-                    return -1;
-                f[j] = f[j] * 10 + (*q - '0');
-            }
-        }
-        if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59)
-            return -1;
-        *tv[k] = edb_time_from_civil(f[0], f[1], f[2], f[3], f[4], f[5], 0);
-    }
-    return rf->start <= rf->end ? 0 : -1;
+    return edb__reply_name_parse(name, &rf->svc, &rf->kind, rf->mnemonic, &rf->start, &rf->end);
 }
 
+/* By mnemonic, service, kind (metadata first), then start: each service's data replies of
+ * a mnemonic sit together, in time order. */
 static int cmp_rf(const void *a, const void *b)
 {
     const reply_file *x = a, *y = b;
     int c = strcmp(x->mnemonic, y->mnemonic);
+    if (!c)
+        c = strcmp(x->svc->name, y->svc->name);
+    if (!c)
+        c = (x->kind < y->kind) - (x->kind > y->kind);
     if (c)
         return c;
     return (x->start > y->start) - (x->start < y->start);
@@ -306,17 +390,16 @@ static edb_status add_reply_file(edb_store *s, const char *file, size_t *cap)
     return EDB_OK;
 }
 
-/* Does the folder or archive hold `rel`? */
+/* Does the folder or archive hold `rel` as a regular file (no link followed)? */
 static int store_has(const edb_store *s, const char *rel)
 {
     if (s->arc)
         return edb_archive_find(s->arc, rel) >= 0;
-    edb__buf p = {0};
-    struct stat sb;
-    int ok = edb__buf_printf(&p, "%s/%s", s->path, rel) == 0 && stat(p.p, &sb) == 0 &&
-             S_ISREG(sb.st_mode);
-    edb__buf_free(&p);
-    return ok;
+    int fd = open_below(s, rel, 0);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
 }
 
 /* Index the saved replies directly under the prefix. */
@@ -331,13 +414,13 @@ static edb_status scan_replies(edb_store *s, edb_err *err)
                 return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
         }
     } else {
-        edb__buf dir = {0};
-        if (edb__buf_printf(&dir, "%s/%s", s->path, s->prefix) != 0)
-            return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-        DIR *d = opendir(dir.p);
-        edb__buf_free(&dir);
-        if (!d)
+        int dfd = open_below(s, s->prefix, 1);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d) {
+            if (dfd >= 0)
+                close(dfd);
             return EDB_OK;
+        }
         struct dirent *de;
         edb_status st = EDB_OK;
         while (st == EDB_OK && (de = readdir(d)) != NULL) {
@@ -606,8 +689,7 @@ static edb_status load_series(edb_store *s, const char *name, edb_series **out, 
     st = store_read(s, rel.p, &content, &bytes, &dlen, &missing, &rerr);
     if (st != EDB_OK) {
         if (missing)
-            st = edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no such mnemonic in store %s", name,
-                           s->path);
+            st = edb__fail(err, EDB_ERR_NOT_FOUND, "no such mnemonic in store %s", s->path);
         else
             st = edb__fail(err, st, "%s", rerr.msg);
         goto done;
@@ -720,29 +802,83 @@ done:
     return st;
 }
 
-/* The saved replies of name: [*lo, *hi) in s->rf. */
-static void reply_range(const edb_store *s, const char *name, size_t *lo, size_t *hi)
+/* The saved data replies of name from service svc (NULL: from the first service that has
+ * some): [*lo, *hi) in s->rf, in time order.  Returns the service, or NULL for none. */
+static const edb__service *reply_range(const edb_store *s, const edb__service *svc,
+                                       const char *name, size_t *lo, size_t *hi)
 {
     size_t k = 0;
+    *lo = *hi = 0;
     while (k < s->n_rf && strcmp(s->rf[k].mnemonic, name) < 0)
         k++;
-    *lo = k;
-    while (k < s->n_rf && strcmp(s->rf[k].mnemonic, name) == 0)
-        k++;
-    *hi = k;
+    for (; k < s->n_rf && strcmp(s->rf[k].mnemonic, name) == 0; k++) {
+        const reply_file *r = &s->rf[k];
+        if (r->kind != EDB_REQ_DATA || (svc && r->svc != svc))
+            continue;
+        svc = r->svc;
+        *lo = k;
+        while (k < s->n_rf && strcmp(s->rf[k].mnemonic, name) == 0 && s->rf[k].svc == svc &&
+               s->rf[k].kind == EDB_REQ_DATA)
+            k++;
+        *hi = k;
+        return svc;
+    }
+    return NULL;
 }
 
-/* Every sample of every saved reply of name, in time order, each instant once (chunks
- * overlap: one chunk's bracket is its neighbour's first sample). */
-static edb_status load_replies(edb_store *s, const char *name, edb_series **out, edb_err *err)
+/* The saved metadata reply of name from svc, or NULL. */
+static const reply_file *meta_reply(const edb_store *s, const edb__service *svc,
+                                    const char *name)
+{
+    for (size_t k = 0; k < s->n_rf; k++)
+        if (s->rf[k].kind == EDB_REQ_META && s->rf[k].svc == svc &&
+            strcmp(s->rf[k].mnemonic, name) == 0)
+            return &s->rf[k];
+    return NULL;
+}
+
+/* What a saved metadata reply says of name, as decoder options: JSON replies do not carry
+ * their values' type. */
+static void meta_hint(edb_store *s, const edb__service *svc, const char *name,
+                      edb_decode_options *o, char *sqltype, size_t n)
+{
+    const reply_file *mf = svc->meta_parse ? meta_reply(s, svc, name) : NULL;
+    if (!mf)
+        return;
+    edb__buf content = {0};
+    const char *data = NULL;
+    size_t dlen = 0;
+    int missing;
+    edb_meta_entry e;
+    void *keep = NULL;
+    if (store_read(s, mf->file, &content, &data, &dlen, &missing, NULL) == EDB_OK &&
+        svc->meta_parse(data, dlen, name, &e, &keep, NULL) > 0 && e.sqltype) {
+        size_t o2 = 0;
+        for (const char *p = e.sqltype; *p && *p != '(' && o2 + 1 < n; p++)
+            if (*p != ' ')
+                sqltype[o2++] = ascii_lower(*p);
+        sqltype[o2] = '\0';
+        o->vtype = edb_vtype_from_sqltype(sqltype, o2);
+        o->sqltype = o->vtype != EDB_VT_NONE ? sqltype : NULL;
+    }
+    edb__meta_keep_free(keep);
+    edb__buf_free(&content);
+}
+
+/* Every sample of every saved data reply of name from svc, in time order, each instant
+ * once (chunks overlap: one chunk's bracket is its neighbour's first sample), decoded by
+ * the service's decoder. */
+static edb_status load_replies(edb_store *s, const edb__service *svc, const char *name,
+                               edb_series **out, edb_err *err)
 {
     size_t lo, hi;
-    reply_range(s, name, &lo, &hi);
-    if (lo == hi)
-        return edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no such mnemonic in store %s", name,
-                         s->path);
+    if (!reply_range(s, svc, name, &lo, &hi))
+        return edb__fail(err, EDB_ERR_NOT_FOUND, "no such mnemonic in store %s", s->path);
+    edb_decode_options o = EDB_DECODE_OPTIONS_INIT;
+    char sqltype[32];
+    meta_hint(s, svc, name, &o, sqltype, sizeof sqltype);
     edb_series *all = NULL, *one = NULL, *uniq = NULL;
-    edb_mastcsv *dec = NULL;
+    edb_decoder *dec = NULL;
     edb_status st = edb_series_new(&all, name);
     for (size_t k = lo; st == EDB_OK && k < hi; k++) {
         edb__buf content = {0};
@@ -750,28 +886,22 @@ static edb_status load_replies(edb_store *s, const char *name, edb_series **out,
         size_t dlen = 0;
         int missing;
         st = store_read(s, s->rf[k].file, &content, &data, &dlen, &missing, err);
-        edb_mastcsv_options o = EDB_MASTCSV_OPTIONS_INIT;
         if (st == EDB_OK && (st = edb_series_new(&one, name)) == EDB_OK &&
-            (st = edb_mastcsv_new(&dec, one, &o)) == EDB_OK) {
-            st = edb_mastcsv_feed(dec, data, dlen);
+            (st = edb_decoder_new(&dec, svc->decoder, one, &o)) == EDB_OK) {
+            st = edb_decoder_feed(dec, data, dlen);
             if (st == EDB_OK)
-                st = edb_mastcsv_finish(dec);
+                st = edb_decoder_finish(dec);
             if (st != EDB_OK)
                 st = edb__fail(err, EDB_ERR_DATA, "%s/%s: %s", s->path, s->rf[k].file,
-                               edb_mastcsv_errmsg(dec));
+                               edb_decoder_errmsg(dec));
         }
         if (st == EDB_OK && one->n > 0) {
-            if (all->vtype == EDB_VT_NONE) {
-                memcpy(all->sqltype, one->sqltype, sizeof all->sqltype);
-                st = edb_series_set_type(all, one->vtype);
-            } else if (all->vtype != one->vtype) {
+            st = edb_series_append_range(all, one, 0, one->n);
+            if (st == EDB_ERR_DATA)
                 st = edb__fail(err, EDB_ERR_DATA, "%s/%s: values of another type than in the "
                                "other replies of %s", s->path, s->rf[k].file, name);
-            }
-            for (size_t j = 0; st == EDB_OK && j < one->n; j++)
-                st = edb_series_push_from(all, one, j);
         }
-        edb_mastcsv_free(dec);
+        edb_decoder_free(dec);
         dec = NULL;
         edb_series_free(one);
         one = NULL;
@@ -785,9 +915,16 @@ static edb_status load_replies(edb_store *s, const char *name, edb_series **out,
         memcpy(uniq->sqltype, all->sqltype, sizeof uniq->sqltype);
         if (all->vtype != EDB_VT_NONE)
             st = edb_series_set_type(uniq, all->vtype);
-        for (size_t j = 0; st == EDB_OK && j < all->n; j++)
-            if (j == 0 || all->t[j] != all->t[j - 1])
-                st = edb_series_push_from(uniq, all, j);
+        /* runs of distinct instants, copied a run at a time */
+        for (size_t j = 0; st == EDB_OK && j < all->n;) {
+            size_t e = j + 1;
+            while (e < all->n && all->t[e] != all->t[e - 1])
+                e++;
+            st = edb_series_append_range(uniq, all, j, e);
+            j = e;
+            while (j < all->n && j > 0 && all->t[j] == all->t[j - 1])
+                j++;
+        }
     }
     edb_series_free(all);
     if (st != EDB_OK) {
@@ -801,10 +938,11 @@ static edb_status load_replies(edb_store *s, const char *name, edb_series **out,
 
 /* Is [start, end] inside the time the saved replies of name cover, without a gap?  Only
  * there does the union of their samples give the right brackets. */
-static int replies_cover(const edb_store *s, const char *name, edb_time start, edb_time end)
+static int replies_cover(const edb_store *s, const edb__service *svc, const char *name,
+                         edb_time start, edb_time end)
 {
     size_t lo, hi;
-    reply_range(s, name, &lo, &hi);
+    reply_range(s, svc, name, &lo, &hi);
     edb_time a = 0, b = 0;
     int have = 0;
     for (size_t k = lo; k < hi; k++) {
@@ -843,8 +981,13 @@ static size_t cache_pos(const edb_store *s, const char *name, int *found)
     return lo;
 }
 
-static edb_status get_series(edb_store *s, const char *name, const edb_series **out, edb_err *err)
+/* The parsed samples of name (from svc's saved replies in a store of replies), parsed on
+ * first use and kept. */
+static edb_status get_series(edb_store *s, const edb__service *svc, const char *mnemonic,
+                             const edb_series **out, edb_err *err)
 {
+    char name[STORE_NAME_MAX + 32];
+    snprintf(name, sizeof name, "%s%s%s", mnemonic, svc ? " " : "", svc ? svc->name : "");
     int found;
     pthread_mutex_lock(&s->mu);
     size_t pos = cache_pos(s, name, &found);
@@ -857,7 +1000,8 @@ static edb_status get_series(edb_store *s, const char *name, const edb_series **
 
     /* Parsed outside the lock; if another thread won the race, its copy is kept. */
     edb_series *ser = NULL;
-    edb_status st = s->replies ? load_replies(s, name, &ser, err) : load_series(s, name, &ser, err);
+    edb_status st = s->replies ? load_replies(s, svc, mnemonic, &ser, err)
+                               : load_series(s, mnemonic, &ser, err);
     if (st != EDB_OK)
         return st;
     char *key = edb__strdup(name);
@@ -897,8 +1041,12 @@ static edb_status get_series(edb_store *s, const char *name, const edb_series **
     return EDB_OK;
 }
 
-edb_status edb_store_query(edb_store *s, const char *mnemonic, edb_time start, edb_time end,
-                           int brackets, edb_series **out, edb_err *err)
+/* Samples of name in [start, end] (brackets: and one on each side), for service svc (a
+ * store of saved replies answers a service only from its own replies; NULL: from the first
+ * service it has replies of; the jwst layout answers every service). */
+static edb_status query_svc(edb_store *s, const edb__service *svc, const char *mnemonic,
+                            edb_time start, edb_time end, int brackets, edb_series **out,
+                            int named, edb_err *err)
 {
     if (!s || !out)
         return edb__fail(err, EDB_ERR_USAGE, "edb_store_query: no store or no output");
@@ -911,20 +1059,27 @@ edb_status edb_store_query(edb_store *s, const char *mnemonic, edb_time start, e
         return edb__fail(err, EDB_ERR_USAGE, "%s: range starts after it ends", name);
     if (s->replies) {
         size_t lo, hi;
-        reply_range(s, name, &lo, &hi);
-        if (lo < hi && !replies_cover(s, name, start, end)) {
+        svc = reply_range(s, svc, name, &lo, &hi);
+        if (!svc)
+            return edb__fail(err, EDB_ERR_NOT_FOUND, "%s%sno such mnemonic in store %s",
+                             named ? name : "", named ? ": " : "", s->path);
+        if (!replies_cover(s, svc, name, start, end)) {
             char a[EDB_TIME_STRLEN], b[EDB_TIME_STRLEN];
             edb_time_format_iso(start, a, sizeof a);
             edb_time_format_iso(end, b, sizeof b);
             return edb__fail(err, EDB_ERR_NOT_FOUND,
-                             "%s: the replies saved in %s do not cover %s to %s (query the "
-                             "ranges they were saved for)", name, s->path, a, b);
+                             "%s%sthe replies saved in %s do not cover %s to %s (query the "
+                             "ranges they were saved for)", named ? name : "", named ? ": " : "",
+                             s->path, a, b);
         }
+    } else {
+        svc = NULL;
     }
     const edb_series *all = NULL;
-    st = get_series(s, name, &all, err);
+    edb_err gerr = EDB_ERR_INIT;
+    st = get_series(s, svc, name, &all, &gerr);
     if (st != EDB_OK)
-        return st;
+        return edb__fail(err, st, "%s%s%s", named ? name : "", named ? ": " : "", gerr.msg);
 
     size_t lo = edb_series_lower_bound(all, start);
     size_t hi = edb_series_upper_bound(all, end);
@@ -939,10 +1094,11 @@ edb_status edb_store_query(edb_store *s, const char *mnemonic, edb_time start, e
     if (st != EDB_OK)
         return edb__fail(err, st, "out of memory");
     memcpy(r->sqltype, all->sqltype, sizeof r->sqltype);
+    r->all_points = all->all_points;
     if (all->vtype != EDB_VT_NONE)
         st = edb_series_set_type(r, all->vtype);
-    for (size_t k = lo; st == EDB_OK && k < hi; k++)
-        st = edb_series_push_from(r, all, k);
+    if (st == EDB_OK)
+        st = edb_series_append_range(r, all, lo, hi);
     if (st != EDB_OK) {
         edb_series_free(r);
         return edb__fail(err, st, "%s: cannot copy samples (%s)", name, edb_strerror(st));
@@ -951,27 +1107,41 @@ edb_status edb_store_query(edb_store *s, const char *mnemonic, edb_time start, e
     return EDB_OK;
 }
 
+edb_status edb_store_query(edb_store *s, const char *mnemonic, edb_time start, edb_time end,
+                           int brackets, edb_series **out, edb_err *err)
+{
+    return query_svc(s, NULL, mnemonic, start, end, brackets, out, 1, err);
+}
+
+/* The saved reply of svc for name over exactly [start, end], or NULL. */
+static const reply_file *exact_reply(const edb_store *s, const edb__service *svc,
+                                     const char *name, edb_time start, edb_time end)
+{
+    size_t lo, hi;
+    if (!reply_range(s, svc, name, &lo, &hi))
+        return NULL;
+    for (size_t k = lo; k < hi; k++)
+        if (s->rf[k].start == start && s->rf[k].end == end)
+            return &s->rf[k];
+    return NULL;
+}
+
 edb_status edb__store_reply(edb_store *s, const char *mnemonic, int64_t start, int64_t end,
                             edb__buf *out, edb_err *err)
 {
     if (s && s->replies) {
         /* Asked for exactly what was saved: the bytes as received, not a re-formatting. */
-        char name[STORE_NAME_MAX + 1], s0[EDB_TIME_STRLEN], s1[EDB_TIME_STRLEN];
+        char name[STORE_NAME_MAX + 1];
         edb_status st = check_name(mnemonic, name, err);
         if (st != EDB_OK)
             return st;
-        edb_time_format_compact(start, s0, sizeof s0);
-        edb_time_format_compact(end, s1, sizeof s1);
-        size_t lo, hi;
-        reply_range(s, name, &lo, &hi);
-        for (size_t k = lo; k < hi; k++) {
-            if (s->rf[k].start != start || s->rf[k].end != end)
-                continue;
+        const reply_file *rf = exact_reply(s, &edb__svc_mast, name, start, end);
+        if (rf) {
             edb__buf content = {0};
             const char *data = NULL;
             size_t dlen = 0;
             int missing;
-            st = store_read(s, s->rf[k].file, &content, &data, &dlen, &missing, err);
+            st = store_read(s, rf->file, &content, &data, &dlen, &missing, err);
             if (st == EDB_OK && edb__buf_append(out, data, dlen) != 0)
                 st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
             edb__buf_free(&content);
@@ -1010,24 +1180,39 @@ edb_status edb_store_reply(edb_store *s, const char *mnemonic, edb_time start, e
 
 /* ---- the store as a client's local source --------------------------------------------- */
 
-static int source_lookup(void *ctx, const edb_request_info *ri,
-                         int (*feed)(void *fctx, const char *data, size_t len), void *fctx,
+/* A request answered from the store: a saved reply of that very request with its bytes
+ * (what the service said: the decoder reads them); anything else with the samples
+ * themselves, never printed to text and parsed again.  Metadata from meta.json (the jwst
+ * layout) or from a saved metadata reply.  A store of saved replies answers a service only
+ * from that service's replies. */
+static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_sink *sink,
                          edb_err *err)
 {
-    edb__buf b = {0};
-    if (edb__store_reply(ctx, ri->mnemonic, ri->start, ri->end, &b, err) != EDB_OK) {
-        edb__buf_free(&b);
+    edb_store *s = ctx;
+    const edb__service *svc = edb__service_find(ri->service);
+    if (!svc)
+        return 0;
+    if (ri->kind == EDB_REQ_META) {
+        if (s->replies) {
+            const reply_file *mf = meta_reply(s, svc, ri->mnemonic);
+            if (mf)
+                return store_stream(s, mf->file, sink->feed, sink->ctx, err) == 0 ? 1 : -1;
+            return sink->meta(sink->ctx, NULL) == 0 ? 1 : -1;
+        }
+        edb_meta_entry e;
+        int known = edb_store_meta(s, ri->mnemonic, &e);
+        return sink->meta(sink->ctx, known ? &e : NULL) == 0 ? 1 : -1;
+    }
+    if (s->replies) {
+        const reply_file *rf = exact_reply(s, svc, ri->mnemonic, ri->start, ri->end);
+        if (rf)
+            return store_stream(s, rf->file, sink->feed, sink->ctx, err) == 0 ? 1 : -1;
+    }
+    edb_series *ser = NULL;
+    /* the client names the mnemonic in its message */
+    if (query_svc(s, svc, ri->mnemonic, ri->start, ri->end, 1, &ser, 0, err) != EDB_OK)
         return -1;
-    }
-    /* Fed in pieces, as a network reply would be: the decoder must not see a difference. */
-    for (size_t off = 0; off < b.len;) {
-        size_t n = b.len - off < 65536 ? b.len - off : 65536;
-        if (feed(fctx, b.p + off, n) != 0)
-            break;
-        off += n;
-    }
-    edb__buf_free(&b);
-    return 1;
+    return sink->series(sink->ctx, ser) == 0 ? 1 : -1;
 }
 
 void edb_store_hooks(edb_store *s, edb_reply_hooks *out)

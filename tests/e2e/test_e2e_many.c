@@ -98,7 +98,9 @@ START_TEST(file_list_chunks_and_jobs_give_one_output)
                         in_tmp("j16.csv"), NULL};
     ck_assert_msg(run(&r, a2) == 0, "exit %d: %s", r.status, r.err);
     tu_run_free(&r);
-    ck_assert_uint_eq(edb_server_requests(srv), 12 + 4 * 10);
+    /* 4 x 9 six-hour chunks: the end (12:00 on day 2) is a chunk edge, so it closes the
+     * last chunk rather than being asked for alone. */
+    ck_assert_uint_eq(edb_server_requests(srv), 12 + 4 * 9);
     char *j1 = tu_read_file(in_tmp("j1.csv"), NULL), *j16 = tu_read_file(in_tmp("j16.csv"), NULL);
     /* From 06:00 on day 0 (sample 24) to 12:00 on day 2 (sample 2*96+48), inclusive. */
     int ms[] = {3, 1, 5, 0};
@@ -211,7 +213,7 @@ START_TEST(bad_lists_and_limits)
         {{"get", "-j", "33", "SA_ZTEST1", "--start", "2022-03-01", NULL}, "from 1 to 32"},
         {{"get", "--chunk", "10ms", "SA_ZTEST1", "--start", "2022-03-01", NULL}, "at least 1s"},
         {{"get", "--chunk", "1s", "SA_ZTEST1", "--start", "2000-01-01", "--end", "2022-03-01", NULL},
-         "more than 1000000 requests"},
+         "more than 100000000 requests"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         tu_run r;

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include <edb/edb.h>
 
 #include "testutil.h"
+#include "tu_raw.h"
 
 /* 2021-01-26T02:29:03Z and friends, in microseconds since 1970 (date -u -d ... +%s). */
 #define T_022903 INT64_C(1611628143000000)
@@ -60,25 +62,54 @@ static edb_status fetch1(edb_client *c, const char *m, edb_time a, edb_time b, i
 
 /* ---- names and URLs ----------------------------------------------------------------- */
 
+/* The URL of the one data request of a one-chunk plan. */
+static char *plan_url(const char *base, const char *name, edb_time a, edb_time b, edb_err *err,
+                      edb_status *st)
+{
+    edb_client_options o = EDB_CLIENT_OPTIONS_INIT;
+    o.base_url = base;
+    edb_client *c = NULL;
+    ck_assert_int_eq(edb_client_new(&c, &o), EDB_OK);
+    const char *names[] = {name};
+    edb_query q = {.mnemonics = names, .n_mnemonics = 1, .start = a, .end = b};
+    edb_plan *p = NULL;
+    *st = edb_client_plan(c, &q, &p);
+    char *url = NULL;
+    if (*st == EDB_OK) {
+        ck_assert_uint_eq(edb_plan_count(p), 1);
+        char line[1024];
+        edb_plan_line(p, 0, line, sizeof line);
+        url = strdup(strrchr(line, '\t') + 1);
+    } else {
+        err->status = *st;
+        snprintf(err->msg, sizeof err->msg, "%s", edb_client_errmsg(c));
+    }
+    edb_plan_free(p);
+    edb_client_free(c);
+    return url;
+}
+
 START_TEST(url_floor_ceil_encode)
 {
-    char *url = NULL;
     edb_err err = EDB_ERR_INIT;
+    edb_status st;
     /* 2022-02-02T22:24:58.500 .. 22:24:59.200: start floored, end ceiled. */
     edb_time a = INT64_C(1643840698500000), b = INT64_C(1643840699200000);
-    ck_assert_int_eq(edb_mast_url("https://mast.stsci.edu/", " sa_zattest2", a, b, &url, &err),
-                     EDB_OK);
+    char *url = plan_url("https://mast.stsci.edu/", " sa_zattest2", a, b, &err, &st);
+    ck_assert_int_eq(st, EDB_OK);
     ck_assert_str_eq(url, "https://mast.stsci.edu/api/v0.1/Download/file?uri="
                           "mast%3Ajwstedb%2FSA_ZATTEST2-20220202T222458-20220202T222500.csv");
     free(url);
     /* Whole seconds stay as they are. */
-    ck_assert_int_eq(edb_mast_url("http://127.0.0.1:8080", "SA_ZATTEST2", INT64_C(1643840698000000),
-                                  INT64_C(1643840699000000), &url, &err), EDB_OK);
+    url = plan_url("http://127.0.0.1:8080", "SA_ZATTEST2", INT64_C(1643840698000000),
+                   INT64_C(1643840699000000), &err, &st);
     ck_assert_str_eq(url, "http://127.0.0.1:8080/api/v0.1/Download/file?uri="
                           "mast%3Ajwstedb%2FSA_ZATTEST2-20220202T222458-20220202T222459.csv");
     free(url);
-    ck_assert_int_eq(edb_mast_url("https://x", "SA_ZATT-1", a, b, &url, &err), EDB_ERR_MNEMONIC);
+    url = plan_url("https://x", "SA_ZATT-1", a, b, &err, &st);
+    ck_assert_int_eq(st, EDB_ERR_MNEMONIC);
     ck_assert_ptr_null(url);
+    ck_assert_msg(strstr(err.msg, "'-' at position 8"), "%s", err.msg);
 }
 END_TEST
 
@@ -272,6 +303,134 @@ START_TEST(retry_after_is_honoured)
 }
 END_TEST
 
+/* Retry-After beyond what edbx waits (120 s): fail at once, saying so, never sleep for days;
+ * a huge value or an HTTP date a year ahead must not overflow (UBSan watches). */
+START_TEST(retry_after_is_bounded)
+{
+    static const char *const alive[] = {"/api/", NULL};
+    static const char *const waits[] = {"999999", "9223372036854775807",
+                                        "Wed, 21 Oct 2099 07:28:00 GMT"};
+    for (size_t k = 0; k < sizeof waits / sizeof waits[0]; k++) {
+        tu_raw_reply rr = {503, "busy\n", 5, "Retry-After", waits[k], alive};
+        char rbase[64];
+        tu_raw *raw = tu_raw_start(&rr, rbase);
+        edb_client *c = make_client(rbase, NULL, 10);
+        edb_result *res = NULL;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_ERR_SERVER);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ck_assert_msg(t1.tv_sec - t0.tv_sec < 30, "%s: waited %ld s", waits[k],
+                      (long)(t1.tv_sec - t0.tv_sec));
+        const char *m = edb_client_errmsg(c);
+        ck_assert_msg(strstr(m, "the service asks to wait ") &&
+                          strstr(m, "longer than edbx waits (120 s): try again later"),
+                      "%s: %s", waits[k], m);
+        ck_assert_uint_eq(tu_raw_requests(raw), 1); /* no retry was made */
+        edb_client_free(c);
+        tu_raw_stop(raw);
+    }
+}
+END_TEST
+
+/* The real service always sends a body: an empty 200 is a reply cut short, tried again,
+ * never taken for "no data". */
+START_TEST(empty_200_is_retried)
+{
+    static const char *const alive[] = {"/api/", NULL};
+    tu_raw_reply rr = {200, NULL, 0, NULL, NULL, alive};
+    char rbase[64];
+    tu_raw *raw = tu_raw_start(&rr, rbase);
+    edb_client *c = make_client(rbase, NULL, 2);
+    edb_result *res = NULL;
+    ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_ERR_TRUNCATED);
+    ck_assert_ptr_null(res);
+    ck_assert_msg(strstr(edb_client_errmsg(c), "the reply was empty (HTTP 200 without a body)") &&
+                      strstr(edb_client_errmsg(c), "after 3 tries"), "%s", edb_client_errmsg(c));
+    ck_assert_uint_eq(tu_raw_requests(raw), 3);
+    edb_client_free(c);
+    tu_raw_stop(raw);
+}
+END_TEST
+
+/* A compressed reply that inflates more than 200 times past 16 MiB is refused. */
+START_TEST(gzip_bomb_refused)
+{
+    static const char *const alive[] = {"/api/", NULL};
+    size_t zlen = 64u << 20; /* 64 MiB of the same CSV row inflate from ~100 kB */
+    char *plain = malloc(zlen);
+    const char *hdr = "theTime,MJD,euvalue,sqldataType\r\n";
+    const char *row = "2021-01-26 02:29:03.000000,59240.1035069444,1.0,real\r\n";
+    size_t hl = strlen(hdr), rl = strlen(row), n = hl;
+    memcpy(plain, hdr, hl);
+    while (n + rl <= zlen) {
+        memcpy(plain + n, row, rl);
+        n += rl;
+    }
+    uLongf cap = compressBound(n) + 64;
+    unsigned char *gz = malloc(cap);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)plain;
+    zs.avail_in = (uInt)n;
+    zs.next_out = gz;
+    zs.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t glen = zs.total_out;
+    deflateEnd(&zs);
+    free(plain);
+    ck_assert_msg(n / glen > 200, "only %zu times", n / glen);
+    tu_raw_reply rr = {200, (const char *)gz, glen, "Content-Encoding", "gzip", alive};
+    char rbase[64];
+    tu_raw *raw = tu_raw_start(&rr, rbase);
+    edb_client *c = make_client(rbase, NULL, 2);
+    edb_result *res = NULL;
+    ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_ERR_DATA);
+    ck_assert_msg(strstr(edb_client_errmsg(c), "the compressed reply inflates more than 200 "
+                                               "times past 16 MiB: refused"), "%s",
+                  edb_client_errmsg(c));
+    ck_assert_uint_eq(tu_raw_requests(raw), 1);
+    edb_client_free(c);
+    tu_raw_stop(raw);
+    free(gz);
+}
+END_TEST
+
+/* A base URL that is not the EDB is reported once as such: no data request is made. */
+START_TEST(wrong_base_url_is_named)
+{
+    edb_server_options so = EDB_SERVER_OPTIONS_INIT;
+    edb_server *srv = start_server(&so);
+    char wrong[128];
+    snprintf(wrong, sizeof wrong, "%sjwst/", base_of(srv));
+    edb_client *c = make_client(wrong, NULL, 10);
+    edb_result *res = NULL;
+    ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_ERR_NETWORK);
+    char want[256];
+    snprintf(want, sizeof want, "%s does not answer as the EDB's MAST path A service (GET api/ "
+             "gave 404): check --base-url / ENG_BASE_URL", wrong);
+    ck_assert_str_eq(edb_client_errmsg(c), want);
+    edb_client_stats st;
+    edb_client_get_stats(c, &st);
+    ck_assert_uint_eq(st.probes, 1);
+    ck_assert_uint_eq(st.requests, 0);
+    ck_assert_uint_eq(edb_server_requests(srv), 0);
+    /* Once a base URL answered, a client does not ask again. */
+    edb_client_free(c);
+    c = make_client(base_of(srv), NULL, 10);
+    ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_OK);
+    edb_result_free(res);
+    ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_OK);
+    edb_result_free(res);
+    edb_client_get_stats(c, &st);
+    ck_assert_uint_eq(st.probes, 1);
+    ck_assert_uint_eq(st.requests, 2);
+    edb_client_free(c);
+    edb_server_stop(srv);
+}
+END_TEST
+
 START_TEST(truncated_reply_is_refetched_or_fails)
 {
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
@@ -351,8 +510,12 @@ START_TEST(connection_refused)
     ck_assert_int_eq(fetch1(c, "SA_ZATTEST1", T_022903, T_0229045, 0, &res), EDB_ERR_NETWORK);
     edb_client_stats st;
     edb_client_get_stats(c, &st);
-    ck_assert_uint_eq(st.requests, 3);
-    ck_assert_ptr_nonnull(strstr(edb_client_errmsg(c), "after 3 tries"));
+    /* The aliveness check meets the refusal first: the short budget (3 tries), and no data
+     * request is made at all. */
+    ck_assert_uint_eq(st.probes, 3);
+    ck_assert_uint_eq(st.requests, 0);
+    ck_assert_msg(strstr(edb_client_errmsg(c), "cannot connect: ") &&
+                      strstr(edb_client_errmsg(c), "after 3 tries"), "%s", edb_client_errmsg(c));
     edb_client_free(c);
 }
 END_TEST
@@ -502,6 +665,10 @@ static Suite *client_suite(void)
     tcase_add_test(t, retry_budgets);
     tcase_add_test(t, recovers_503_then_success);
     tcase_add_test(t, retry_after_is_honoured);
+    tcase_add_test(t, retry_after_is_bounded);
+    tcase_add_test(t, empty_200_is_retried);
+    tcase_add_test(t, gzip_bomb_refused);
+    tcase_add_test(t, wrong_base_url_is_named);
     tcase_add_test(t, truncated_reply_is_refetched_or_fails);
     tcase_add_test(t, dropped_connection_recovers);
     tcase_add_test(t, timeout_fails_cleanly);

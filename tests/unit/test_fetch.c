@@ -55,6 +55,11 @@ static edb_client *client(int parallel, int retries)
     o.retries = retries;
     o.backoff_base_us = 1000;
     o.backoff_cap_us = 10000;
+    /* These tests count the server's data requests against the client's tries.  Without
+     * the aliveness check every data request opens its own first connection: libcurl
+     * silently sends a request again when a reused connection turns out dead (a dropped
+     * connection fault on the probe's connection), which would make the counts differ. */
+    o.probe = 0;
     edb_client *c = NULL;
     ck_assert_int_eq(edb_client_new(&c, &o), EDB_OK);
     return c;
@@ -95,13 +100,14 @@ START_TEST(stitching_at_midnights)
     edb_client *c = client(4, 0);
     const char *names[] = {"SA_ZTEST0", "SA_ZTEST1"};
     edb_result *res = NULL;
-    /* The whole recording with daily chunks: 5 chunks (the last holds one sample, exactly
-     * on the final midnight), samples exactly on each midnight appear once. */
+    /* The whole recording with daily chunks: 4 chunks (the final midnight, the range's end,
+     * closes the last one instead of being asked for alone), samples exactly on each
+     * midnight appear once. */
     ck_assert_msg(fetch(c, names, 2, US(D0_MS), US(D0_MS + NDAYS * DAY_MS), 0, EDB_USEC_PER_DAY, 0,
                         &res) == EDB_OK, "%s", edb_client_errmsg(c));
     expect_samples(edb_result_series(res, 0), 0, 0, NSAMPLES - 1);
     expect_samples(edb_result_series(res, 1), 1, 0, NSAMPLES - 1);
-    ck_assert_uint_eq(edb_server_requests(srv), 2 * (NDAYS + 1));
+    ck_assert_uint_eq(edb_server_requests(srv), 2 * NDAYS);
     edb_result_free(res);
 
     /* Mid-day to mid-day, hourly chunks, fractional bounds: 10:00:00.5 on day 0 to
@@ -217,7 +223,8 @@ START_TEST(faults_are_recovered)
         unsigned long want = k == 5 ? 0 : (unsigned long)faults[k].so.fault_count;
         edb_client_stats st;
         edb_client_get_stats(c, &st);
-        ck_assert_uint_eq(edb_server_requests(srv), 6 + st.retries);
+        ck_assert_msg(edb_server_requests(srv) == 6 + st.retries, "%s: %lu requests, %lu retries",
+                      faults[k].what, edb_server_requests(srv), st.retries);
         if (k < 5)
             ck_assert_msg(st.retries == want, "%s: %lu retries", faults[k].what, st.retries);
         else

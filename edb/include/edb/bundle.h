@@ -55,7 +55,7 @@ typedef struct edb_bundle_input {
 typedef struct edb_bundle_info {
     const char *const *argv;  /* the command line from the subcommand on ("get", ...) */
     size_t argc;
-    const char *service;      /* "mast-a" */
+    const char *service;      /* "mast", "direct", "edp" */
     const char *base_url;
     const char *const *mnemonics;
     size_t n_mnemonics;

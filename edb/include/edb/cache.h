@@ -32,7 +32,7 @@ extern "C" {
 
 typedef struct edb_cache_options {
     const char *dir;      /* the cache folder; created if missing; copied */
-    const char *service;  /* what kind of service answers (default "mast-a"); copied */
+    const char *service;  /* what kind of service answers (default "mast": path A; "direct", "edp"); copied */
     const char *base_url; /* the service's base URL; copied */
     edb_time now;         /* the time of the run, for the settle rule and entry stamps */
     int refresh;          /* never answer from the cache, but store what the network sends */

@@ -6,6 +6,9 @@
  * mnemonic.  The library never reads the environment: the caller maps ENG_BASE_URL,
  * MAST_API_TOKEN, ENG_RETRIES and ENG_TIMEOUT onto the options.
  *
+ * The client speaks one service (edb_client_options.service): MAST's path A, the direct
+ * service (path B) or MAST's EDP API; each is one file behind one table (service.h).
+ *
  * Security rules enforced here, whatever the caller asks: TLS peers are always verified;
  * the token is sent only over https, or over plain http to a loopback host; it is never
  * sent after a redirect to another host; it never appears in a message or a log line. */
@@ -15,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <edb/meta.h>
 #include <edb/mnemonic.h>
+#include <edb/plan.h>
 #include <edb/series.h>
 #include <edb/status.h>
 #include <edb/time.h>
@@ -27,28 +32,47 @@ extern "C" {
 /* A line of log text (no trailing newline), for -v.  Never contains the token. */
 typedef void (*edb_log_fn)(void *ctx, const char *line);
 
-/* One request of a query: one mnemonic over one chunk of the range. */
+/* One request of a fetch, as hooks see it: one plan request (edb/plan.h). */
 typedef struct edb_request_info {
+    const char *service;   /* "mast", "direct", "edp": a reply of one service is never
+                              taken for another's */
+    edb_request_kind kind; /* data or metadata */
     const char *mnemonic;  /* normalised */
-    edb_time start, end;   /* the whole-second range asked of the service (inclusive) */
-    const char *url;       /* the path A URL; never holds a secret */
-    const char *uri_name;  /* "SA_ZATTEST1-20220101T000000-20220102T000000.csv": the name a
-                              reply is saved under in stores and bundles */
+    edb_time start, end;   /* DATA: the whole-second range asked of the service (inclusive);
+                              META: 0 */
+    const char *url;       /* never holds a secret */
+    const char *uri_name;  /* the name a reply is saved under in stores, caches and bundles:
+                              "SA_ZATTEST1-20220101T000000-20220102T000000.csv" (path A),
+                              "...direct.json", "...edp.json", "NAME.direct-meta.json" */
 } edb_request_info;
 
-/* Where reply bodies may come from and go to besides the network: caches, local
- * sources, bundles.  Every member may be NULL. */
+/* How a hook answers a request locally: with the body's bytes (decoded as the service's
+ * reply would be), or directly with what the bytes would decode to. */
+typedef struct edb_reply_sink {
+    void *ctx;
+    /* The body's next bytes, in order.  Non-zero: stop feeding and return 1. */
+    int (*feed)(void *ctx, const char *data, size_t len);
+    /* DATA only: the samples the service would send for ri (its whole-second range, and the
+     * bracket samples beyond it), sorted by time; the client takes s (also on failure) and
+     * cuts it to the exact range. */
+    int (*series)(void *ctx, struct edb_series *s);
+    /* META only: what is known of the mnemonic, NULL for nothing; copied. */
+    int (*meta)(void *ctx, const struct edb_meta_entry *e);
+} edb_reply_sink;
+
+/* Where replies may come from and go to besides the network: caches, local sources,
+ * bundles.  Every member may be NULL. */
 typedef struct edb_reply_hooks {
     void *ctx;
-    /* Answer a request locally: call feed(fctx, ...) with the whole reply body, in order,
-     * and return 1; return 0 to let the next hook or the network answer; return -1 with
-     * err set to fail the request (EDB_ERR_NOT_FOUND for a mnemonic a local source does
-     * not have).  If feed returns non-zero, stop feeding and return 1. */
-    int (*lookup)(void *ctx, const edb_request_info *ri,
-                  int (*feed)(void *fctx, const char *data, size_t len), void *fctx,
+    /* Answer a request locally through the sink and return 1; return 0 to let the next
+     * hook or the network answer (also after feeding bytes: the client then forgets what
+     * was fed, e.g. a cache entry found damaged at its end); return -1 with err set to fail
+     * the request (EDB_ERR_NOT_FOUND for a mnemonic a local source does not have). */
+    int (*lookup)(void *ctx, const edb_request_info *ri, const edb_reply_sink *sink,
                   edb_err *err);
     /* A reply body is about to flow for ri, from the network (local = 0) or from a hook's
-     * lookup (local = 1).  Return a tap that gets the bytes, or NULL for none. */
+     * lookup (local = 1; a local answer with samples or metadata is formatted as the
+     * service would have sent it).  Return a tap that gets the bytes, or NULL for none. */
     void *(*tap_begin)(void *ctx, const edb_request_info *ri, int local);
     int (*tap_write)(void *tap, const char *data, size_t len); /* 0 = fine */
     /* The try is over: complete = 1 when the body was whole and decoded (keep it),
@@ -58,7 +82,7 @@ typedef struct edb_reply_hooks {
 
 /* Where a fetch stands, for a progress line. */
 typedef struct edb_progress {
-    size_t requests_done, requests_total; /* chunks of all mnemonics */
+    size_t requests_done, requests_total; /* of the plan: metadata and data */
     size_t rows;                          /* samples decoded so far */
     unsigned long long bytes;             /* body bytes received */
     unsigned long retries;
@@ -74,7 +98,7 @@ typedef struct edb_client_options {
     int64_t connect_timeout_us; /* per connection attempt; 0 = libcurl's default */
     int retries;                /* extra tries for retryable failures (jwst: 10) */
     int64_t backoff_base_us;    /* first backoff; doubles each try, plus jitter */
-    int64_t backoff_cap_us;     /* longest single backoff */
+    int64_t backoff_cap_us;     /* longest single wait, a service's Retry-After included */
     int parallel;               /* transfers at once (>= 1) */
     edb_log_fn log;             /* optional request log */
     void *log_ctx;
@@ -86,20 +110,42 @@ typedef struct edb_client_options {
     /* Called as the fetch progresses (at most every 100 ms, and once at the end). */
     void (*progress)(void *ctx, const edb_progress *p);
     void *progress_ctx;
+    /* The service: "mast" (path A, the default), "direct" (path B) or "edp". */
+    const char *service;
+    const char *edp_mission;    /* EDP's mission path segment (NULL: "jwst"); copied */
+    const char *edp_data_path;  /* EDP: the data path after the base URL, replacing
+                                   edp/api/v0.1/mnemonics/spa/MISSION/data (romancal's
+                                   ENG_DATA_URI); NULL: the default; copied */
+    const char *edp_meta_path;  /* the same for metadata (ENG_META_URI) */
+    /* Before the first network request, check once that the base URL answers as the
+     * service (GET api/ for path A): 1 (the default) or 0. */
+    int probe;
+    /* A compressed reply (Content-Encoding) may inflate to at most this many times its size
+     * once past 16 MiB; 0: the default (200, as archives). */
+    unsigned inflate_ratio_max;
 } edb_client_options;
 
 #define EDB_DEFAULT_BASE_URL "https://mast.stsci.edu"
 
 #define EDB_CLIENT_OPTIONS_INIT                                                              \
-    {EDB_DEFAULT_BASE_URL, NULL, NULL, INT64_C(600000000), INT64_C(30000000), 10,           \
-     INT64_C(1000000), INT64_C(120000000), 1, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL}
+    {.base_url = EDB_DEFAULT_BASE_URL, .timeout_us = INT64_C(600000000),                    \
+     .connect_timeout_us = INT64_C(30000000), .retries = 10,                                 \
+     .backoff_base_us = INT64_C(1000000), .backoff_cap_us = INT64_C(120000000),              \
+     .parallel = 1, .service = "mast", .probe = 1}
+
+/* The services there are, for --help and messages: name i for i < edb_service_count(). */
+size_t edb_service_count(void);
+const char *edb_service_name(size_t i);
+const char *edb_service_label(const char *name); /* "MAST path A"; NULL if unknown */
+/* Does the service take the MAST token (path A and EDP do, the direct service does not)? */
+int edb_service_takes_token(const char *name);
 
 typedef struct edb_client edb_client;
 typedef struct edb_result edb_result;
 
 /* One query: mnemonics (already normalised or not: they are normalised and validated
  * here before any request), an inclusive UTC range, and whether to keep the bracket
- * samples just outside it. */
+ * samples just outside it.  See edb/plan.h for how it becomes requests. */
 typedef struct edb_query {
     const char *const *mnemonics;
     size_t n_mnemonics;
@@ -117,13 +163,19 @@ typedef struct edb_query {
 
 /* Counters of what a client did, for -v and for tests. */
 typedef struct edb_client_stats {
-    unsigned long requests;  /* HTTP requests started, retries included */
+    unsigned long requests;  /* HTTP requests started, retries included, probes not */
     unsigned long retries;   /* requests that were retries */
     unsigned long long bytes;/* body bytes received */
+    unsigned long probes;    /* aliveness checks made (tries included) */
+    unsigned long local;     /* requests answered by a hook (cache, store, bundle) */
 } edb_client_stats;
 
 edb_status edb_client_new(edb_client **out, const edb_client_options *opts);
 void edb_client_free(edb_client *c); /* accepts NULL */
+
+/* The plan of q (edb/plan.h): what edb_client_fetch would ask, without asking anything.
+ * EDB_ERR_MNEMONIC for a bad name, EDB_ERR_USAGE for a bad range or a plan too large. */
+edb_status edb_client_plan(edb_client *c, const edb_query *q, edb_plan **out);
 
 /* Fetch every mnemonic of q.  On success *out holds one series per distinct mnemonic, in
  * the order given.  On failure *out is NULL and edb_client_errmsg says what failed; with
@@ -143,11 +195,6 @@ edb_series *edb_result_series_mut(edb_result *r, size_t i);
 edb_status edb_result_status(const edb_result *r, size_t i);       /* EDB_OK if fetched */
 const char *edb_result_errmsg(const edb_result *r, size_t i);      /* "" if fetched */
 void edb_result_free(edb_result *r); /* accepts NULL */
-
-/* The path A URL for one request: start floored and end ceiled to whole seconds, uri
- * URL-encoded.  *out is malloc'ed; the caller frees it. */
-edb_status edb_mast_url(const char *base_url, const char *mnemonic, edb_time start,
-                        edb_time end, char **out, edb_err *err);
 
 /* Validate a base URL (http or https, a host, no credentials, query or fragment) and
  * whether a token may be sent to it: https anywhere, http only to a loopback host. */

@@ -75,6 +75,14 @@ edb_status edb_series_push_str(edb_series *s, edb_time t, const char *v, size_t 
 /* Copy sample j of src (same type) to the end of dst. */
 edb_status edb_series_push_from(edb_series *dst, const edb_series *src, size_t j);
 
+/* Append samples [from, to) of src to dst, column by column (memcpy, strings as one block
+ * with their offsets shifted): what stitching chunks and cutting ranges use.  An empty dst
+ * takes src's type; integers appended to reals become reals, reals appended to integers
+ * turn dst into reals; strings and numbers do not mix (EDB_ERR_DATA).  dst's sqltype is
+ * src's when dst has none.  dst and src must differ. */
+edb_status edb_series_append_range(edb_series *dst, const edb_series *src, size_t from,
+                                   size_t to);
+
 /* Insert sample j of src at the front of dst (used for a bracket that arrives first). */
 edb_status edb_series_prepend_from(edb_series *dst, const edb_series *src, size_t j);
 

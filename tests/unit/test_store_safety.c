@@ -1,0 +1,148 @@
+/* test_store_safety.c: a store folder is hostile input.  Its files are read without
+ * following links and only when they are regular files (issue: store folders followed
+ * symlinks to /etc/passwd); archives already refuse such entries. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <edb/edb.h>
+
+#include "testutil.h"
+
+static char *tmp;
+
+static void setup(void)
+{
+    tmp = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+static const char META[] =
+    "{\"Count\":2,\"TlmMnemonics\":[{\"TlmMnemonic\":\"SA_ZGOOD\",\"SQLType\":\"REAL\","
+    "\"AllPoints\":1},{\"TlmMnemonic\":\"SA_ZEVIL\",\"SQLType\":\"REAL\",\"AllPoints\":1}]}";
+static const char GOOD[] = "{\"TlmMnemonic\":\"SA_ZGOOD\",\"AllPoints\":1,\"Count\":1,\"Data\":"
+                           "[{\"ObsTime\":\"/Date(1611628142147+0000)/\",\"EUValue\":1.5}]}";
+
+static const char *in_tmp(const char *name)
+{
+    return tu_path(tmp, name);
+}
+
+/* A jwst-layout store whose data file for SA_ZEVIL is whatever make() puts there. */
+static void jwst_store(void)
+{
+    tu_write_file(in_tmp("meta.json"), META, strlen(META));
+    tu_write_file(in_tmp("sa_zgood_data.json"), GOOD, strlen(GOOD));
+}
+
+static void expect_refused(const char *why)
+{
+    edb_store *s = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_msg(edb_store_open(&s, tmp, &err) == EDB_OK, "%s", err.msg);
+    edb_series *ser = NULL;
+    ck_assert_int_eq(edb_store_query(s, "SA_ZEVIL", 0, INT64_MAX / 2, 1, &ser, &err), EDB_ERR_IO);
+    ck_assert_ptr_null(ser);
+    ck_assert_msg(strstr(err.msg, "sa_zevil_data.json") && strstr(err.msg, why), "%s", err.msg);
+    /* the good one still answers */
+    edb_err_clear(&err);
+    ck_assert_int_eq(edb_store_query(s, "SA_ZGOOD", 0, INT64_MAX / 2, 1, &ser, &err), EDB_OK);
+    ck_assert_uint_eq(ser->n, 1);
+    edb_series_free(ser);
+    edb_store_free(s);
+}
+
+START_TEST(data_file_symlink_refused)
+{
+    jwst_store();
+    ck_assert_int_eq(symlink("/etc/passwd", in_tmp("sa_zevil_data.json")), 0);
+    expect_refused("a symbolic link, not a file: refused");
+    /* through edbx get --source as well: exit 7 (local I/O), no output */
+    const char *args[] = {"get", "SA_ZEVIL", "--start", "2021-01-26", "--end", "2021-01-27",
+                          "--source", tmp, "-o", in_tmp("x.csv"), NULL};
+    tu_run r;
+    ck_assert_int_eq(tu_edbx_run(&r, tmp, NULL, args, NULL), 7);
+    ck_assert_msg(strstr(r.err, "a symbolic link, not a file: refused") &&
+                      !strstr(r.err, "root:"), "%s", r.err);
+    ck_assert(!tu_exists(in_tmp("x.csv")));
+    tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(data_file_fifo_refused)
+{
+    jwst_store();
+    ck_assert_int_eq(mkfifo(in_tmp("sa_zevil_data.json"), 0600), 0);
+    /* opened without blocking for a writer that never comes */
+    expect_refused("not a regular file: refused");
+}
+END_TEST
+
+START_TEST(meta_symlink_refused)
+{
+    tu_write_file(in_tmp("real-meta.json"), META, strlen(META));
+    ck_assert_int_eq(symlink(in_tmp("real-meta.json"), in_tmp("meta.json")), 0);
+    edb_store *s = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_store_open(&s, tmp, &err), EDB_ERR_DATA);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(err.msg, "not a store"), "%s", err.msg);
+}
+END_TEST
+
+/* Saved replies: a link among them is not a reply, and a raw/ that is a link is not
+ * entered. */
+START_TEST(saved_reply_links_ignored)
+{
+    const char body[] = "theTime,MJD,euvalue,sqldataType\r\n"
+                        "2021-01-26 02:29:02.147000,59240.1034970718,1.5,real\r\n";
+    tu_write_file(in_tmp("SA_ZGOOD-20210126T022900-20210126T023000.csv"), body, strlen(body));
+    ck_assert_int_eq(symlink("/etc/passwd", in_tmp("SA_ZEVIL-20210126T022900-20210126T023000.csv")),
+                     0);
+    edb_store *s = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_msg(edb_store_open(&s, tmp, &err) == EDB_OK, "%s", err.msg);
+    edb_series *ser = NULL;
+    ck_assert_int_eq(edb_store_query(s, "SA_ZEVIL", 0, INT64_MAX / 2, 1, &ser, &err),
+                     EDB_ERR_NOT_FOUND);
+    edb_store_free(s);
+
+    char *other = tu_mkdtemp();
+    tu_write_file(tu_path(other, "SA_ZGOOD-20210126T022900-20210126T023000.csv"), body,
+                  strlen(body));
+    char *outer = tu_mkdtemp();
+    ck_assert_int_eq(symlink(other, tu_path(outer, "raw")), 0);
+    edb_err_clear(&err);
+    ck_assert_int_eq(edb_store_open(&s, outer, &err), EDB_ERR_DATA);
+    tu_rmtree(outer);
+    tu_rmtree(other);
+    free(outer);
+    free(other);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store_safety");
+    TCase *t = tcase_create("links");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, data_file_symlink_refused);
+    tcase_add_test(t, data_file_fifo_refused);
+    tcase_add_test(t, meta_symlink_refused);
+    tcase_add_test(t, saved_reply_links_ignored);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
