@@ -39,6 +39,15 @@ void help_replay(FILE *out);
 int cmd_bundle(int argc, char **argv);
 void help_bundle(FILE *out);
 
+/* The service (service.c): --api or $ENG_API ("mast", "direct", "edp"), --edp-mission,
+ * and romancal's $ENG_DATA_URI / $ENG_META_URI onto the client options.  EDB_ERR_USAGE
+ * naming the services there are for an unknown one. */
+edb_status cli_service_options(edb_client_options *co, const char *api, const char *edp_mission,
+                               edb_err *err);
+/* --plan-only: the plan of the query on standard output; the exit code. */
+int cli_print_plan(const edb_client_options *co, const char *const *mnemonics, size_t n,
+                   edb_time start, edb_time end, int brackets, int64_t chunk_us);
+
 /* Map a library status to the exit code. */
 int cli_exit_code(edb_status st);
 

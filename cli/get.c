@@ -368,6 +368,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
     const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
+    const char *api = NULL, *edp_mission = NULL;
+    int plan_only = 0;
     const char *timeout_s = NULL, *retries_s = NULL;
     int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0;
     const char *wopts[GET_MAX_WOPTS];
@@ -473,6 +475,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         case GOPT_HELP: help_get(stdout);
             code = EXIT_OK;
             goto parsed;
+        case GOPT_API: api = optarg; break;
+        case GOPT_EDP_MISSION: edp_mission = optarg; break;
+        case GOPT_PLAN_ONLY: plan_only = 1; break;
         case GOPT_WOPT:
             if (n_wopts == GET_MAX_WOPTS)
                 FAIL(EDB_ERR_USAGE, "at most %d -O options", GET_MAX_WOPTS);
@@ -534,6 +539,13 @@ parsed:
         base_url = getenv("ENG_BASE_URL");
     if (base_url && *base_url)
         co.base_url = base_url;
+    if (cli_service_options(&co, api, edp_mission, &err) != EDB_OK)
+        return cli_fail(err.status, "%s", err.msg);
+    /* Local data is read once: chunks shape requests to a service, not reads of a store. */
+    int64_t fetch_chunk_us = get_local.source ? 0 : chunk_us;
+    if (plan_only)
+        return cli_print_plan(&co, mnemonics, n_mnemonics, start, end,
+                              resample ? 1 : brackets, fetch_chunk_us);
     if (!timeout_s)
         timeout_s = getenv("ENG_TIMEOUT");
     if (timeout_s && *timeout_s && cli_parse_timeout(timeout_s, &co.timeout_us, &err) != EDB_OK)
@@ -577,7 +589,8 @@ parsed:
             token = cli_netrc_password("mast");
     }
     co.token = token;
-    if (edb_base_url_check(co.base_url, token != NULL, &err) != EDB_OK) {
+    if (edb_base_url_check(co.base_url, token != NULL && edb_service_takes_token(co.service),
+                           &err) != EDB_OK) {
         cli_free_secret(token);
         return cli_fail(err.status, "%s", err.msg);
     }
@@ -625,7 +638,7 @@ parsed:
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
     edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
-                   .end = end, .keep_brackets = resample ? 1 : brackets, .chunk_us = chunk_us,
+                   .end = end, .keep_brackets = resample ? 1 : brackets, .chunk_us = fetch_chunk_us,
                    .keep_going = keep_going};
     edb_result *res = NULL;
     st = edb_client_fetch(client, &q, &res);

@@ -104,7 +104,16 @@ static const cli_opt opts[] = {
      "manifest, every reply as received and the output, for\n"
      "'edbx replay' and 'edbx bundle verify' (needs -o FILE)"},
     SECTION(""),
-    SECTION("Service:"),
+    SECTION("Service (docs/services.md):"),
+    {GOPT_API, "api", 0, "NAME", 0, CLI_ROLE_SOURCE,
+     "the service to ask: mast (MAST's path A, the default),\n"
+     "direct (the direct DMS service, path B) or edp (MAST's\n"
+     "EDP API); default $ENG_API, else mast.  The samples are\n"
+     "the same from each"},
+    {GOPT_EDP_MISSION, "edp-mission", 0, "NAME", 0, CLI_ROLE_SOURCE,
+     "edp: the mission path segment (default jwst); the data\n"
+     "and metadata paths can be replaced as a whole with\n"
+     "$ENG_DATA_URI and $ENG_META_URI, as romancal reads them"},
     {GOPT_BASE_URL, "base-url", 0, "URL", 0, CLI_ROLE_SOURCE,
      "the EDB service (default $ENG_BASE_URL, else\n"
      "https://mast.stsci.edu)"},
@@ -139,6 +148,10 @@ static const cli_opt opts[] = {
     {GOPT_JOBS, "jobs", 'j', "N", 0, CLI_ROLE_SOURCE,
      "at most N transfers at once (default 4, at most 32),\n"
      "over reused connections; the output is the same for any N"},
+    {GOPT_PLAN_ONLY, "plan-only", 0, NULL, 0, CLI_ROLE_UI,
+     "print the requests the query makes, one per line\n"
+     "(request, service, kind, mnemonic, start, end, URL;\n"
+     "tab-separated) and exit: nothing is asked, no token read"},
     {GOPT_KEEP_GOING, "keep-going", 0, NULL, 0, CLI_ROLE_DATA,
      "if some mnemonics fail, write the others, list what is\n"
      "missing and exit 8 (default: write nothing, exit non-zero)"},

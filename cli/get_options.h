@@ -48,7 +48,10 @@ enum {
     GOPT_VERBOSE,
     GOPT_QUIET,
     GOPT_HELP,
-    GOPT_RUN_TIME_US
+    GOPT_RUN_TIME_US,
+    GOPT_API,
+    GOPT_EDP_MISSION,
+    GOPT_PLAN_ONLY
 };
 
 extern const cli_optset cli_get_options;

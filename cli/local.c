@@ -87,6 +87,7 @@ edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, c
             edb_cache_options o = EDB_CACHE_OPTIONS_INIT;
             o.dir = dir;
             o.base_url = co->base_url;
+            o.service = co->service; /* a reply of one service is never served for another */
             o.now = now;
             o.refresh = l->refresh;
             o.log = log_stderr; /* a dropped entry is reported with or without -v */
@@ -128,7 +129,7 @@ edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
         return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < l->n_meta; k++)
         in[k].path = l->meta[k];
-    edb_bundle_info bi = {(const char *const *)l->argv, (size_t)l->argc, "mast-a", co->base_url,
+    edb_bundle_info bi = {(const char *const *)l->argv, (size_t)l->argc, co->service, co->base_url,
                           mnemonics, n, start, end, brackets, chunk_us, l->run_time, l->token,
                           in, l->n_meta};
     edb_bundle_output out = {NULL, output};
