@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <edb/writer.h>
 
@@ -641,6 +642,12 @@ parsed:
                    .end = end, .keep_brackets = resample ? 1 : brackets, .chunk_us = fetch_chunk_us,
                    .keep_going = keep_going};
     edb_result *res = NULL;
+    if (get_local.store) {
+        /* A local source decodes its files on every core before the fetch asks for them. */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        edb_store_prefetch(get_local.store, co.service, mnemonics, n_mnemonics,
+                           cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus);
+    }
     st = edb_client_fetch(client, &q, &res);
     cli_progress_done(&prog);
     edb_status fetch_st = st;

@@ -1221,3 +1221,63 @@ void edb_store_hooks(edb_store *s, edb_reply_hooks *out)
     out->ctx = s;
     out->lookup = source_lookup;
 }
+
+/* ---- decoding ahead, on several threads ------------------------------------------------ */
+
+typedef struct prefetch {
+    edb_store *s;
+    const edb__service *svc;
+    const char *const *names;
+    size_t n;
+    pthread_mutex_t mu;
+    size_t next;
+} prefetch;
+
+static void *prefetch_worker(void *arg)
+{
+    prefetch *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t k = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (k >= p->n)
+            return NULL;
+        char name[STORE_NAME_MAX + 1];
+        const edb_series *ignore;
+        if (check_name(p->names[k], name, NULL) != EDB_OK)
+            continue;
+        const edb__service *svc = p->svc;
+        if (p->s->replies) {
+            size_t lo, hi;
+            svc = reply_range(p->s, svc, name, &lo, &hi);
+            if (!svc)
+                continue;
+        }
+        get_series(p->s, svc, name, &ignore, NULL);
+    }
+}
+
+void edb_store_prefetch(edb_store *s, const char *service, const char *const *mnemonics,
+                        size_t n, int threads)
+{
+    if (!s || n == 0)
+        return;
+    prefetch p = {s, service ? edb__service_find(service) : NULL, mnemonics, n,
+                  PTHREAD_MUTEX_INITIALIZER, 0};
+    if (threads < 1)
+        threads = 1;
+    if ((size_t)threads > n)
+        threads = (int)n;
+    if (threads > 64)
+        threads = 64;
+    pthread_t tid[64];
+    int started = 0;
+    /* The calling thread works too: one thread means no thread is made. */
+    for (int k = 1; k < threads; k++)
+        if (pthread_create(&tid[started], NULL, prefetch_worker, &p) == 0)
+            started++;
+    prefetch_worker(&p);
+    for (int k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    pthread_mutex_destroy(&p.mu);
+}

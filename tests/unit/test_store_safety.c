@@ -130,6 +130,47 @@ START_TEST(saved_reply_links_ignored)
 }
 END_TEST
 
+/* Decoding ahead on several threads gives the very samples a plain query gives. */
+START_TEST(prefetch_same_samples)
+{
+    static const char *const names[] = {
+        "INRSI_GWA_Y_TILT_AVGED", "SA_ZADUCMDX",  "SA_ZADUCMDY",  "SA_ZATTEST1",  "SA_ZATTEST2",
+        "SA_ZATTEST3",            "SA_ZATTEST4",  "SA_ZFGDETID",  "SA_ZFGGSCMDX", "SA_ZFGGSCMDY",
+        "SA_ZFGGSPOSX",           "SA_ZFGGSPOSY", "SA_ZRFGS2J11", "SA_ZRFGS2J12", "SA_ZRFGS2J13",
+        "SA_ZRFGS2J21",           "SA_ZRFGS2J22", "SA_ZRFGS2J23", "SA_ZRFGS2J31", "SA_ZRFGS2J32",
+        "SA_ZRFGS2J33",           "SA_ZNOSUCH1",  "bad/name"};
+    const size_t n = sizeof names / sizeof names[0];
+    edb_store *a = NULL, *b = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_store_open(&a, tu_fixture("jwst-2021-01-26"), &err), EDB_OK);
+    ck_assert_int_eq(edb_store_open(&b, tu_fixture("jwst-2021-01-26.tar.xz"), &err), EDB_OK);
+    edb_store_prefetch(b, "mast", names, n, 4);
+    size_t total = 0;
+    for (size_t k = 0; k + 2 < n; k++) {
+        edb_series *x = NULL, *y = NULL;
+        ck_assert_int_eq(edb_store_query(a, names[k], 0, INT64_MAX / 2, 1, &x, &err), EDB_OK);
+        ck_assert_int_eq(edb_store_query(b, names[k], 0, INT64_MAX / 2, 1, &y, &err), EDB_OK);
+        ck_assert_uint_eq(x->n, y->n);
+        ck_assert_int_eq(x->vtype, y->vtype);
+        ck_assert_str_eq(x->sqltype, y->sqltype);
+        ck_assert(memcmp(x->t, y->t, x->n * sizeof *x->t) == 0);
+        if (x->vtype == EDB_VT_REAL)
+            ck_assert(memcmp(x->d, y->d, x->n * sizeof *x->d) == 0);
+        else if (x->vtype == EDB_VT_INT)
+            ck_assert(memcmp(x->i, y->i, x->n * sizeof *x->i) == 0);
+        total += x->n;
+        edb_series_free(x);
+        edb_series_free(y);
+    }
+    /* the recording's 21 files hold 11,796 samples (counted with Python's json module) */
+    ck_assert_uint_eq(total, 11796);
+    edb_series *z = NULL;
+    ck_assert_int_eq(edb_store_query(b, "SA_ZNOSUCH1", 0, 1, 1, &z, &err), EDB_ERR_NOT_FOUND);
+    edb_store_free(a);
+    edb_store_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_safety");
@@ -139,6 +180,7 @@ int main(void)
     tcase_add_test(t, data_file_fifo_refused);
     tcase_add_test(t, meta_symlink_refused);
     tcase_add_test(t, saved_reply_links_ignored);
+    tcase_add_test(t, prefetch_same_samples);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -65,6 +65,14 @@ edb_status edb_store_reply(edb_store *s, const char *mnemonic, edb_time start, e
  * client's fetches. */
 void edb_store_hooks(edb_store *s, edb_reply_hooks *out);
 
+/* Read and decode the data of these mnemonics now, on up to `threads` threads (each
+ * mnemonic's file is decoded once, by one thread), so that the queries that follow find
+ * it ready: a local source then uses every core.  service names the replies to read in a
+ * store of saved replies ("mast", "direct", "edp"; NULL: any).  Errors are not reported
+ * here: the query of that mnemonic reports them. */
+void edb_store_prefetch(edb_store *s, const char *service, const char *const *mnemonics,
+                        size_t n, int threads);
+
 #ifdef __cplusplus
 }
 #endif
