@@ -19,6 +19,8 @@ void help_cache(FILE *out)
           "  size                 number of entries and bytes on disk\n"
           "  clear                remove entries (all, or those older than --older-than)\n"
           "      --older-than DUR only entries stored more than DUR ago (e.g. 30d, 12h)\n"
+          "                       (clear removes only the cache's own files, never through a\n"
+          "                       link; anything else found there is counted and left)\n"
           "      --cache DIR      another cache folder\n"
           "  -h, --help           show this help\n",
           out);
@@ -44,8 +46,12 @@ static int on_entry(void *ctx, const edb_cache_entry_info *e)
         edb_time_format_iso(e->start, a, sizeof a);
         edb_time_format_iso(e->end, b, sizeof b);
         edb_time_format_iso(e->stored, s, sizeof s);
-        printf("%-26s %s %s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n", e->mnemonic,
-               a, b, s, e->file_bytes, e->raw_bytes, e->service, e->base_url);
+        if (e->damaged)
+            printf("%-26s (its header does not read)  %" PRIu64 " bytes  %s\n", e->mnemonic,
+                   e->file_bytes, e->path);
+        else
+            printf("%-26s %s %s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n",
+                   e->mnemonic, a, b, s, e->file_bytes, e->raw_bytes, e->service, e->base_url);
     }
     return 0;
 }
@@ -94,12 +100,17 @@ int cmd_cache(int argc, char **argv)
                         "--cache DIR");
     edb_status st;
     if (strcmp(action, "clear") == 0) {
-        unsigned long removed = 0;
-        uint64_t bytes = 0;
-        st = edb_cache_clear(dir, t.before, &removed, &bytes, &err);
+        edb_cache_clear_stats cs;
+        st = edb_cache_clear(dir, t.before, &cs, &err);
         if (st == EDB_OK)
-            printf("removed %lu file%s (%" PRIu64 " bytes) from %s\n", removed,
-                   removed == 1 ? "" : "s", bytes, dir);
+            printf("removed %lu file%s (%" PRIu64 " bytes) from %s\n", cs.removed,
+                   cs.removed == 1 ? "" : "s", cs.bytes, dir);
+        /* Said, not done: what is not the cache's is the user's to look at. */
+        if (st == EDB_OK && cs.foreign)
+            cli_warn("cache: left %lu file%s, link%s or folder%s in %s that %s not the "
+                     "cache's", cs.foreign, cs.foreign == 1 ? "" : "s",
+                     cs.foreign == 1 ? "" : "s", cs.foreign == 1 ? "" : "s", dir,
+                     cs.foreign == 1 ? "is" : "are");
     } else {
         st = edb_cache_list(dir, on_entry, &t, &err);
         if (st == EDB_OK && !t.print)

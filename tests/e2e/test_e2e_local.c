@@ -403,7 +403,7 @@ START_TEST(cache_damaged_entry_dropped_and_fetched_again)
     ck_assert_int_eq(get_into(in_tmp("a.csv"), NULL, &r), 0);
     tu_run_free(&r);
     /* Damage two entries: one byte flipped near the end, one cut short. */
-    sh("cd '%s/.cache/edbx/v1' && set -- $(find . -name '*.z' | sort) && "
+    sh("cd '%s/.cache/edbx' && set -- $(find . -name '*.z' | sort) && "
        "/usr/bin/python3 -c \"import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[-5]^=1; "
        "open(p,'wb').write(b)\" $1 && truncate -s -20 $2", tmp);
     ck_assert_int_eq(get_into(in_tmp("b.csv"), NULL, &r), 0);
