@@ -698,7 +698,8 @@ static int cache_lookup(void *ctx, const edb_request_info *ri,
     if (fd < 0) {
         if (errno != ENOENT)
             logf_(c, "cache: cannot read %s/" LAYOUT "/%s/%s (%s); asking the service", c->root,
-                  xx, name, errno == EINVAL ? "not a regular file" : strerror(errno));
+                  xx, name, errno == EINVAL ? "not a regular file"
+                            : errno == ELOOP ? "a symbolic link: not followed" : strerror(errno));
         if (xfd >= 0)
             close(xfd);
         return 0;
