@@ -56,6 +56,7 @@ struct edb_cache {
     edb_time now;
     int refresh;
     int store_warned; /* a failure to store is reported once per run */
+    int read_warned;  /* and one to read */
     edb_log_fn log;
     void *log_ctx;
     edb_cache_stats stats;
@@ -677,6 +678,17 @@ done:
     return why;
 }
 
+/* An entry that cannot be read (not one found damaged) is reported once per run: a folder
+ * gone wrong would otherwise say so for every request. */
+static void read_failed(edb_cache *c, const char *xx, const char *name, const char *why)
+{
+    if (c->read_warned)
+        return;
+    c->read_warned = 1;
+    logf_(c, "cache: cannot read %s/" LAYOUT "/%s/%s (%s); asking the service (further read "
+          "failures are not reported)", c->root, xx, name, why);
+}
+
 static int cache_lookup(void *ctx, const edb_request_info *ri,
                         int (*feed)(void *fctx, const char *data, size_t len), void *fctx,
                         edb_err *err)
@@ -693,13 +705,17 @@ static int cache_lookup(void *ctx, const edb_request_info *ri,
     snprintf(name, sizeof name, "%s.z", key);
     c->stats.misses++; /* until it is a hit */
     int xfd = subdir_at(c->v1_fd, xx, 0);
+    int at_folder = xfd < 0;
     struct stat sb;
     int fd = xfd >= 0 ? open_regular(xfd, name, &sb) : -1;
     if (fd < 0) {
-        if (errno != ENOENT)
-            logf_(c, "cache: cannot read %s/" LAYOUT "/%s/%s (%s); asking the service", c->root,
-                  xx, name, errno == EINVAL ? "not a regular file"
-                            : errno == ELOOP ? "a symbolic link: not followed" : strerror(errno));
+        int e = errno;
+        if (e != ENOENT)
+            read_failed(c, xx, name,
+                        e == EINVAL ? "not a regular file"
+                        : at_folder && (e == ELOOP || e == ENOTDIR)
+                            ? "a link or a file where a folder should be"
+                        : e == ELOOP ? "a symbolic link: not followed" : strerror(e));
         if (xfd >= 0)
             close(xfd);
         return 0;
@@ -710,8 +726,7 @@ static int cache_lookup(void *ctx, const edb_request_info *ri,
     const char *why = stream_entry(fd, &id, &f, &io, whybuf, sizeof whybuf);
     int rc = 1;
     if (why && io) {
-        logf_(c, "cache: cannot read %s/" LAYOUT "/%s/%s (%s); asking the service", c->root, xx,
-              name, why);
+        read_failed(c, xx, name, why);
         rc = 0;
     } else if (why) {
         /* Removed, so that it is reported once and the fresh reply can take its place; but

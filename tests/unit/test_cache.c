@@ -782,10 +782,15 @@ START_TEST(entries_never_read_or_written_through_links)
     ck_assert_uint_eq(s.len, 0);
     ck_assert_msg(strstr(lb.text, "(a symbolic link: not followed); asking the service"), "%s",
                   lb.text);
-    /* A FIFO there: refused at once, not waited on. */
+    /* A FIFO there: refused at once, not waited on (and not reported twice in a run). */
     sh("rm '%s' && mkfifo '%s'", path, path);
     ck_assert_int_eq(lookup(c, &RI, &s), 0);
-    ck_assert_msg(strstr(lb.text, "(not a regular file); asking the service"), "%s", lb.text);
+    ck_assert_int_eq(lb.lines, 1);
+    logbuf lb2 = {0};
+    edb_cache *c2 = open_plain(&lb2);
+    ck_assert_int_eq(lookup(c2, &RI, &s), 0);
+    ck_assert_msg(strstr(lb2.text, "(not a regular file); asking the service"), "%s", lb2.text);
+    edb_cache_free(c2);
     /* The XX folder a link to another folder: nothing is read or written there. */
     sh("rm -r '%s' && ln -s '%s' '%s'", xx, in_tmp("outside"), xx);
     ck_assert_int_eq(lookup(c, &RI, &s), 0);
