@@ -1049,22 +1049,28 @@ START_TEST(refetch_after_late_damage)
     logbuf lb = {0};
     cache_opts co = {.base_url = base};
     edb_cache *c = open_with(&co, &lb);
-    edb_reply_hooks h;
-    edb_cache_hooks(c, &h);
+    edb_reply_hooks h[2];
+    edb_cache_hooks(c, &h[0]);
     edb_client_options o = EDB_CLIENT_OPTIONS_INIT;
     o.base_url = base;
     o.retries = 0;
-    o.hooks = &h;
-    o.n_hooks = 1;
+    o.hooks = h;
+    o.n_hooks = 2;
     static const char *const names[] = {"SA_ZATTEST1"};
     edb_query q = {.mnemonics = names, .n_mnemonics = 1, .start = T("2021-01-26T02:30:00"),
                    .end = T("2021-01-26T02:35:00")};
     edb_result *res[3] = {NULL, NULL, NULL};
     for (int k = 0; k < 3; k++) {
+        /* A bundle's recorder beside the cache: it must keep one reply, the good one. */
+        edb_recorder *rec = NULL;
+        ck_assert_int_eq(edb_recorder_new(&rec, tmp), EDB_OK);
+        edb_recorder_hooks(rec, &h[1]);
         edb_client *cl = NULL;
         ck_assert_int_eq(edb_client_new(&cl, &o), EDB_OK);
         ck_assert_msg(edb_client_fetch(cl, &q, &res[k]) == EDB_OK, "%s", edb_client_errmsg(cl));
         edb_client_free(cl);
+        ck_assert_uint_eq(edb_recorder_count(rec), 1);
+        edb_recorder_free(rec);
         ck_assert_uint_eq(edb_server_requests(srv), k == 0 ? 1u : 2u);
         if (k == 0) {
             /* A checksum that does not match: found only once every byte was fed. */
