@@ -11,13 +11,15 @@ void help_cache(FILE *out)
     fputs("Usage: edbx cache list|size|clear [--older-than DUR] [--cache DIR]\n"
           "\n"
           "The cache of raw EDB replies that 'edbx get' keeps (on by default, zlib-compressed,\n"
-          "under $XDG_CACHE_HOME/edbx, else ~/.cache/edbx).  A repeated query is answered from\n"
-          "it without any request; ranges ending in the future or within the last hour are\n"
-          "never cached.\n"
+          "under $XDG_CACHE_HOME/edbx, else ~/.cache/edbx, each token's replies apart).  A\n"
+          "repeated query is answered from it without any request; ranges ending in the\n"
+          "future or within the last hour are never cached.\n"
           "\n"
           "  list                 one line per entry: mnemonic, range, stored, bytes, service\n"
           "  size                 number of entries and bytes on disk\n"
-          "  clear                remove entries (all, or those older than --older-than)\n"
+          "  clear                remove entries (all, or those older than --older-than) and\n"
+          "                       temporary files left by killed runs; only the cache's own\n"
+          "                       files, never through a link (anything else is counted)\n"
           "      --older-than DUR only entries stored more than DUR ago (e.g. 30d, 12h)\n"
           "      --cache DIR      another cache folder\n"
           "  -h, --help           show this help\n",
@@ -44,8 +46,12 @@ static int on_entry(void *ctx, const edb_cache_entry_info *e)
         edb_time_format_iso(e->start, a, sizeof a);
         edb_time_format_iso(e->end, b, sizeof b);
         edb_time_format_iso(e->stored, s, sizeof s);
-        printf("%-26s %s %s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n", e->mnemonic,
-               a, b, s, e->file_bytes, e->raw_bytes, e->service, e->base_url);
+        if (e->damaged)
+            printf("%-26s (its header does not read)  %" PRIu64 " bytes  %s\n", e->mnemonic,
+                   e->file_bytes, e->path);
+        else
+            printf("%-26s %s %s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n",
+                   e->mnemonic, a, b, s, e->file_bytes, e->raw_bytes, e->service, e->base_url);
     }
     return 0;
 }
@@ -94,12 +100,17 @@ int cmd_cache(int argc, char **argv)
                         "--cache DIR");
     edb_status st;
     if (strcmp(action, "clear") == 0) {
-        unsigned long removed = 0;
-        uint64_t bytes = 0;
-        st = edb_cache_clear(dir, t.before, &removed, &bytes, &err);
+        edb_cache_clear_stats cs;
+        st = edb_cache_clear(dir, t.before, &cs, &err);
         if (st == EDB_OK)
-            printf("removed %lu file%s (%" PRIu64 " bytes) from %s\n", removed,
-                   removed == 1 ? "" : "s", bytes, dir);
+            printf("removed %lu file%s (%" PRIu64 " bytes) from %s\n", cs.removed,
+                   cs.removed == 1 ? "" : "s", cs.bytes, dir);
+        /* Said, not done: what is not the cache's is the user's to look at. */
+        if (st == EDB_OK && cs.foreign)
+            cli_warn("cache: left %lu file%s, link%s or folder%s in %s that %s not the "
+                     "cache's", cs.foreign, cs.foreign == 1 ? "" : "s",
+                     cs.foreign == 1 ? "" : "s", cs.foreign == 1 ? "" : "s", dir,
+                     cs.foreign == 1 ? "is" : "are");
     } else {
         st = edb_cache_list(dir, on_entry, &t, &err);
         if (st == EDB_OK && !t.print)

@@ -51,18 +51,40 @@ int cli_print_plan(const edb_client_options *co, const char *const *mnemonics, s
 /* Map a library status to the exit code. */
 int cli_exit_code(edb_status st);
 
+/* Every message edbx prints on standard error goes through these three, and each
+ * replaces the secrets given to cli_secret_add (whole, or a piece of 8 characters or more
+ * where a message was cut) with "[redacted]": the last line of defence, whatever the
+ * library or a service put in the text. */
 /* Print "edbx: message" to stderr (one line), and return the exit code for st. */
 int cli_fail(edb_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "edbx: message" to stderr (one line): a warning, a note. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An edb_log_fn: "edbx: line" on stderr. */
+void cli_log_line(void *ctx, const char *line);
+/* Never print s (nor its URL-encoded form) from now on; copied, wiped at exit. */
+void cli_secret_add(const char *s);
+/* text with the secrets replaced (malloc'ed; NULL when out of memory). */
+char *cli_redact(const char *text);
 
-/* Seconds or a duration ("600", "90s", "2min") into microseconds. */
+/* Seconds or a duration ("600", "90s", "2min") into microseconds; 0 is refused. */
 edb_status cli_parse_timeout(const char *s, int64_t *us, edb_err *err);
 /* A non-negative integer. */
 edb_status cli_parse_count(const char *what, const char *s, long max, long *out, edb_err *err);
 
-/* Read a token from a file (first line, trimmed).  *out is malloc'ed. */
+/* The longest token taken from anywhere. */
+#define CLI_TOKEN_MAX 1024
+/* The one rule for a token from any source (file, MAST_API_TOKEN, ~/.netrc): not empty,
+ * at most CLI_TOKEN_MAX characters, printable ASCII with no space.  `from` names the
+ * source in the message (never the token). */
+edb_status cli_token_check(const char *tok, const char *from, edb_err *err);
+/* Read a token from a file (first line, trimmed, then checked).  *out is malloc'ed. */
 edb_status cli_read_token_file(const char *path, char **out, edb_err *err);
 /* The password for `machine` in ~/.netrc (or $NETRC), or NULL.  Malloc'ed. */
 char *cli_netrc_password(const char *machine);
+/* The ~/.netrc token for base_url: the entry of its host (any case), and for
+ * mast.stsci.edu also `machine mast`; never another host's entry.  *out is NULL if none
+ * (malloc'ed otherwise); an entry that fails cli_token_check is an error. */
+edb_status cli_netrc_token(const char *base_url, char **out, edb_err *err);
 /* Overwrite a secret before freeing it. */
 void cli_free_secret(char *s);
 
@@ -75,7 +97,9 @@ typedef struct cli_names {
     size_t n, cap;
 } cli_names;
 edb_status cli_names_add(cli_names *l, const char *s, size_t len);
-/* One name per line; '#' starts a comment; blank lines skipped; "-" is standard input. */
+/* One name per line; '#' starts a comment; blank lines skipped; "-" is standard input.
+ * A NUL byte or a line longer than CLI_NAMES_LINE_MAX bytes is refused (file and line). */
+#define CLI_NAMES_LINE_MAX 4096
 edb_status cli_names_read_file(cli_names *l, const char *path, edb_err *err);
 void cli_names_free(cli_names *l);
 
@@ -112,6 +136,10 @@ typedef struct cli_local {
 
 /* $XDG_CACHE_HOME/edbx, else ~/.cache/edbx; NULL without either.  Malloc'ed. */
 char *cli_cache_dir(void);
+/* The same, with its parent made (0700) if missing: $XDG_CACHE_HOME with its own parents
+ * (the XDG rule), or ~/.cache when $HOME is a folder, never $HOME nor anything above it.
+ * NULL with err set if it cannot be. */
+char *cli_cache_dir_prepare(edb_err *err);
 void cli_local_note_argv(cli_local *l, int argc, char **argv);
 edb_status cli_local_note_meta(cli_local *l, const char *path);
 /* Set by `edbx replay` around its run of `get`: the recorded command line, which is what

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -49,15 +50,156 @@ int cli_exit_code(edb_status st)
     return EXIT_INTERNAL;
 }
 
+/* ---- every message edbx prints on standard error ------------------------------------- */
+
+/* The secrets to keep out of messages: the token, and its URL-encoded form when that
+ * differs (a service echoing a query string would show that one). */
+#define CLI_MAX_SECRETS 8
+static char *secrets[CLI_MAX_SECRETS];
+static size_t n_secrets;
+/* A cut message (an excerpt of an error body, a bounded buffer) may end inside the token:
+ * a piece of it this long or longer is redacted too.  A shorter piece says nothing useful
+ * of a MAST token (32 hex digits), and a shorter secret is redacted only whole. */
+#define CLI_SECRET_PIECE 8
+#define CLI_REDACTED "[redacted]"
+
+static void forget_secrets(void)
+{
+    for (size_t k = 0; k < n_secrets; k++)
+        cli_free_secret(secrets[k]);
+    n_secrets = 0;
+}
+
+static void remember(char *s)
+{
+    for (size_t k = 0; s && k < n_secrets; k++)
+        if (strcmp(secrets[k], s) == 0) {
+            cli_free_secret(s);
+            return;
+        }
+    if (s && n_secrets < CLI_MAX_SECRETS)
+        secrets[n_secrets++] = s;
+    else
+        cli_free_secret(s);
+}
+
+void cli_secret_add(const char *secret)
+{
+    static int registered;
+    if (!secret || !*secret)
+        return;
+    if (!registered) {
+        atexit(forget_secrets);
+        registered = 1;
+    }
+    remember(strdup(secret));
+    size_t n = strlen(secret);
+    char *enc = malloc(3 * n + 1);
+    if (!enc)
+        return;
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)secret; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p))
+            enc[o++] = (char)*p;
+        else
+            o += (size_t)sprintf(enc + o, "%%%02X", *p);
+    }
+    enc[o] = '\0';
+    if (strcmp(enc, secret) != 0)
+        remember(enc);
+    else
+        cli_free_secret(enc);
+}
+
+/* How many bytes at t match the start of secret s; the hex digits of a percent escape
+ * match in either case ("%2f" is "%2F"). */
+static size_t secret_match(const char *t, const char *s)
+{
+    size_t k = 0;
+    for (; s[k] && t[k]; k++) {
+        if (t[k] == s[k])
+            continue;
+        int escape_digit = (k >= 1 && s[k - 1] == '%') || (k >= 2 && s[k - 2] == '%');
+        if (!escape_digit || !isxdigit((unsigned char)s[k]) ||
+            tolower((unsigned char)t[k]) != tolower((unsigned char)s[k]))
+            break;
+    }
+    return k;
+}
+
+char *cli_redact(const char *text)
+{
+    size_t n = strlen(text), cap = n + 1;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t hit = 0;
+        for (size_t k = 0; k < n_secrets; k++) {
+            size_t sl = strlen(secrets[k]), m = secret_match(text + i, secrets[k]);
+            if ((m == sl || m >= CLI_SECRET_PIECE) && m > hit)
+                hit = m;
+        }
+        const char *put = hit ? CLI_REDACTED : text + i;
+        size_t pl = hit ? sizeof CLI_REDACTED - 1 : 1;
+        if (o + pl + 1 > cap) {
+            cap = 2 * cap + pl;
+            char *bigger = realloc(out, cap);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        memcpy(out + o, put, pl);
+        o += pl;
+        i += hit ? hit : 1;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* One line on stderr: prefix, the text with every secret redacted, a line end.  If the
+ * redaction cannot be done (out of memory), the text is not printed at all. */
+static void emit(const char *prefix, const char *fmt, va_list ap)
+{
+    char small[1024];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    char *text = small;
+    if (n >= (int)sizeof small && (text = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(text, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    char *clean = n >= 0 && text ? cli_redact(text) : NULL;
+    fprintf(stderr, "%s%s\n", prefix, clean ? clean : "(a message was withheld: out of memory)");
+    free(clean);
+    if (text != small)
+        free(text);
+}
+
 int cli_fail(edb_status st, const char *fmt, ...)
 {
     va_list ap;
-    fputs("edbx: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    emit("edbx: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return cli_exit_code(st);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit("edbx: ", fmt, ap);
+    va_end(ap);
+}
+
+void cli_log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    cli_warn("%s", line);
 }
 
 edb_status cli_parse_count(const char *what, const char *s, long max, long *out, edb_err *err)
@@ -78,12 +220,23 @@ edb_status cli_parse_timeout(const char *s, int64_t *us, edb_err *err)
     const char *p = s;
     while (*p && (isdigit((unsigned char)*p) || *p == '.'))
         p++;
+    edb_status st;
     if (*s && *p == '\0') {
         char buf[64];
+        if (strlen(s) + 2 > sizeof buf)
+            return edb_err_set(err, EDB_ERR_USAGE, "'%.20s...' is too long for a timeout", s);
         snprintf(buf, sizeof buf, "%ss", s);
-        return edb_duration_parse(buf, us, err);
+        st = edb_duration_parse(buf, us, err);
+    } else {
+        st = edb_duration_parse(s, us, err);
     }
-    return edb_duration_parse(s, us, err);
+    /* 0 is refused rather than read as "no timeout", as the Python clients refuse it: a
+     * transfer that can hang forever is never what a typo should give. */
+    if (st == EDB_OK && *us <= 0)
+        return edb_err_set(err, EDB_ERR_USAGE, "'%s' is no time at all: a timeout is more than "
+                           "0 (seconds or a duration, e.g. 600 or 10min); leave it out for the "
+                           "default of 600 s", s);
+    return st;
 }
 
 void cli_free_secret(char *s)
@@ -112,6 +265,23 @@ static char *trim_dup(const char *s, size_t len)
     return out;
 }
 
+edb_status cli_token_check(const char *tok, const char *from, edb_err *err)
+{
+    size_t n = strlen(tok);
+    if (n == 0)
+        return edb_err_set(err, EDB_ERR_USAGE, "the token in %s is empty: put the MAST token "
+                           "there (get one at https://auth.mast.stsci.edu/token)", from);
+    if (n > CLI_TOKEN_MAX)
+        return edb_err_set(err, EDB_ERR_USAGE, "the token in %s is longer than %d characters: "
+                           "not a MAST token", from, CLI_TOKEN_MAX);
+    /* A line end or a space would break the header it goes in (or add one of its own). */
+    for (const char *c = tok; *c; c++)
+        if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e)
+            return edb_err_set(err, EDB_ERR_USAGE, "the token in %s holds spaces or control "
+                               "characters (a line end, a tab): a MAST token is one word", from);
+    return EDB_OK;
+}
+
 edb_status cli_read_token_file(const char *path, char **out, edb_err *err)
 {
     *out = NULL;
@@ -125,23 +295,21 @@ edb_status cli_read_token_file(const char *path, char **out, edb_err *err)
     buf[n] = '\0';
     char *nl = strpbrk(buf, "\r\n");
     size_t len = nl ? (size_t)(nl - buf) : n;
-    char *tok = trim_dup(buf, len);
+    /* A first line that does not fit is longer than any token: never cut it to one. */
+    int cut = !nl && n == sizeof buf - 1;
+    char *tok = cut ? NULL : trim_dup(buf, len);
     volatile char *p = buf;
     for (size_t k = 0; k < sizeof buf; k++)
         p[k] = 0;
+    if (cut)
+        return edb_err_set(err, EDB_ERR_USAGE, "the token in %s is longer than %d characters: "
+                           "not a MAST token", path, CLI_TOKEN_MAX);
     if (!tok)
         return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-    if (!*tok) {
-        free(tok);
-        return edb_err_set(err, EDB_ERR_USAGE, "the token file %s is empty: put the MAST token "
-                           "on its first line", path);
+    if (cli_token_check(tok, path, err) != EDB_OK) {
+        cli_free_secret(tok);
+        return err->status;
     }
-    for (const char *c = tok; *c; c++)
-        if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e) {
-            cli_free_secret(tok);
-            return edb_err_set(err, EDB_ERR_USAGE, "the token in %s holds spaces or control "
-                               "characters: a MAST token is one word", path);
-        }
     *out = tok;
     return EDB_OK;
 }
@@ -189,7 +357,7 @@ char *cli_netrc_password(const char *machine)
                     c2 = fgetc(f);
                 }
                 tok[n2] = '\0';
-                in_machine = strcmp(tok, machine) == 0;
+                in_machine = strcasecmp(tok, machine) == 0; /* host names ignore case */
             } else if (strcmp(tok, "default") == 0) {
                 in_machine = 0; /* a default entry is for any host: not ours to use */
             } else if (strcmp(tok, "password") == 0) {
@@ -205,6 +373,48 @@ char *cli_netrc_password(const char *machine)
         p[k] = 0;
     fclose(f);
     return found;
+}
+
+/* The host of a URL, lower-cased, without port or brackets ("" if it has none). */
+static void url_host(const char *url, char *out, size_t n)
+{
+    out[0] = '\0';
+    const char *p = strstr(url, "://");
+    if (!p)
+        return;
+    p += 3;
+    size_t len = *p == '[' ? strcspn(++p, "]") : strcspn(p, ":/?#");
+    if (len >= n)
+        return; /* no host that long is in anyone's ~/.netrc */
+    for (size_t k = 0; k < len; k++)
+        out[k] = (char)tolower((unsigned char)p[k]);
+    out[len] = '\0';
+}
+
+edb_status cli_netrc_token(const char *base_url, char **out, edb_err *err)
+{
+    *out = NULL;
+    char host[256];
+    url_host(base_url, host, sizeof host);
+    if (!*host)
+        return EDB_OK;
+    /* An entry goes to the host it names and to no other; "mast", the short name other
+     * MAST clients read, names mast.stsci.edu only. */
+    const char *names[] = {host, strcmp(host, "mast.stsci.edu") == 0 ? "mast" : NULL};
+    for (size_t k = 0; k < 2 && names[k]; k++) {
+        char *tok = cli_netrc_password(names[k]);
+        if (!tok)
+            continue;
+        char from[300];
+        snprintf(from, sizeof from, "~/.netrc (machine %s)", names[k]);
+        if (cli_token_check(tok, from, err) != EDB_OK) {
+            cli_free_secret(tok);
+            return err->status;
+        }
+        *out = tok;
+        return EDB_OK;
+    }
+    return EDB_OK;
 }
 
 edb_status cli_names_add(cli_names *l, const char *s, size_t len)
@@ -233,11 +443,37 @@ edb_status cli_names_read_file(cli_names *l, const char *path, edb_err *err)
     if (!f)
         return edb_err_set(err, EDB_ERR_IO, "cannot read the mnemonic list %s: %s", path,
                            strerror(errno));
-    char line[4096];
-    unsigned lineno = 0;
+    const char *shown = is_stdin ? "standard input" : path;
+    char line[CLI_NAMES_LINE_MAX + 2];
+    unsigned long lineno = 0;
     edb_status st = EDB_OK;
-    while (st == EDB_OK && fgets(line, sizeof line, f)) {
+    /* Read byte by byte into a bounded line, so that a NUL byte is seen (fgets would hide
+     * the rest of the line behind it), a long line is refused whole (fgets would split it
+     * into two names) and a file with no line end (/dev/zero) cannot fill the memory. */
+    for (;;) {
+        size_t n = 0;
+        int c = EOF, nul = 0;
+        while (n <= CLI_NAMES_LINE_MAX && (c = getc(f)) != EOF) {
+            nul |= c == '\0';
+            line[n++] = (char)c;
+            if (c == '\n')
+                break;
+        }
+        if (n == 0 && c == EOF)
+            break;
         lineno++;
+        if (nul) {
+            st = edb_err_set(err, EDB_ERR_USAGE, "%s line %lu holds a NUL byte: a mnemonic "
+                             "list is text, one name per line", shown, lineno);
+            break;
+        }
+        if (n - (line[n - 1] == '\n') > CLI_NAMES_LINE_MAX) {
+            st = edb_err_set(err, EDB_ERR_USAGE, "%s line %lu is longer than %d bytes: a "
+                             "mnemonic list has one name (at most %d characters) per line",
+                             shown, lineno, CLI_NAMES_LINE_MAX, EDB_MNEMONIC_MAX);
+            break;
+        }
+        line[n] = '\0';
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -251,15 +487,17 @@ edb_status cli_names_read_file(cli_names *l, const char *path, edb_err *err)
             continue;
         for (size_t k = 0; k < len; k++)
             if (isspace((unsigned char)p[k])) {
-                st = edb_err_set(err, EDB_ERR_USAGE, "%s line %u: one mnemonic per line, "
-                                 "'%.*s' holds a space", path, lineno, (int)len, p);
+                st = edb_err_set(err, EDB_ERR_USAGE, "%s line %lu: one mnemonic per line, "
+                                 "'%.*s' holds a space", shown, lineno, (int)len, p);
                 break;
             }
         if (st == EDB_OK && cli_names_add(l, p, len) != EDB_OK)
             st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        if (st != EDB_OK)
+            break;
     }
     if (st == EDB_OK && ferror(f))
-        st = edb_err_set(err, EDB_ERR_IO, "cannot read the mnemonic list %s", path);
+        st = edb_err_set(err, EDB_ERR_IO, "cannot read the mnemonic list %s", shown);
     if (!is_stdin)
         fclose(f);
     return st;

@@ -31,27 +31,6 @@ void help_get(FILE *out)
           out);
 }
 
-static void log_stderr(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "edbx: %s\n", line);
-}
-
-/* The host of a URL, for the ~/.netrc lookup ("" if it has none). */
-static void url_host(const char *url, char *out, size_t n)
-{
-    out[0] = '\0';
-    const char *p = strstr(url, "://");
-    if (!p)
-        return;
-    p += 3;
-    size_t len = strcspn(p, ":/?#");
-    if (len >= n)
-        len = n - 1;
-    memcpy(out, p, len);
-    out[len] = '\0';
-}
-
 /* ---- resampling (docs/resampling.md): options as given, then what they make ---------- */
 
 #define GET_MAX_WHERE 32
@@ -562,7 +541,7 @@ parsed:
     co.cacert = cacert;
     co.parallel = (int)jobs;
     if (verbose)
-        co.log = log_stderr;
+        co.log = cli_log_line;
     cli_progress prog;
     cli_progress_init(&prog, progress);
     if (prog.on) {
@@ -579,16 +558,13 @@ parsed:
         if (cli_read_token_file(token_file, &token, &err) != EDB_OK)
             return cli_fail(err.status, "%s", err.msg);
     } else if (getenv("MAST_API_TOKEN") && *getenv("MAST_API_TOKEN")) {
+        if (cli_token_check(getenv("MAST_API_TOKEN"), "MAST_API_TOKEN", &err) != EDB_OK)
+            return cli_fail(err.status, "%s", err.msg);
         token = strdup(getenv("MAST_API_TOKEN"));
-    } else {
-        char host[256];
-        url_host(co.base_url, host, sizeof host);
-        token = cli_netrc_password(host);
-        if (!token)
-            token = cli_netrc_password("mast.stsci.edu");
-        if (!token)
-            token = cli_netrc_password("mast");
+    } else if (cli_netrc_token(co.base_url, &token, &err) != EDB_OK) {
+        return cli_fail(err.status, "%s", err.msg);
     }
+    cli_secret_add(token); /* from here on, no message shows it */
     co.token = token;
     if (edb_base_url_check(co.base_url, token != NULL && edb_service_takes_token(co.service),
                            &err) != EDB_OK) {
@@ -678,7 +654,7 @@ parsed:
     size_t rows = 0, nw = 0;
     for (size_t k = 0; k < n; k++) {
         if (edb_result_status(res, k) != EDB_OK) {
-            fprintf(stderr, "edbx: missing %s\n", edb_result_errmsg(res, k));
+            cli_warn("missing %s", edb_result_errmsg(res, k));
             continue;
         }
         series[nw] = edb_result_series(res, k);

@@ -94,8 +94,10 @@ static const cli_opt opts[] = {
      "replies (MNEMONIC-START-END.csv; a bundle's raw/)"},
     {GOPT_CACHE, "cache", 0, "DIR", 0, CLI_ROLE_SOURCE,
      "the reply cache (default $XDG_CACHE_HOME/edbx, else\n"
-     "~/.cache/edbx); a repeated query makes no request; ranges\n"
-     "ending within the last hour are never cached"},
+     "~/.cache/edbx, where each token's replies are kept apart;\n"
+     "a DIR named here is shared by whoever uses it); a repeated\n"
+     "query makes no request; ranges ending within the last hour\n"
+     "are never cached"},
     {GOPT_NO_CACHE, "no-cache", 0, NULL, 0, CLI_ROLE_SOURCE, "neither read nor write the cache"},
     {GOPT_REFRESH, "refresh", 0, NULL, 0, CLI_ROLE_SOURCE,
      "ask the service again and replace what the cache holds"},
@@ -119,8 +121,9 @@ static const cli_opt opts[] = {
      "https://mast.stsci.edu)"},
     {GOPT_TOKEN_FILE, "token-file", 0, "F", 0, CLI_ROLE_SOURCE,
      "read the MAST token from the first line of F (default\n"
-     "$MAST_API_TOKEN, else ~/.netrc machine mast.stsci.edu\n"
-     "or mast); the token is never taken on the command line,\n"
+     "$MAST_API_TOKEN, else the ~/.netrc entry of the base URL's\n"
+     "host, 'mast' also naming mast.stsci.edu); one word of at\n"
+     "most 1024 characters; never taken on the command line,\n"
      "never printed, sent only over https (or plain http to a\n"
      "loopback address) and never to another host on a redirect"},
     /* Refused with a message that says why; not in --help. */
@@ -129,7 +132,7 @@ static const cli_opt opts[] = {
      "CA bundle to verify the service's TLS certificate with"},
     {GOPT_TIMEOUT, "timeout", 0, "DUR", 0, CLI_ROLE_SOURCE,
      "time limit of one request: seconds or a duration such as\n"
-     "90s or 10min (default $ENG_TIMEOUT, else 600)"},
+     "90s or 10min, more than 0 (default $ENG_TIMEOUT, else 600)"},
     {GOPT_RETRIES, "retries", 0, "N", 0, CLI_ROLE_SOURCE,
      "retries of a failing request (default $ENG_RETRIES, else\n"
      "10); connection errors, timeouts, HTTP 408, 429 and 500-519\n"
@@ -140,7 +143,8 @@ static const cli_opt opts[] = {
     SECTION("Many mnemonics, long ranges:"),
     {GOPT_FILE, "file", 'f', "FILE", 1, CLI_ROLE_INPUT,
      "read mnemonics from FILE, one per line ('#' comments;\n"
-     "'-' is standard input); duplicates are asked once"},
+     "'-' is standard input); duplicates are asked once; a NUL\n"
+     "byte or a line over 4096 bytes is refused"},
     {GOPT_CHUNK, "chunk", 0, "DUR", 0, CLI_ROLE_SOURCE,
      "split the range into requests of DUR, cut at UTC\n"
      "midnights (multiples of DUR since 1970; default 1d);\n"

@@ -4,17 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
 char **cli_recorded_argv;
 int cli_recorded_argc;
-
-static void log_stderr(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "edbx: %s\n", line);
-}
 
 static char **copy_args(int argc, char **argv)
 {
@@ -64,6 +59,97 @@ char *cli_cache_dir(void)
     return p;
 }
 
+/* Make path and its missing parents (0700), as mkdir -p does: for the folders a user
+ * names ($XDG_CACHE_HOME, --cache DIR), which XDG says are made when missing. */
+static int make_path(const char *path, edb_err *err)
+{
+    char *p = strdup(path);
+    if (!p) {
+        edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    struct stat sb;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char was = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && !(errno == EEXIST && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+            edb_err_set(err, EDB_ERR_IO, "cache folder: cannot make %s (%s)", p,
+                        errno == EEXIST ? "not a folder" : strerror(errno));
+            rc = -1;
+            break;
+        }
+        *s = was;
+        if (!was)
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+char *cli_cache_dir_prepare(edb_err *err)
+{
+    const char *x = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    struct stat sb;
+    if (x && x[0] == '/') {
+        if (make_path(x, err) != 0)
+            return NULL;
+    } else if (home && *home) {
+        /* $HOME must be there already: a missing or mistyped one is never created, nor
+         * anything above it; ~/.cache is. */
+        if (stat(home, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            edb_err_set(err, EDB_ERR_IO, "cache folder: $HOME (%s) is not a folder", home);
+            return NULL;
+        }
+        size_t n = strlen(home) + 8;
+        char *dotcache = malloc(n);
+        if (!dotcache) {
+            edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        snprintf(dotcache, n, "%s/.cache", home);
+        int made = mkdir(dotcache, 0700) == 0 || (errno == EEXIST && stat(dotcache, &sb) == 0 &&
+                                                  S_ISDIR(sb.st_mode));
+        if (!made)
+            edb_err_set(err, EDB_ERR_IO, "cache folder: cannot make %s (%s)", dotcache,
+                        errno == EEXIST ? "not a folder" : strerror(errno));
+        free(dotcache);
+        if (!made)
+            return NULL;
+    } else {
+        edb_err_set(err, EDB_ERR_USAGE, "no cache folder: neither HOME nor XDG_CACHE_HOME is set");
+        return NULL;
+    }
+    char *dir = cli_cache_dir();
+    if (!dir)
+        edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    return dir;
+}
+
+/* --cache DIR: its parents made as for $XDG_CACHE_HOME (the library makes DIR itself). */
+static char *named_cache_dir(const char *dir, edb_err *err)
+{
+    char *parent = strdup(dir);
+    if (!parent) {
+        edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    int rc = 0;
+    if (slash && slash != parent) {
+        *slash = '\0';
+        rc = make_path(parent, err);
+    }
+    free(parent);
+    return rc == 0 ? strdup(dir) : NULL;
+}
+
 edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, const char *output,
                            const char *token, edb_err *err)
 {
@@ -82,7 +168,10 @@ edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, c
         edb_store_hooks(l->store, &l->hooks[l->n_hooks++]);
         co->offline = 1;
     } else if (!l->no_cache) {
-        char *dir = l->cache_dir ? strdup(l->cache_dir) : cli_cache_dir();
+        /* The default folder keeps each token's replies apart; a folder named with --cache
+         * is shared on purpose by whoever uses it (docs/cache.md). */
+        edb_err cerr = EDB_ERR_INIT;
+        char *dir = l->cache_dir ? named_cache_dir(l->cache_dir, &cerr) : cli_cache_dir_prepare(&cerr);
         if (dir) {
             edb_cache_options o = EDB_CACHE_OPTIONS_INIT;
             o.dir = dir;
@@ -90,13 +179,20 @@ edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, c
             o.service = co->service; /* a reply of one service is never served for another */
             o.now = now;
             o.refresh = l->refresh;
-            o.log = log_stderr; /* a dropped entry is reported with or without -v */
-            edb_status st = edb_cache_open(&l->cache, &o, err);
+            o.log = cli_log_line; /* a dropped entry is reported with or without -v */
+            o.per_token = l->cache_dir == NULL;
+            o.token = token;
+            edb_cache_open(&l->cache, &o, &cerr);
             free(dir);
-            if (st != EDB_OK)
-                return st;
-            edb_cache_hooks(l->cache, &l->hooks[l->n_hooks++]);
+        } else if (cerr.status == EDB_OK) {
+            edb_err_set(&cerr, EDB_ERR_NOMEM, "out of memory");
         }
+        /* A cache is an accelerator: one that cannot be had slows the run, never fails it. */
+        if (l->cache)
+            edb_cache_hooks(l->cache, &l->hooks[l->n_hooks++]);
+        else
+            cli_warn("warning: %s; the run goes on without the cache (--cache DIR names "
+                     "another, --no-cache says none is wanted)", cerr.msg);
     }
     if (l->bundle) {
         /* Replies are spooled beside the bundle: same filesystem, and no /tmp limit. */

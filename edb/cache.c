@@ -3,76 +3,435 @@
  * An entry file is: the line "EDBXCACHE1", one line of JSON saying what it answers (and
  * its raw length and SHA-256), then the zlib stream.  The JSON header makes the folder
  * self-describing (`edbx cache list` needs no index) and lets a lookup refuse an entry
- * that answers something else, however it got there. */
+ * that answers something else, however it got there.
+ *
+ * The folder is hostile ground: another process, a careless user or an attacker with a
+ * foothold may have put links, FIFOs or foreign files where entries are expected.  So the
+ * cache holds a descriptor of its v1 folder and reaches everything below it with openat()
+ * and O_NOFOLLOW, checks with fstat() that an entry is a regular file before reading it,
+ * and removes only what carries its magic or is named exactly as its temporary files. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <zlib.h>
 
 #include <edb/archive.h>
 #include <edb/cache.h>
 
+#include "cache_internal.h"
 #include "internal.h"
 
-#define MAGIC "EDBXCACHE1\n"
-#define MAGIC_LEN (sizeof MAGIC - 1)
-/* The biggest reply we accept from an entry: far past a day of a 16 Hz mnemonic (~100 MB),
- * and a bound on what a damaged length field could make us allocate. */
-#define RAW_MAX (UINT64_C(4) << 30)
+#define MAGIC EDB__CACHE_MAGIC
+#define MAGIC_LEN EDB__CACHE_MAGIC_LEN
+#define HEADER_MAX EDB__CACHE_HEADER_MAX
+#define RAW_MAX EDB__CACHE_RAW_MAX
+#define LAYOUT "v1"
+#define BY_TOKEN "by-token"
+#define KEY_FILE "key"
+#define KEY_BYTES 32
+/* A per-token folder is named by 128 bits of the keyed hash: 32 hex digits. */
+#define TOKEN_NAME_HEX 32
+/* Temporary files: ".tmp-" KEY "-" 16 random hex digits (entries), ".tmp-key-" 16 random
+ * hex digits (the key).  `clear` removes these exact names and nothing else that lacks the
+ * magic. */
+#define TMP_RAND_HEX 16
+#define ENTRY_NAME_LEN (64 + 2)
+#define TMP_NAME_LEN (5 + 64 + 1 + TMP_RAND_HEX)
+#define IO_CHUNK 65536
 
 struct edb_cache {
-    char *dir, *service, *base_url;
+    char *dir, *root, *service, *base_url;
+    int v1_fd; /* root/v1, opened without following a link */
     edb_time now;
     int refresh;
+    int store_warned; /* a failure to store is reported once per run */
+    int read_warned;  /* and one to read */
     edb_log_fn log;
     void *log_ctx;
     edb_cache_stats stats;
 };
 
-/* A reply on its way into the cache.  It streams: compressed into a temporary file as it
- * arrives, hashed on the way, so that many replies in flight never sit whole in memory. */
-typedef struct tap {
-    edb_cache *c;
-    char key[EDB_SHA256_HEX];
-    char mnemonic[EDB_MNEMONIC_MAX + 8];
-    edb_time start, end;
-    edb__buf zpath;     /* the compressed stream so far */
-    FILE *zf;
-    z_stream zs;
-    int zinit, bad;
-    edb_sha256 *sha;
-    uint64_t size;
-} tap;
-
 #define logf_(c, ...) edb__logf((c)->log, (c)->log_ctx, __VA_ARGS__)
 
-static int mkdir_p(const char *path)
+/* ---- what an entry answers -------------------------------------------------------------- */
+
+/* The identity of a reply: what makes two requests the same one.  The key, the header an
+ * entry is written with and the check of a header read back all walk IDENT_SPEC and
+ * ident_values(), so a new part of a request's identity (a kind of request, a format) is
+ * one member here, one line in each of the two, and nothing else. */
+typedef struct ident {
+    const char *service, *base_url, *kind, *mnemonic;
+    int64_t start, end;
+} ident;
+
+typedef struct field {
+    const char *name;
+    int is_int;
+    const char *s;
+    int64_t i;
+} field;
+
+static const field IDENT_SPEC[] = {
+    {"service", 0, NULL, 0}, {"base_url", 0, NULL, 0}, {"kind", 0, NULL, 0},
+    {"mnemonic", 0, NULL, 0}, {"start_us", 1, NULL, 0}, {"end_us", 1, NULL, 0},
+};
+#define N_IDENT (sizeof IDENT_SPEC / sizeof IDENT_SPEC[0])
+
+static void ident_values(const ident *id, field f[N_IDENT])
 {
-    char *p = edb__strdup(path);
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
+    memcpy(f, IDENT_SPEC, sizeof IDENT_SPEC);
+    f[0].s = id->service;
+    f[1].s = id->base_url;
+    f[2].s = id->kind;
+    f[3].s = id->mnemonic;
+    f[4].i = id->start;
+    f[5].i = id->end;
+}
+
+/* The identity of the reply a request asks for: the service, its base URL, data or
+ * metadata, the mnemonic and the range, taken from ri here and from nowhere else. */
+static void request_ident(const edb_cache *c, const edb_request_info *ri, ident *id)
+{
+    id->service = c->service;
+    id->base_url = c->base_url;
+    id->kind = ri->kind == EDB_REQ_META ? "meta" : "data";
+    id->mnemonic = ri->mnemonic;
+    id->start = ri->start;
+    id->end = ri->end;
+}
+
+/* KEY: the SHA-256 of every identity field, named and NUL-separated, so that no field can
+ * run into the next and no two identities share a key. */
+static void ident_key(const ident *id, char key[EDB_SHA256_HEX])
+{
+    field f[N_IDENT];
+    ident_values(id, f);
+    edb__buf b = {0};
+    int bad = edb__buf_append(&b, "edbx-cache-2", 13);
+    for (size_t k = 0; k < N_IDENT && !bad; k++) {
+        if (f[k].is_int)
+            bad = edb__buf_printf(&b, "%s=%lld", f[k].name, (long long)f[k].i) != 0;
+        else
+            bad = edb__buf_printf(&b, "%s=%s", f[k].name, f[k].s) != 0;
+        bad = bad || edb__buf_append(&b, "", 1) != 0;
     }
-    int rc = (mkdir(p, 0700) != 0 && errno != EEXIST) ? -1 : 0;
-    free(p);
-    struct stat sb;
-    return rc == 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
+    /* Out of memory: a key no entry has, so the lookup misses and the store fails. */
+    edb_sha256_hex(bad ? "" : b.p, bad ? 0 : b.len, key);
+    if (bad)
+        key[0] = 'x';
+    edb__buf_free(&b);
+}
+
+static int ident_matches(const edb__cache_header *h, const ident *id)
+{
+    field f[N_IDENT];
+    ident_values(id, f);
+    json_t *j = h->json_;
+    for (size_t k = 0; k < N_IDENT; k++) {
+        json_t *v = json_object_get(j, f[k].name);
+        if (f[k].is_int ? json_integer_value(v) != f[k].i
+                        : strcmp(json_string_value(v), f[k].s) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- the header ------------------------------------------------------------------------ */
+
+static int is_hex(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int edb__cache_has_magic(const void *buf, size_t len)
+{
+    return len >= MAGIC_LEN && memcmp(buf, MAGIC, MAGIC_LEN) == 0;
+}
+
+static int why_(char *why, size_t whylen, const char *fmt, const char *name)
+{
+    snprintf(why, whylen, fmt, name);
+    return -1;
+}
+
+int edb__cache_header_parse(const void *buf, size_t len, edb__cache_header *h,
+                            size_t *header_len, char *why, size_t whylen)
+{
+    memset(h, 0, sizeof *h);
+    if (!edb__cache_has_magic(buf, len))
+        return why_(why, whylen, "%sit is not a cache entry", "");
+    const char *p = (const char *)buf + MAGIC_LEN;
+    size_t room = (len < HEADER_MAX ? len : HEADER_MAX) - MAGIC_LEN;
+    const char *nl = memchr(p, '\n', room);
+    if (!nl)
+        return why_(why, whylen, "%sits header does not end within 4096 bytes", "");
+    /* jansson refuses NUL bytes in strings unless asked, and duplicates when asked: one
+     * field, one value. */
+    json_t *j = json_loadb(p, (size_t)(nl - p), JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return why_(why, whylen, "%sits header is not a JSON object", "");
+    }
+    for (size_t k = 0; k < N_IDENT; k++) {
+        json_t *v = json_object_get(j, IDENT_SPEC[k].name);
+        if (IDENT_SPEC[k].is_int ? !json_is_integer(v) : !json_is_string(v)) {
+            json_decref(j);
+            return why_(why, whylen, "its header's %s is missing or of the wrong type",
+                        IDENT_SPEC[k].name);
+        }
+        /* `cache list` prints these: no terminal escapes from a planted file. */
+        for (const char *s = json_string_value(v); s && *s; s++)
+            if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+                json_decref(j);
+                return why_(why, whylen, "its header's %s holds control characters",
+                            IDENT_SPEC[k].name);
+            }
+    }
+    json_t *stored = json_object_get(j, "stored_us"), *size = json_object_get(j, "size");
+    json_t *sha = json_object_get(j, "sha256");
+    const char *bad = NULL;
+    if (!json_is_integer(stored))
+        bad = "stored_us";
+    else if (!json_is_integer(size) || json_integer_value(size) < 0 ||
+             (uint64_t)json_integer_value(size) > RAW_MAX)
+        bad = "size";
+    else if (!json_is_string(sha) || json_string_length(sha) != 64 ||
+             !is_hex(json_string_value(sha), 64))
+        bad = "sha256";
+    else if (json_integer_value(json_object_get(j, "start_us")) >
+             json_integer_value(json_object_get(j, "end_us")))
+        bad = "range (start_us after end_us)";
+    if (bad) {
+        json_decref(j);
+        return why_(why, whylen, "its header's %s is bad", bad);
+    }
+    h->json_ = j;
+    h->service = json_string_value(json_object_get(j, "service"));
+    h->base_url = json_string_value(json_object_get(j, "base_url"));
+    h->kind = json_string_value(json_object_get(j, "kind"));
+    h->mnemonic = json_string_value(json_object_get(j, "mnemonic"));
+    h->start = json_integer_value(json_object_get(j, "start_us"));
+    h->end = json_integer_value(json_object_get(j, "end_us"));
+    h->stored = json_integer_value(stored);
+    h->size = (uint64_t)json_integer_value(size);
+    memcpy(h->sha256, json_string_value(sha), 65);
+    *header_len = (size_t)(nl + 1 - (const char *)buf);
+    return 0;
+}
+
+void edb__cache_header_free(edb__cache_header *h)
+{
+    if (h && h->json_) {
+        json_decref(h->json_);
+        h->json_ = NULL;
+    }
+}
+
+/* ---- folders and files, never through a link --------------------------------------------- */
+
+/* A folder below a folder we hold: made 0700 if asked and missing, opened only if it is a
+ * folder itself (a link there fails with ELOOP or ENOTDIR). */
+static int subdir_at(int parent, const char *name, int create)
+{
+    if (create && mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A regular file below a folder we hold, for reading.  O_NONBLOCK: a FIFO planted there
+ * must not hang us before fstat says what it is. */
+static int open_regular(int dirfd, const char *name, struct stat *sb)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+/* Read up to n bytes (fewer only at the end of the file). */
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        buf = (const char *)buf + w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int random_hex(char *out, size_t nhex)
+{
+    unsigned char r[32];
+    size_t nb = (nhex + 1) / 2;
+    if (nb > sizeof r || getrandom(r, nb, 0) != (ssize_t)nb)
+        return -1;
+    for (size_t k = 0; k < nhex; k++)
+        out[k] = "0123456789abcdef"[(r[k / 2] >> (k % 2 ? 0 : 4)) & 15];
+    out[nhex] = '\0';
+    return 0;
+}
+
+/* A new temporary file "PREFIX" + random hex in dirfd, 0600, never an existing name. */
+static int make_temp(int dirfd, const char *prefix, char *name, size_t namelen)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        char r[TMP_RAND_HEX + 1];
+        if (random_hex(r, TMP_RAND_HEX) != 0)
+            return -1;
+        snprintf(name, namelen, "%s%s", prefix, r);
+        int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+static int is_entry_name(const char *name)
+{
+    return strlen(name) == ENTRY_NAME_LEN && is_hex(name, 64) && strcmp(name + 64, ".z") == 0;
+}
+
+static int is_temp_name(const char *name)
+{
+    if (strlen(name) == TMP_NAME_LEN && strncmp(name, ".tmp-", 5) == 0 && is_hex(name + 5, 64) &&
+        name[69] == '-' && is_hex(name + 70, TMP_RAND_HEX))
+        return 1;
+    return strlen(name) == 9 + TMP_RAND_HEX && strncmp(name, ".tmp-key-", 9) == 0 &&
+           is_hex(name + 9, TMP_RAND_HEX);
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+/* The random key of the per-token names: read, or made once (linked into place, so two
+ * first runs agree on one key). */
+static edb_status token_key(int byfd, const char *dir, unsigned char key[KEY_BYTES], edb_err *err)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        struct stat sb;
+        int fd = open_regular(byfd, KEY_FILE, &sb);
+        if (fd >= 0) {
+            ssize_t n = sb.st_size == KEY_BYTES ? read_full(fd, key, KEY_BYTES) : -1;
+            close(fd);
+            if (n == KEY_BYTES)
+                return EDB_OK;
+            return edb__fail(err, EDB_ERR_IO, "cache folder %s: %s/" BY_TOKEN "/" KEY_FILE
+                             " is not a %d-byte key: remove it (the per-token folders it "
+                             "named are then left unused; 'edbx cache clear' empties them)",
+                             dir, dir, KEY_BYTES);
+        }
+        if (errno != ENOENT)
+            return edb__fail(err, EDB_ERR_IO, "cache folder %s: %s/" BY_TOKEN "/" KEY_FILE
+                             " cannot be read (%s)", dir, dir,
+                             errno == EINVAL ? "not a regular file" : strerror(errno));
+        char tmp[9 + TMP_RAND_HEX + 1];
+        unsigned char fresh[KEY_BYTES];
+        fd = make_temp(byfd, ".tmp-key-", tmp, sizeof tmp);
+        if (fd < 0 || getrandom(fresh, sizeof fresh, 0) != (ssize_t)sizeof fresh ||
+            write_full(fd, fresh, sizeof fresh) != 0) {
+            int e = errno;
+            if (fd >= 0) {
+                close(fd);
+                unlinkat(byfd, tmp, 0);
+            }
+            OPENSSL_cleanse(fresh, sizeof fresh);
+            return edb__fail(err, EDB_ERR_IO, "cache folder %s: cannot make its key (%s)", dir,
+                             strerror(e));
+        }
+        close(fd);
+        OPENSSL_cleanse(fresh, sizeof fresh);
+        /* link() never replaces: if another process made one first, read theirs. */
+        int linked = linkat(byfd, tmp, byfd, KEY_FILE, 0) == 0 || errno == EEXIST;
+        int e = errno;
+        unlinkat(byfd, tmp, 0);
+        if (!linked)
+            return edb__fail(err, EDB_ERR_IO, "cache folder %s: cannot make its key (%s)", dir,
+                             strerror(e));
+    }
+    return edb__fail(err, EDB_ERR_IO, "cache folder %s: its key keeps changing", dir);
+}
+
+/* NAME of a token's folder: HMAC-SHA-256 under the cache's key, never a plain hash, so a
+ * folder name tells nothing about a token to whoever does not hold the key. */
+static edb_status token_name(int byfd, const char *dir, const char *token,
+                             char name[TOKEN_NAME_HEX + 1], edb_err *err)
+{
+    unsigned char key[KEY_BYTES];
+    edb_status st = token_key(byfd, dir, key, err);
+    if (st != EDB_OK)
+        return st;
+    static const char tag[] = "edbx-cache-token";
+    size_t tl = token ? strlen(token) : 0;
+    size_t n = sizeof tag + 1 + tl;
+    unsigned char *msg = malloc(n);
+    if (!msg) {
+        OPENSSL_cleanse(key, sizeof key);
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    memcpy(msg, tag, sizeof tag); /* with its NUL */
+    msg[sizeof tag] = token ? 't' : 'n'; /* no token is not the empty token */
+    if (tl)
+        memcpy(msg + sizeof tag + 1, token, tl);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int ok = HMAC(EVP_sha256(), key, KEY_BYTES, msg, n, md, &mdlen) != NULL && mdlen >= 16;
+    OPENSSL_cleanse(msg, n);
+    free(msg);
+    OPENSSL_cleanse(key, sizeof key);
+    if (!ok)
+        return edb__fail(err, EDB_ERR_INTERNAL, "cache: HMAC-SHA-256 failed");
+    for (size_t k = 0; k < TOKEN_NAME_HEX; k++)
+        name[k] = "0123456789abcdef"[(md[k / 2] >> (k % 2 ? 0 : 4)) & 15];
+    name[TOKEN_NAME_HEX] = '\0';
+    return EDB_OK;
+}
+
+static edb_status open_fail(edb_err *err, const char *dir, const char *what, int e)
+{
+    /* Inside the folder a link is refused like a file; the folder itself may be a link. */
+    const char *why = *what && (e == ELOOP || e == ENOTDIR)
+                          ? "not a folder (a link or a file is there)"
+                          : e == ENOTDIR ? "not a folder" : strerror(e);
+    return edb__fail(err, EDB_ERR_IO, "cache folder %s: %s%s%s", dir, what, *what ? ": " : "",
+                     why);
 }
 
 edb_status edb_cache_open(edb_cache **out, const edb_cache_options *o, edb_err *err)
@@ -80,34 +439,82 @@ edb_status edb_cache_open(edb_cache **out, const edb_cache_options *o, edb_err *
     if (!out || !o || !o->dir || !*o->dir || !o->base_url)
         return edb__fail(err, EDB_ERR_USAGE, "edb_cache_open: no folder or no base URL");
     *out = NULL;
-    edb__buf v1 = {0};
-    if (edb__buf_printf(&v1, "%s/v1", o->dir) != 0)
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    if (mkdir_p(v1.p) != 0) {
-        edb_status st = edb__fail(err, EDB_ERR_IO, "cache folder %s: %s (use --cache DIR or "
-                                  "--no-cache)", o->dir, strerror(errno ? errno : ENOTDIR));
-        edb__buf_free(&v1);
-        return st;
-    }
-    edb__buf_free(&v1);
-    edb_cache *c = calloc(1, sizeof *c);
-    if (!c)
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    const char *service = o->service ? o->service : "mast";
     size_t bl = strlen(o->base_url);
     /* "http://h/" and "http://h" are one service: one key. */
     while (bl > 0 && o->base_url[bl - 1] == '/')
         bl--;
+    if (strlen(service) > EDB_CACHE_SERVICE_MAX || bl > EDB_CACHE_BASE_URL_MAX)
+        return edb__fail(err, EDB_ERR_USAGE, "cache: a service name or base URL this long "
+                         "(over %d or %d characters) is not cached", EDB_CACHE_SERVICE_MAX,
+                         EDB_CACHE_BASE_URL_MAX);
+    /* The folder itself may be a link (a cache moved to a bigger disk): the user's choice.
+     * Its parent is never made: a missing $HOME or a mistyped path fails here. */
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+        return errno == ENOENT ? edb__fail(err, EDB_ERR_IO, "cache folder %s: its parent "
+                                           "folder does not exist", o->dir)
+                               : open_fail(err, o->dir, "", errno);
+    int top = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (top < 0)
+        return open_fail(err, o->dir, "", errno);
+    edb_status st = EDB_OK;
+    edb_cache *c = calloc(1, sizeof *c);
+    edb__buf root = {0};
+    int rootfd = top, byfd = -1;
+    if (c)
+        c->v1_fd = -1;
+    if (!c || edb__buf_printf(&root, "%s", o->dir) != 0) {
+        st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (o->per_token) {
+        char name[TOKEN_NAME_HEX + 1];
+        byfd = subdir_at(top, BY_TOKEN, 1);
+        if (byfd < 0) {
+            st = open_fail(err, o->dir, BY_TOKEN, errno);
+            goto done;
+        }
+        if ((st = token_name(byfd, o->dir, o->token, name, err)) != EDB_OK)
+            goto done;
+        rootfd = subdir_at(byfd, name, 1);
+        if (rootfd < 0) {
+            st = open_fail(err, o->dir, BY_TOKEN "/<token folder>", errno);
+            goto done;
+        }
+        if (edb__buf_printf(&root, "/" BY_TOKEN "/%s", name) != 0) {
+            st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    c->v1_fd = subdir_at(rootfd, LAYOUT, 1);
+    if (c->v1_fd < 0) {
+        st = open_fail(err, root.p, LAYOUT, errno);
+        goto done;
+    }
     c->dir = edb__strdup(o->dir);
-    c->service = edb__strdup(o->service ? o->service : "mast");
+    c->root = root.p;
+    root.p = NULL;
+    c->service = edb__strdup(service);
     c->base_url = edb__strndup(o->base_url, bl);
     if (!c->dir || !c->service || !c->base_url) {
-        edb_cache_free(c);
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        goto done;
     }
     c->now = o->now;
     c->refresh = o->refresh;
     c->log = o->log;
     c->log_ctx = o->log_ctx;
+done:
+    if (rootfd != top)
+        close(rootfd);
+    if (byfd >= 0)
+        close(byfd);
+    close(top);
+    edb__buf_free(&root);
+    if (st != EDB_OK) {
+        edb_cache_free(c);
+        return st;
+    }
     *out = c;
     return EDB_OK;
 }
@@ -116,10 +523,18 @@ void edb_cache_free(edb_cache *c)
 {
     if (!c)
         return;
+    if (c->v1_fd >= 0)
+        close(c->v1_fd);
     free(c->dir);
+    free(c->root);
     free(c->service);
     free(c->base_url);
     free(c);
+}
+
+const char *edb_cache_root(const edb_cache *c)
+{
+    return c ? c->root : "";
 }
 
 void edb_cache_get_stats(const edb_cache *c, edb_cache_stats *out)
@@ -130,20 +545,14 @@ void edb_cache_get_stats(const edb_cache *c, edb_cache_stats *out)
         memset(out, 0, sizeof *out);
 }
 
-static void entry_key(const edb_cache *c, const char *mnemonic, edb_time start, edb_time end,
-                      char key[EDB_SHA256_HEX])
+void edb__cache_entry_relpath(const edb_cache *c, const edb_request_info *ri, char *out,
+                              size_t outlen)
 {
-    edb__buf b = {0};
-    /* NUL-separated: no field can run into the next. */
-    edb__buf_printf(&b, "edbx-cache-1%c%s%c%s%c%s%c%lld%c%lld", 0, c->service, 0, c->base_url,
-                    0, mnemonic, 0, (long long)start, 0, (long long)end);
-    edb_sha256_hex(b.p ? b.p : "", b.len, key);
-    edb__buf_free(&b);
-}
-
-static int entry_path(const edb_cache *c, const char *key, edb__buf *out)
-{
-    return edb__buf_printf(out, "%s/v1/%.2s/%s.z", c->dir, key, key);
+    ident id;
+    char key[EDB_SHA256_HEX];
+    request_ident(c, ri, &id);
+    ident_key(&id, key);
+    snprintf(out, outlen, LAYOUT "/%.2s/%s.z", key, key);
 }
 
 /* A settled range: ends at least an hour before now. */
@@ -152,168 +561,229 @@ static int cacheable(const edb_cache *c, const edb_request_info *ri)
     return c->now >= EDB_TIME_MIN + EDB_CACHE_SETTLE_US && ri->end <= c->now - EDB_CACHE_SETTLE_US;
 }
 
-static edb_status read_file(const char *path, edb__buf *out, int *missing)
-{
-    *missing = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        return EDB_ERR_IO;
-    }
-    char chunk[65536];
-    size_t got;
-    edb_status st = EDB_OK;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (edb__buf_append(out, chunk, got) != 0) {
-            st = EDB_ERR_NOMEM;
-            break;
-        }
-    if (ferror(f))
-        st = EDB_ERR_IO;
-    fclose(f);
-    return st;
-}
+/* ---- answering from an entry --------------------------------------------------------------- */
 
-/* Split an entry file into its header (parsed) and the compressed stream. */
-static json_t *parse_header(const edb__buf *b, const char **z, size_t *zlen)
-{
-    if (b->len < MAGIC_LEN || memcmp(b->p, MAGIC, MAGIC_LEN) != 0)
-        return NULL;
-    const char *h = b->p + MAGIC_LEN;
-    const char *nl = memchr(h, '\n', b->len - MAGIC_LEN);
-    if (!nl)
-        return NULL;
-    json_t *j = json_loadb(h, (size_t)(nl - h), 0, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return NULL;
-    }
-    *z = nl + 1;
-    *zlen = b->len - (size_t)(nl + 1 - b->p);
-    return j;
-}
+typedef struct feeder {
+    int (*feed)(void *fctx, const char *data, size_t len);
+    void *fctx;
+    int stopped; /* feed said stop: go on checking, feed no more */
+} feeder;
 
-static const char *jstr(json_t *j, const char *k)
+/* Stream the entry in fd to the feeder: inflate a piece, hash it, feed it, until the end;
+ * then check length and checksum.  NULL when the entry is whole; else what is wrong with
+ * it.  *io is set when the file could not be read (the entry may be fine). */
+static const char *stream_entry(int fd, const ident *id, feeder *fd_out, int *io,
+                                char *whybuf, size_t whylen)
 {
-    const char *s = json_string_value(json_object_get(j, k));
-    return s ? s : "";
-}
-
-static edb_time jtime(json_t *j, const char *k)
-{
-    json_t *v = json_object_get(j, k);
-    return json_is_integer(v) ? (edb_time)json_integer_value(v) : 0;
-}
-
-/* Decode and check an entry; NULL when good, else what is wrong with it. */
-static const char *check_entry(const edb_cache *c, const edb__buf *file, const char *mnemonic,
-                               edb_time start, edb_time end, edb__buf *raw)
-{
-    const char *z;
-    size_t zlen;
-    json_t *h = parse_header(file, &z, &zlen);
-    if (!h)
-        return "its header does not read";
+    unsigned char *in = malloc(IO_CHUNK), *out = malloc(IO_CHUNK);
+    edb_sha256 *sha = edb_sha256_new();
     const char *why = NULL;
-    json_t *size = json_object_get(h, "size");
-    char want[EDB_SHA256_HEX];
-    snprintf(want, sizeof want, "%s", jstr(h, "sha256"));
-    if (strcmp(jstr(h, "service"), c->service) != 0 || strcmp(jstr(h, "base_url"), c->base_url) != 0 ||
-        strcmp(jstr(h, "mnemonic"), mnemonic) != 0 || jtime(h, "start_us") != start ||
-        jtime(h, "end_us") != end)
-        why = "it answers another request";
-    else if (!json_is_integer(size) || json_integer_value(size) < 0 ||
-             (uint64_t)json_integer_value(size) > RAW_MAX)
-        why = "its length field is bad";
-    size_t n = why ? 0 : (size_t)json_integer_value(size);
-    json_decref(h);
-    if (why)
-        return why;
-    if (edb__buf_reserve(raw, n + 1) != 0)
-        return "it is too big for memory";
+    edb__cache_header h;
+    memset(&h, 0, sizeof h);
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (inflateInit(&zs) != Z_OK)
-        return "zlib cannot start";
-    zs.next_in = (Bytef *)(uintptr_t)z;
-    zs.avail_in = (uInt)zlen;
-    zs.next_out = (Bytef *)raw->p;
-    zs.avail_out = (uInt)(n + 1); /* one spare byte: a longer stream is caught, not cut */
-    int zr = inflate(&zs, Z_FINISH);
-    raw->len = zs.total_out;
-    inflateEnd(&zs);
-    if (zr != Z_STREAM_END)
-        return zr == Z_BUF_ERROR && raw->len <= n ? "it is truncated" : "its data is damaged";
-    if (zs.avail_in != 0)
-        return "it has bytes after its data";
-    if (raw->len != n)
-        return "its length does not match";
-    char got[EDB_SHA256_HEX];
-    edb_sha256_hex(raw->p, raw->len, got);
-    if (strcmp(got, want) != 0)
-        return "its checksum does not match";
-    return NULL;
+    int zinit = 0;
+    *io = 0;
+    if (!in || !out || !sha) {
+        why = "out of memory";
+        *io = 1;
+        goto done;
+    }
+    ssize_t got = read_full(fd, in, HEADER_MAX);
+    if (got < 0) {
+        why = strerror(errno);
+        *io = 1;
+        goto done;
+    }
+    size_t hl = 0;
+    if (edb__cache_header_parse(in, (size_t)got, &h, &hl, whybuf, whylen) != 0) {
+        why = whybuf;
+        goto done;
+    }
+    if (!ident_matches(&h, id)) {
+        why = "it answers another request";
+        goto done;
+    }
+    if (inflateInit(&zs) != Z_OK) {
+        why = "zlib cannot start";
+        *io = 1;
+        goto done;
+    }
+    zinit = 1;
+    zs.next_in = in + hl;
+    zs.avail_in = (uInt)((size_t)got - hl);
+    int eof = (size_t)got < HEADER_MAX, zr = Z_OK;
+    uint64_t total = 0;
+    while (zr != Z_STREAM_END) {
+        if (zs.avail_in == 0 && !eof) {
+            ssize_t n = read_full(fd, in, IO_CHUNK);
+            if (n < 0) {
+                why = strerror(errno);
+                *io = 1;
+                goto done;
+            }
+            eof = n < IO_CHUNK;
+            zs.next_in = in;
+            zs.avail_in = (uInt)n;
+        }
+        zs.next_out = out;
+        zs.avail_out = IO_CHUNK;
+        zr = inflate(&zs, Z_NO_FLUSH);
+        size_t made = IO_CHUNK - zs.avail_out;
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+            why = "its data is damaged";
+            goto done;
+        }
+        if (made) {
+            total += made;
+            if (total > h.size) {
+                why = "its data is longer than its length field";
+                goto done;
+            }
+            edb_sha256_update(sha, out, made);
+            if (!fd_out->stopped && fd_out->feed(fd_out->fctx, (const char *)out, made) != 0)
+                fd_out->stopped = 1;
+        }
+        if (zr == Z_BUF_ERROR && zs.avail_in == 0 && eof) {
+            why = "it is truncated";
+            goto done;
+        }
+    }
+    if (zs.avail_in != 0 || (!eof && read_full(fd, in, 1) != 0)) {
+        why = "it has bytes after its data";
+        goto done;
+    }
+    if (total != h.size) {
+        why = "its length does not match";
+        goto done;
+    }
+    char sum[EDB_SHA256_HEX];
+    edb_sha256_final(sha, sum);
+    sha = NULL;
+    if (strcmp(sum, h.sha256) != 0) {
+        why = "its checksum does not match";
+        goto done;
+    }
+    /* An empty reply is still a reply: the decoder hears of it. */
+    if (total == 0 && !fd_out->stopped)
+        fd_out->feed(fd_out->fctx, "", 0);
+done:
+    if (zinit)
+        inflateEnd(&zs);
+    edb__cache_header_free(&h);
+    edb_sha256_free(sha);
+    free(in);
+    free(out);
+    return why;
+}
+
+/* An entry that cannot be read (not one found damaged) is reported once per run: a folder
+ * gone wrong would otherwise say so for every request. */
+static void read_failed(edb_cache *c, const char *xx, const char *name, const char *why)
+{
+    if (c->read_warned)
+        return;
+    c->read_warned = 1;
+    logf_(c, "cache: cannot read %s/" LAYOUT "/%s/%s (%s); asking the service (further read "
+          "failures are not reported)", c->root, xx, name, why);
 }
 
 static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_sink *sink,
                         edb_err *err)
 {
-    (void)err;
+    (void)err; /* a cache never fails a request: at worst the network answers */
     edb_cache *c = ctx;
-    /* Data replies only: a metadata reply is small and asked once per mnemonic. */
-    if (c->refresh || ri->kind != EDB_REQ_DATA || !cacheable(c, ri))
+    if (c->refresh || !cacheable(c, ri))
         return 0;
-    char key[EDB_SHA256_HEX];
-    entry_key(c, ri->mnemonic, ri->start, ri->end, key);
-    edb__buf path = {0}, file = {0}, raw = {0};
-    if (entry_path(c, key, &path) != 0)
+    ident id;
+    char key[EDB_SHA256_HEX], xx[3], name[ENTRY_NAME_LEN + 1];
+    request_ident(c, ri, &id);
+    ident_key(&id, key);
+    snprintf(xx, sizeof xx, "%.2s", key);
+    snprintf(name, sizeof name, "%s.z", key);
+    c->stats.misses++; /* until it is a hit */
+    int xfd = subdir_at(c->v1_fd, xx, 0);
+    int at_folder = xfd < 0;
+    struct stat sb;
+    int fd = xfd >= 0 ? open_regular(xfd, name, &sb) : -1;
+    if (fd < 0) {
+        int e = errno;
+        if (e != ENOENT)
+            read_failed(c, xx, name,
+                        e == EINVAL ? "not a regular file"
+                        : at_folder && (e == ELOOP || e == ENOTDIR)
+                            ? "a link or a file where a folder should be"
+                        : e == ELOOP ? "a symbolic link: not followed" : strerror(e));
+        if (xfd >= 0)
+            close(xfd);
         return 0;
-    int missing = 0, rc = 0;
-    edb_status st = read_file(path.p, &file, &missing);
-    if (st != EDB_OK) {
-        if (!missing)
-            logf_(c, "cache: cannot read %s (%s); asking the service", path.p,
-                  st == EDB_ERR_NOMEM ? "out of memory" : strerror(errno));
-        c->stats.misses++;
-        goto done;
     }
-    const char *why = check_entry(c, &file, ri->mnemonic, ri->start, ri->end, &raw);
-    if (why) {
-        /* Removed, so that it is reported once and the fresh reply can take its place. */
-        logf_(c, "cache: dropped a damaged entry for %s (%s: %s); fetching it again",
-              ri->uri_name, path.p, why);
-        unlink(path.p);
+    feeder f = {sink->feed, sink->ctx, 0};
+    int io = 0;
+    char whybuf[160];
+    const char *why = stream_entry(fd, &id, &f, &io, whybuf, sizeof whybuf);
+    int rc = 1;
+    if (why && io) {
+        read_failed(c, xx, name, why);
+        rc = 0;
+    } else if (why) {
+        /* Removed, so that it is reported once and the fresh reply can take its place; but
+         * only the file we read, not one another process renamed there meanwhile. */
+        logf_(c, "cache: dropped a damaged entry for %s (%s/" LAYOUT "/%s/%s: %s); fetching it "
+              "again", ri->uri_name, c->root, xx, name, why);
+        struct stat now_sb;
+        if (fstatat(xfd, name, &now_sb, AT_SYMLINK_NOFOLLOW) == 0 && now_sb.st_ino == sb.st_ino &&
+            now_sb.st_dev == sb.st_dev)
+            unlinkat(xfd, name, 0);
         c->stats.dropped++;
-        c->stats.misses++;
-        goto done;
+        rc = 0;
+    } else {
+        c->stats.misses--;
+        c->stats.hits++;
     }
-    c->stats.hits++;
-    for (size_t off = 0; off < raw.len;) {
-        size_t n = raw.len - off < 65536 ? raw.len - off : 65536;
-        if (sink->feed(sink->ctx, raw.p + off, n) != 0)
-            break;
-        off += n;
-    }
-    if (raw.len == 0)
-        sink->feed(sink->ctx, "", 0);
-    rc = 1;
-done:
-    edb__buf_free(&path);
-    edb__buf_free(&file);
-    edb__buf_free(&raw);
+    close(fd);
+    close(xfd);
     return rc;
+}
+
+/* ---- storing a reply ------------------------------------------------------------------------ */
+
+/* A reply on its way into the cache.  It streams: compressed into a temporary file as it
+ * arrives, hashed on the way, so that many replies in flight never sit whole in memory. */
+typedef struct tap {
+    edb_cache *c;
+    ident id;
+    char mnemonic[EDB_MNEMONIC_MAX + 8];
+    char key[EDB_SHA256_HEX];
+    int xfd;                     /* the entry's XX folder */
+    char zname[TMP_NAME_LEN + 1]; /* the compressed stream so far */
+    FILE *zf;
+    z_stream zs;
+    int zinit, bad;
+    edb_sha256 *sha;
+    uint64_t size;
+} tap;
+
+static void store_failed(edb_cache *c, const char *what, const char *mnemonic, const char *why)
+{
+    if (c->store_warned)
+        return;
+    c->store_warned = 1;
+    logf_(c, "cache: cannot %s for %s in %s (%s); the run goes on without storing replies "
+          "(further failures are not reported)", what, mnemonic, c->root, why);
 }
 
 static void tap_free(tap *t)
 {
     if (t->zf)
         fclose(t->zf);
-    if (t->zpath.p)
-        unlink(t->zpath.p);
+    if (t->zname[0])
+        unlinkat(t->xfd, t->zname, 0);
+    if (t->xfd >= 0)
+        close(t->xfd);
     if (t->zinit)
         deflateEnd(&t->zs);
     edb_sha256_free(t->sha);
-    edb__buf_free(&t->zpath);
     free(t);
 }
 
@@ -321,28 +791,34 @@ static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
 {
     edb_cache *c = ctx;
     /* A reply from another local source is not the service's: it must not pose as one. */
-    if (local || ri->kind != EDB_REQ_DATA || !cacheable(c, ri))
+    if (local || !cacheable(c, ri))
         return NULL;
     tap *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->c = c;
-    entry_key(c, ri->mnemonic, ri->start, ri->end, t->key);
+    t->xfd = -1;
+    request_ident(c, ri, &t->id);
     snprintf(t->mnemonic, sizeof t->mnemonic, "%s", ri->mnemonic);
-    t->start = ri->start;
-    t->end = ri->end;
-    edb__buf dir = {0};
+    t->id.mnemonic = t->mnemonic;
+    ident_key(&t->id, t->key);
+    char xx[3], prefix[5 + 64 + 2];
+    snprintf(xx, sizeof xx, "%.2s", t->key);
+    snprintf(prefix, sizeof prefix, ".tmp-%s-", t->key);
     int fd = -1;
-    if (edb__buf_printf(&dir, "%s/v1/%.2s", c->dir, t->key) == 0 && mkdir_p(dir.p) == 0 &&
-        edb__buf_printf(&t->zpath, "%s/.tmp-%s-XXXXXX", dir.p, t->key) == 0)
-        fd = mkstemp(t->zpath.p);
-    edb__buf_free(&dir);
+    t->xfd = subdir_at(c->v1_fd, xx, 1);
+    if (t->xfd >= 0)
+        fd = make_temp(t->xfd, prefix, t->zname, sizeof t->zname);
+    if (fd < 0)
+        t->zname[0] = '\0';
     if (fd < 0 || !(t->zf = fdopen(fd, "w+b")) || !(t->sha = edb_sha256_new()) ||
         deflateInit(&t->zs, 6) != Z_OK) {
-        logf_(c, "cache: cannot prepare an entry in %s (%s); the run goes on without it", c->dir,
-              strerror(errno));
+        int e = errno;
         if (fd >= 0 && !t->zf)
             close(fd);
+        store_failed(c, "prepare an entry", ri->mnemonic,
+                     e == ELOOP || e == ENOTDIR ? "a link or a file where a folder should be"
+                                                : strerror(e));
         tap_free(t);
         return NULL;
     }
@@ -353,7 +829,7 @@ static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
 /* Deflate what is in zs.next_in into the temporary file. */
 static void tap_deflate(tap *t, int flush)
 {
-    unsigned char out[65536];
+    unsigned char out[IO_CHUNK];
     int zr;
     do {
         t->zs.next_out = out;
@@ -386,7 +862,7 @@ static int cache_tap_write(void *p, const char *data, size_t len)
     return 0;
 }
 
-static edb_status store_entry(tap *t)
+static void store_entry(tap *t)
 {
     edb_cache *c = t->c;
     char sha[EDB_SHA256_HEX], stamp[EDB_TIME_STRLEN];
@@ -395,52 +871,73 @@ static edb_status store_entry(tap *t)
     tap_deflate(t, Z_FINISH);
     edb_sha256_final(t->sha, sha);
     t->sha = NULL;
+    if (t->size > RAW_MAX)
+        return; /* a reader would refuse it */
     edb_time_format_iso(c->now, stamp, sizeof stamp);
-    json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:s}", "service", c->service,
-                          "base_url", c->base_url, "mnemonic", t->mnemonic, "start_us",
-                          (json_int_t)t->start, "end_us", (json_int_t)t->end, "stored_us",
-                          (json_int_t)c->now, "stored", stamp, "size", (json_int_t)t->size,
-                          "sha256", sha);
+    field f[N_IDENT];
+    ident_values(&t->id, f);
+    json_t *h = json_object();
+    for (size_t k = 0; h && k < N_IDENT; k++)
+        json_object_set_new(h, f[k].name, f[k].is_int ? json_integer(f[k].i) : json_string(f[k].s));
+    if (h) {
+        json_object_set_new(h, "stored_us", json_integer(c->now));
+        json_object_set_new(h, "stored", json_string(stamp));
+        json_object_set_new(h, "size", json_integer((json_int_t)t->size));
+        json_object_set_new(h, "sha256", json_string(sha));
+    }
     char *hj = h ? json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(h);
-    edb__buf tmp = {0}, path = {0};
-    edb_status st = EDB_OK;
-    FILE *f = NULL;
-    if (!hj || edb__buf_printf(&tmp, "%s.entry", t->zpath.p) != 0 ||
-        entry_path(c, t->key, &path) != 0) {
-        st = EDB_ERR_NOMEM;
+    char ename[TMP_NAME_LEN + 1] = "", name[ENTRY_NAME_LEN + 1], prefix[5 + 64 + 2];
+    snprintf(name, sizeof name, "%s.z", t->key);
+    snprintf(prefix, sizeof prefix, ".tmp-%s-", t->key);
+    const char *why = NULL;
+    int fd = -1;
+    FILE *f_out = NULL;
+    if (!hj) {
+        why = "out of memory";
         goto done;
     }
-    if (t->bad || fflush(t->zf) != 0 || fseek(t->zf, 0, SEEK_SET) != 0 ||
-        !(f = fopen(tmp.p, "wb"))) {
-        st = EDB_ERR_IO;
+    /* Sizes are bounded at open: the header always fits what a reader reads. */
+    if (MAGIC_LEN + strlen(hj) + 1 > HEADER_MAX) {
+        why = "its header would be too long";
+        goto done;
+    }
+    if (t->bad || fflush(t->zf) != 0 || fseek(t->zf, 0, SEEK_SET) != 0) {
+        why = strerror(errno ? errno : EIO);
+        goto done;
+    }
+    if ((fd = make_temp(t->xfd, prefix, ename, sizeof ename)) < 0 ||
+        !(f_out = fdopen(fd, "wb"))) {
+        why = strerror(errno);
+        if (fd >= 0)
+            close(fd);
         goto done;
     }
     /* The header needs the size and checksum, known only now: it goes first in the entry,
      * followed by a copy of the compressed stream (a fraction of the reply's size). */
-    int bad = fwrite(MAGIC, 1, MAGIC_LEN, f) != MAGIC_LEN || fputs(hj, f) < 0 || fputc('\n', f) < 0;
-    char buf[65536];
+    int bad = fwrite(MAGIC, 1, MAGIC_LEN, f_out) != MAGIC_LEN || fputs(hj, f_out) < 0 ||
+              fputc('\n', f_out) < 0;
+    char buf[IO_CHUNK];
     size_t n;
     while (!bad && (n = fread(buf, 1, sizeof buf, t->zf)) > 0)
-        bad = fwrite(buf, 1, n, f) != n;
+        bad = fwrite(buf, 1, n, f_out) != n;
     bad |= ferror(t->zf) != 0;
-    bad |= fflush(f) != 0;
-    bad |= fclose(f) != 0;
+    bad |= fflush(f_out) != 0;
+    int e = errno;
+    bad |= fclose(f_out) != 0;
     /* Rename last: a reader sees the whole entry or none, never the file being written. */
-    if (bad || rename(tmp.p, path.p) != 0) {
-        unlink(tmp.p);
-        st = EDB_ERR_IO;
+    if (bad || renameat(t->xfd, ename, t->xfd, name) != 0) {
+        why = strerror(bad ? (e ? e : EIO) : errno);
         goto done;
     }
+    ename[0] = '\0';
     c->stats.stored++;
 done:
-    if (st != EDB_OK)
-        logf_(c, "cache: could not store the reply %s-... in %s (%s); the run goes on without it",
-              t->mnemonic, c->dir, st == EDB_ERR_NOMEM ? "out of memory" : strerror(errno));
+    if (why)
+        store_failed(c, "store the reply", t->mnemonic, why);
+    if (ename[0])
+        unlinkat(t->xfd, ename, 0);
     free(hj);
-    edb__buf_free(&tmp);
-    edb__buf_free(&path);
-    return st;
 }
 
 static edb_status cache_tap_end(void *p, int complete, long http, edb_err *err)
@@ -464,49 +961,135 @@ void edb_cache_hooks(edb_cache *c, edb_reply_hooks *out)
     out->tap_end = cache_tap_end;
 }
 
-/* ---- management ----------------------------------------------------------------------- */
+/* ---- management --------------------------------------------------------------------------- */
 
-typedef int (*visit_fn)(void *ctx, const char *path, const char *name, const struct stat *sb);
+typedef enum { F_ENTRY, F_TEMP, F_FOREIGN } file_kind;
 
-/* Every file of DIR/v1/XX/. */
-static edb_status walk(const char *dir, visit_fn fn, void *ctx, edb_err *err)
+/* One file of a v1/XX folder, told apart: an entry (a regular file with an entry's name
+ * and the magic; *h filled if its header reads), one of our temporaries, or foreign. */
+typedef int (*visit_fn)(void *ctx, int xfd, const char *name, const char *path,
+                        const struct stat *sb, file_kind kind, const edb__cache_header *h);
+
+typedef struct walker {
+    visit_fn fn;
+    void *ctx;
+    unsigned long foreign; /* links, folders and other files where entries live */
+    int stop;
+} walker;
+
+static void visit_file(walker *w, int xfd, const char *name, const char *path)
 {
-    edb__buf v1 = {0};
-    if (edb__buf_printf(&v1, "%s/v1", dir) != 0)
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    DIR *d = opendir(v1.p);
+    struct stat sb;
+    if (fstatat(xfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+        return; /* gone meanwhile */
+    edb__cache_header h;
+    memset(&h, 0, sizeof h);
+    file_kind kind = F_FOREIGN;
+    if (S_ISREG(sb.st_mode) && is_temp_name(name)) {
+        kind = F_TEMP;
+    } else if (S_ISREG(sb.st_mode) && is_entry_name(name)) {
+        struct stat fsb;
+        int fd = open_regular(xfd, name, &fsb);
+        char buf[HEADER_MAX], why[160];
+        ssize_t got = fd >= 0 ? read_full(fd, buf, sizeof buf) : -1;
+        if (fd >= 0)
+            close(fd);
+        /* What we judged must be what we stat'ed, or nothing is done with it. */
+        if (got >= 0 && fsb.st_ino == sb.st_ino && fsb.st_dev == sb.st_dev &&
+            edb__cache_has_magic(buf, (size_t)got)) {
+            kind = F_ENTRY;
+            size_t hl;
+            edb__cache_header_parse(buf, (size_t)got, &h, &hl, why, sizeof why);
+        }
+    }
+    if (kind == F_FOREIGN)
+        w->foreign++;
+    w->stop = w->fn(w->ctx, xfd, name, path, &sb, kind, &h);
+    edb__cache_header_free(&h);
+}
+
+/* Every file of ROOT/v1/XX/ for one root folder we hold (dir or a per-token folder). */
+static void walk_root(walker *w, int rootfd, const char *rootpath)
+{
+    int v1 = subdir_at(rootfd, LAYOUT, 0);
+    DIR *d = v1 >= 0 ? fdopendir(v1) : NULL;
     if (!d) {
-        edb_status st = errno == ENOENT ? EDB_OK
-                                        : edb__fail(err, EDB_ERR_IO, "cache folder %s: %s", dir,
-                                                    strerror(errno));
-        edb__buf_free(&v1);
-        return st;
+        if (v1 >= 0)
+            close(v1);
+        else if (errno != ENOENT)
+            w->foreign++; /* v1 is a link or a file */
+        return;
     }
     struct dirent *de;
-    int stop = 0;
-    while (!stop && (de = readdir(d)) != NULL) {
-        if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
+    while (!w->stop && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        edb__buf sub = {0};
-        edb__buf_printf(&sub, "%s/%s", v1.p, de->d_name);
-        DIR *d2 = sub.p ? opendir(sub.p) : NULL;
+        int xfd = strlen(de->d_name) == 2 && is_hex(de->d_name, 2)
+                      ? subdir_at(dirfd(d), de->d_name, 0) : -1;
+        DIR *d2 = xfd >= 0 ? fdopendir(xfd) : NULL;
+        if (!d2) {
+            if (xfd >= 0)
+                close(xfd);
+            w->foreign++;
+            continue;
+        }
         struct dirent *e2;
-        while (!stop && d2 && (e2 = readdir(d2)) != NULL) {
+        while (!w->stop && (e2 = readdir(d2)) != NULL) {
             if (strcmp(e2->d_name, ".") == 0 || strcmp(e2->d_name, "..") == 0)
                 continue;
-            edb__buf f = {0};
-            struct stat sb;
-            if (edb__buf_printf(&f, "%s/%s", sub.p, e2->d_name) == 0 && lstat(f.p, &sb) == 0 &&
-                S_ISREG(sb.st_mode))
-                stop = fn(ctx, f.p, e2->d_name, &sb);
-            edb__buf_free(&f);
+            edb__buf path = {0};
+            if (edb__buf_printf(&path, "%s/" LAYOUT "/%s/%s", rootpath, de->d_name,
+                                e2->d_name) == 0)
+                visit_file(w, dirfd(d2), e2->d_name, path.p);
+            edb__buf_free(&path);
         }
-        if (d2)
-            closedir(d2);
-        edb__buf_free(&sub);
+        closedir(d2);
     }
     closedir(d);
-    edb__buf_free(&v1);
+}
+
+/* The folder's own v1, then each per-token folder's. */
+static edb_status walk(const char *dir, walker *w, int clear_key_temps, edb_err *err)
+{
+    int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (top < 0)
+        return errno == ENOENT ? EDB_OK
+                               : edb__fail(err, EDB_ERR_IO, "cache folder %s: %s", dir,
+                                           strerror(errno));
+    walk_root(w, top, dir);
+    int byfd = subdir_at(top, BY_TOKEN, 0);
+    if (byfd < 0 && errno != ENOENT)
+        w->foreign++; /* by-token is a link or a file */
+    DIR *d = byfd >= 0 ? fdopendir(byfd) : NULL;
+    if (!d && byfd >= 0)
+        close(byfd);
+    struct dirent *de;
+    while (d && !w->stop && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strcmp(de->d_name, KEY_FILE) == 0)
+            continue;
+        if (is_temp_name(de->d_name)) {
+            struct stat sb;
+            if (clear_key_temps && fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISREG(sb.st_mode))
+                w->stop = w->fn(w->ctx, dirfd(d), de->d_name, de->d_name, &sb, F_TEMP, NULL);
+            continue;
+        }
+        int pfd = strlen(de->d_name) == TOKEN_NAME_HEX && is_hex(de->d_name, TOKEN_NAME_HEX)
+                      ? subdir_at(dirfd(d), de->d_name, 0) : -1;
+        if (pfd < 0) {
+            w->foreign++;
+            continue;
+        }
+        edb__buf path = {0};
+        if (edb__buf_printf(&path, "%s/" BY_TOKEN "/%s", dir, de->d_name) == 0)
+            walk_root(w, pfd, path.p);
+        edb__buf_free(&path);
+        close(pfd);
+    }
+    if (d)
+        closedir(d);
+    close(top);
     return EDB_OK;
 }
 
@@ -515,46 +1098,33 @@ typedef struct list_ctx {
     void *ctx;
 } list_ctx;
 
-static int list_one(void *ctx, const char *path, const char *name, const struct stat *sb)
+static int list_one(void *ctx, int xfd, const char *name, const char *path, const struct stat *sb,
+                    file_kind kind, const edb__cache_header *h)
 {
+    (void)xfd;
+    (void)name;
     list_ctx *lc = ctx;
-    if (name[0] == '.')
+    if (kind != F_ENTRY)
         return 0;
     edb_cache_entry_info e;
     memset(&e, 0, sizeof e);
     e.path = path;
     e.file_bytes = (uint64_t)sb->st_size;
-    e.service = e.base_url = "";
+    e.service = e.base_url = e.kind = "";
     e.mnemonic = "?";
     e.stored = (edb_time)sb->st_mtime * 1000000;
-    /* The header is near the start: read only that much. */
-    edb__buf b = {0};
-    FILE *f = fopen(path, "rb");
-    json_t *h = NULL;
-    if (f) {
-        char chunk[4096];
-        size_t got = fread(chunk, 1, sizeof chunk, f);
-        fclose(f);
-        if (edb__buf_append(&b, chunk, got) == 0) {
-            const char *z;
-            size_t zlen;
-            h = parse_header(&b, &z, &zlen);
-        }
+    e.damaged = h->json_ == NULL;
+    if (!e.damaged) {
+        e.service = h->service;
+        e.base_url = h->base_url;
+        e.kind = h->kind;
+        e.mnemonic = h->mnemonic;
+        e.start = h->start;
+        e.end = h->end;
+        e.stored = h->stored;
+        e.raw_bytes = h->size;
     }
-    if (h) {
-        e.service = jstr(h, "service");
-        e.base_url = jstr(h, "base_url");
-        e.mnemonic = jstr(h, "mnemonic");
-        e.start = jtime(h, "start_us");
-        e.end = jtime(h, "end_us");
-        e.stored = jtime(h, "stored_us");
-        json_t *sz = json_object_get(h, "size");
-        e.raw_bytes = json_is_integer(sz) ? (uint64_t)json_integer_value(sz) : 0;
-    }
-    int stop = lc->fn(lc->ctx, &e);
-    json_decref(h);
-    edb__buf_free(&b);
-    return stop;
+    return lc->fn(lc->ctx, &e);
 }
 
 edb_status edb_cache_list(const char *dir, int (*fn)(void *ctx, const edb_cache_entry_info *e),
@@ -563,51 +1133,54 @@ edb_status edb_cache_list(const char *dir, int (*fn)(void *ctx, const edb_cache_
     if (!dir || !fn)
         return edb__fail(err, EDB_ERR_USAGE, "edb_cache_list: no folder or no callback");
     list_ctx lc = {fn, ctx};
-    return walk(dir, list_one, &lc, err);
+    walker w = {list_one, &lc, 0, 0};
+    return walk(dir, &w, 0, err);
 }
 
 typedef struct clear_ctx {
     edb_time before;
-    unsigned long removed;
-    uint64_t bytes;
+    edb_cache_clear_stats st;
 } clear_ctx;
 
-static int stored_before(void *ctx, const edb_cache_entry_info *e)
+static int clear_one(void *ctx, int xfd, const char *name, const char *path, const struct stat *sb,
+                     file_kind kind, const edb__cache_header *h)
 {
+    (void)path;
     clear_ctx *cc = ctx;
-    if (e->stored < cc->before && unlink(e->path) == 0) {
-        cc->removed++;
-        cc->bytes += e->file_bytes;
+    edb_time mtime = (edb_time)sb->st_mtime * 1000000;
+    int go = 0;
+    if (kind == F_ENTRY)
+        go = (h && h->json_ ? h->stored : mtime) < cc->before;
+    else if (kind == F_TEMP)
+        /* A temporary file of a writer still at work is young; one older than a day is
+         * left over from a killed process. */
+        go = cc->before == EDB_TIME_MAX || mtime < cc->before - INT64_C(86400000000);
+    if (!go)
+        return 0;
+    /* Unlink the name only if it is still the file we judged (not one put there since). */
+    struct stat now_sb;
+    if (fstatat(xfd, name, &now_sb, AT_SYMLINK_NOFOLLOW) == 0 && now_sb.st_ino == sb->st_ino &&
+        now_sb.st_dev == sb->st_dev && S_ISREG(now_sb.st_mode) && unlinkat(xfd, name, 0) == 0) {
+        cc->st.removed++;
+        cc->st.bytes += (uint64_t)sb->st_size;
     }
     return 0;
 }
 
-static int clear_tmp(void *ctx, const char *path, const char *name, const struct stat *sb)
+edb_status edb_cache_clear(const char *dir, edb_time before, edb_cache_clear_stats *out,
+                           edb_err *err)
 {
-    clear_ctx *cc = ctx;
-    /* A temporary file of a writer still at work is young; one older than a day is left
-     * over from a killed process. */
-    int stale = cc->before == EDB_TIME_MAX ||
-                (edb_time)sb->st_mtime * 1000000 < cc->before - INT64_C(86400000000);
-    if (name[0] == '.' && stale && unlink(path) == 0) {
-        cc->removed++;
-        cc->bytes += (uint64_t)sb->st_size;
-    }
-    return 0;
-}
-
-edb_status edb_cache_clear(const char *dir, edb_time before, unsigned long *removed,
-                           uint64_t *bytes, edb_err *err)
-{
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!dir)
         return edb__fail(err, EDB_ERR_USAGE, "edb_cache_clear: no folder");
-    clear_ctx cc = {before, 0, 0};
-    edb_status st = edb_cache_list(dir, stored_before, &cc, err);
-    if (st == EDB_OK)
-        st = walk(dir, clear_tmp, &cc, err);
-    if (removed)
-        *removed = cc.removed;
-    if (bytes)
-        *bytes = cc.bytes;
+    clear_ctx cc;
+    memset(&cc, 0, sizeof cc);
+    cc.before = before;
+    walker w = {clear_one, &cc, 0, 0};
+    edb_status st = walk(dir, &w, 1, err);
+    cc.st.foreign = w.foreign;
+    if (out)
+        *out = cc.st;
     return st;
 }

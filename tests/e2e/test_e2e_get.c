@@ -329,9 +329,10 @@ START_TEST(token_sources_and_secrecy)
     ck_assert_ptr_nonnull(strstr(r.out, "SA_ZATTEST1,-0.2095468"));
     tu_run_free(&r);
 
-    /* ~/.netrc, machine mast (HOME is the test's temp dir). */
+    /* ~/.netrc, the entry of the base URL's host (HOME is the test's temp dir); `mast`
+     * names mast.stsci.edu only (test_e2e_cli: netrc_entry_only_for_its_host). */
     const char *netrc = "machine other.example login x password nope\n"
-                        "machine mast login me password edbx-test-S3CRET\n";
+                        "machine 127.0.0.1 login me password edbx-test-S3CRET\n";
     tu_write_file(path_in_tmp(".netrc"), netrc, strlen(netrc));
     const char *args_n[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26T02:29:03", "--end",
                             "2021-01-26T02:29:04", NULL};

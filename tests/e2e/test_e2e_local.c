@@ -403,7 +403,7 @@ START_TEST(cache_damaged_entry_dropped_and_fetched_again)
     ck_assert_int_eq(get_into(in_tmp("a.csv"), NULL, &r), 0);
     tu_run_free(&r);
     /* Damage two entries: one byte flipped near the end, one cut short. */
-    sh("cd '%s/.cache/edbx/v1' && set -- $(find . -name '*.z' | sort) && "
+    sh("cd '%s/.cache/edbx' && set -- $(find . -name '*.z' | sort) && "
        "/usr/bin/python3 -c \"import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[-5]^=1; "
        "open(p,'wb').write(b)\" $1 && truncate -s -20 $2", tmp);
     ck_assert_int_eq(get_into(in_tmp("b.csv"), NULL, &r), 0);
@@ -497,6 +497,91 @@ START_TEST(cache_two_writers_at_once)
     ck_assert_str_eq(r.err, "");
     tu_run_free(&r);
     ck_assert_uint_eq(edb_server_requests(srv), before);
+}
+END_TEST
+
+START_TEST(item7_cache_clear_never_follows_links)
+{
+    serve_store(fixture(), NULL);
+    tu_run r;
+    const char *more[] = {"--cache", in_tmp("c"), NULL};
+    ck_assert_int_eq(get_into(in_tmp("a.csv"), more, &r), 0);
+    tu_run_free(&r);
+    /* Outside the cache, a copy of an entry (the magic and all) and a file; inside, a link
+     * to each where an entry and a sub-folder belong, and a file that is not an entry. */
+    sh("mkdir '%s' && cd '%s' && e=$(find v1 -name '*.z' | head -n 1) && cp \"$e\" '%s/copy.z' && "
+       "echo keep > '%s/plain.txt' && d=$(dirname \"$e\") && "
+       "ln -s '%s/copy.z' \"$d/0000000000000000000000000000000000000000000000000000000000000000.z\" && "
+       "ln -s '%s' v1/ff && echo mine > \"$d/notes.txt\"",
+       in_tmp("victim"), in_tmp("c"), in_tmp("victim"), in_tmp("victim"), in_tmp("victim"),
+       in_tmp("victim"));
+    const char *cl[] = {"cache", "clear", "--cache", in_tmp("c"), NULL};
+    ck_assert_int_eq(run(&r, cl, NULL), 0);
+    ck_assert_msg(strncmp(r.out, "removed 3 files (", 17) == 0, "%s", r.out);
+    char want[4400];
+    snprintf(want, sizeof want, "edbx: cache: left 3 files, links or folders in %s that are not "
+             "the cache's\n", in_tmp("c"));
+    ck_assert_str_eq(r.err, want);
+    tu_run_free(&r);
+    sh("test -f '%s/copy.z' && test -f '%s/plain.txt' && test -L '%s/v1/ff' && "
+       "test \"$(find '%s' -name notes.txt | wc -l)\" = 1 && test \"$(find '%s' -type l | wc -l)\" = 2",
+       in_tmp("victim"), in_tmp("victim"), in_tmp("c"), in_tmp("c"), in_tmp("c"));
+    ck_assert_uint_eq(count_entries(in_tmp("victim")), 1);
+}
+END_TEST
+
+START_TEST(item8_cache_kept_apart_by_token)
+{
+    serve_store(fixture(), NULL); /* asks for no token: any token is accepted */
+    tu_run r;
+    /* The default folder: token A fills it, token B asks again, A asks nothing. */
+    ck_assert_int_eq(get_into(in_tmp("a.csv"), NULL, &r), 0);
+    tu_run_free(&r);
+    const char *tok_a = "MAST_API_TOKEN=TokenAAAA1111", *tok_b = "MAST_API_TOKEN=TokenBBBB2222";
+    const char *args[40];
+    size_t n = 0;
+    for (const char *const *a = GET_ARGS; *a; a++)
+        args[n++] = *a;
+    args[n++] = "-o";
+    args[n++] = in_tmp("b.csv");
+    args[n] = NULL;
+    unsigned long before = edb_server_requests(srv);
+    ck_assert_int_eq(run(&r, args, tok_a), 0);
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), before + 3); /* not the no-token folder */
+    ck_assert_int_eq(run(&r, args, tok_b), 0);
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), before + 6);
+    ck_assert_int_eq(run(&r, args, tok_a), 0);
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), before + 6);
+    char *a = tu_read_file(in_tmp("a.csv"), NULL), *b = tu_read_file(in_tmp("b.csv"), NULL);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    /* Three token folders (none, A, B), 0700, and no name or file holds a token. */
+    sh("test \"$(ls '%s/.cache/edbx/by-token' | grep -v '^key$' | wc -l)\" = 3 && "
+       "test \"$(stat -c %%a '%s/.cache/edbx')\" = 700 && "
+       "test \"$(stat -c %%a '%s/.cache')\" = 700 && "
+       "! grep -r -l -e TokenAAAA -e TokenBBBB '%s/.cache' && "
+       "test -z \"$(find '%s/.cache' -name '*Token*')\"",
+       tmp, tmp, tmp, tmp, tmp);
+    /* --cache DIR is shared on purpose: what A stored, B is served. */
+    const char *shared[] = {"--cache", in_tmp("shared"), NULL};
+    args[n++] = shared[0];
+    args[n++] = shared[1];
+    args[n] = NULL;
+    ck_assert_int_eq(run(&r, args, tok_a), 0);
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), before + 9);
+    ck_assert_int_eq(run(&r, args, tok_b), 0);
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), before + 9);
+    /* cache size and list see every token's folder. */
+    const char *sz[] = {"cache", "size", NULL};
+    ck_assert_int_eq(run(&r, sz, NULL), 0);
+    ck_assert_msg(strncmp(r.out, "9 entries", 9) == 0, "%s", r.out);
+    tu_run_free(&r);
 }
 END_TEST
 
@@ -672,6 +757,8 @@ static Suite *local_suite(void)
     tcase_add_test(t, cache_damaged_entry_dropped_and_fetched_again);
     tcase_add_test(t, cache_never_keeps_recent_ranges);
     tcase_add_test(t, cache_two_writers_at_once);
+    tcase_add_test(t, item7_cache_clear_never_follows_links);
+    tcase_add_test(t, item8_cache_kept_apart_by_token);
     tcase_add_test(t, bundle_round_trip_every_format);
     tcase_add_test(t, bundle_tampering_is_named);
     tcase_add_test(t, token_leaves_no_trace);

@@ -171,6 +171,23 @@ START_TEST(prefetch_same_samples)
 }
 END_TEST
 
+/* A mnemonic a --source does not have: named once, no URL (none was asked), exit 3. */
+START_TEST(source_missing_named_once)
+{
+    const char *stores[] = {tu_fixture("jwst-2021-01-26"), tu_fixture("jwst-2021-01-26.tar.xz")};
+    for (int k = 0; k < 2; k++) {
+        char want[4200];
+        snprintf(want, sizeof want, "edbx: SA_ZNOPE: no such mnemonic in store %s\n", stores[k]);
+        const char *args[] = {"get", "SA_ZNOPE", "--start", "2021-01-26T02:30:00", "--end",
+                              "2021-01-26T02:31:00", "--source", stores[k], NULL};
+        tu_run r;
+        ck_assert_int_eq(tu_edbx_run(&r, tmp, NULL, args, NULL), 3);
+        ck_assert_str_eq(r.err, want);
+        tu_run_free(&r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_safety");
@@ -181,6 +198,7 @@ int main(void)
     tcase_add_test(t, meta_symlink_refused);
     tcase_add_test(t, saved_reply_links_ignored);
     tcase_add_test(t, prefetch_same_samples);
+    tcase_add_test(t, source_missing_named_once);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -65,9 +65,13 @@ typedef struct edb_reply_sink {
 typedef struct edb_reply_hooks {
     void *ctx;
     /* Answer a request locally through the sink and return 1; return 0 to let the next
-     * hook or the network answer (also after feeding bytes: the client then forgets what
-     * was fed, e.g. a cache entry found damaged at its end); return -1 with err set to fail
-     * the request (EDB_ERR_NOT_FOUND for a mnemonic a local source does not have). */
+     * hook or the network answer, also after having fed bytes (a cache finds a damaged
+     * entry only at its end): the client then discards everything fed (decoder reset,
+     * series cleared, the other hooks' taps of this try ended with complete = 0) before
+     * asking the next hook or the network.  If a sink call returns non-zero, stop feeding;
+     * return 1, or 0 if the hook's copy proves damaged.  Return -1 with err set to fail the
+     * request (EDB_ERR_NOT_FOUND for a mnemonic a local source does not have); err's
+     * message need not name the mnemonic: the client puts it first. */
     int (*lookup)(void *ctx, const edb_request_info *ri, const edb_reply_sink *sink,
                   edb_err *err);
     /* A reply body is about to flow for ri, from the network (local = 0) or from a hook's
