@@ -12,6 +12,18 @@
 #define EDB__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define EDB__PRINTF(a, b)
+/* For edbx serve (store.c): whether a saved path A reply answers exactly [start, end] (it
+ * is then sent as saved, through edb__store_reply); the samples edb_store_query would copy
+ * for the range, as a window [*lo, *hi) of the mnemonic's whole series, borrowed (valid
+ * until the store is freed, never changed); and the store's meta.json bytes
+ * (EDB_ERR_NOT_FOUND for a store of saved replies, which has none). */
+int edb__store_has_saved(const struct edb_store *s, const char *mnemonic, int64_t start,
+                         int64_t end);
+edb_status edb__store_window(struct edb_store *s, const char *mnemonic, int64_t start,
+                             int64_t end, int brackets, const struct edb_series **all,
+                             size_t *lo, size_t *hi, edb_err *err);
+edb_status edb__store_meta_json(struct edb_store *s, edb__buf *out, edb_err *err);
+
 #endif
 
 /* Record an error in e (if e is not NULL and holds none yet: the first error wins) and
@@ -41,15 +53,53 @@ void edb__logf(void (*log)(void *, const char *), void *ctx, const char *fmt, ..
 char *edb__strdup(const char *s);
 char *edb__strndup(const char *s, size_t n);
 
-/* The body of a path A reply for the samples of s, byte for byte as the service formats
- * it (reply.c): header, CRLF lines, 10-decimal MJD.  0 ok, -1 out of memory. */
+/* ---- replies (reply.c) -------------------------------------------------------------
+ * The data reply body of each service for the samples of a series, byte for byte as the
+ * service formats it, streamed: a generator writes the body into buffers of any size and
+ * holds only one sample's text at a time, so a reply never sits whole in memory.
+ *   MAST_CSV     path A: header, CRLF lines, 10-decimal MJD, 10-decimal floats.
+ *   DIRECT_JSON  path B: {"TlmMnemonic","AllPoints","Count","ReqSTime","ReqETime","Data"},
+ *                times as /Date(ms+0000)/, numbers shortest round-trip (a whole real as
+ *                an integer, as the service does), NaN/infinities as "NaN"-style strings.
+ *   EDP_JSON     the EDP API: the same keys in its order, ISO times with milliseconds;
+ *                also a valid Python literal (no null/true/false, "Data":[] when empty).
+ * AllPoints is s->all_points (1 when unknown); ReqSTime/ReqETime are req_start/req_end. */
+typedef enum edb__reply_kind {
+    EDB__REPLY_MAST_CSV,
+    EDB__REPLY_DIRECT_JSON,
+    EDB__REPLY_EDP_JSON
+} edb__reply_kind;
+typedef struct edb__reply_gen edb__reply_gen;
 struct edb_series;
-int edb__reply_format(const struct edb_series *s, edb__buf *b);
+/* s is borrowed until edb__reply_gen_free; req_start/req_end: the range the request asked
+ * (B and EDP echo it in ReqSTime/ReqETime).  Computes the body's length (one pass). */
+edb_status edb__reply_gen_new(edb__reply_gen **out, edb__reply_kind kind,
+                              const struct edb_series *s, int64_t req_start, int64_t req_end);
+/* Up to max bytes of the body into buf; 0 at the end. */
+size_t edb__reply_gen_read(edb__reply_gen *g, char *buf, size_t max);
+/* The body's exact length, known from the start (Content-Length). */
+uint64_t edb__reply_gen_length(const edb__reply_gen *g);
+void edb__reply_gen_free(edb__reply_gen *g); /* accepts NULL */
+/* The whole body appended to b (built on the generator).  0 ok, -1 out of memory. */
+int edb__reply_format(edb__reply_kind kind, const struct edb_series *s, int64_t req_start,
+                      int64_t req_end, edb__buf *b);
 
 /* The reply body the service would send for mnemonic over [start, end] (whole seconds,
  * brackets included) from a store (store.c), appended to out. */
 struct edb_store;
 edb_status edb__store_reply(struct edb_store *s, const char *mnemonic, int64_t start,
                             int64_t end, edb__buf *out, edb_err *err);
+
+/* For edbx serve (store.c): whether a saved path A reply answers exactly [start, end] (it
+ * is then sent as saved, through edb__store_reply); the samples edb_store_query would copy
+ * for the range, as a window [*lo, *hi) of the mnemonic's whole series, borrowed (valid
+ * until the store is freed, never changed); and the store's meta.json bytes
+ * (EDB_ERR_NOT_FOUND for a store of saved replies, which has none). */
+int edb__store_has_saved(const struct edb_store *s, const char *mnemonic, int64_t start,
+                         int64_t end);
+edb_status edb__store_window(struct edb_store *s, const char *mnemonic, int64_t start,
+                             int64_t end, int brackets, const struct edb_series **all,
+                             size_t *lo, size_t *hi, edb_err *err);
+edb_status edb__store_meta_json(struct edb_store *s, edb__buf *out, edb_err *err);
 
 #endif
