@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <edb/mnemonic.h>
 #include <edb/status.h>
 
 #if defined(__GNUC__)
@@ -83,6 +84,33 @@ void edb__reply_gen_free(edb__reply_gen *g); /* accepts NULL */
 /* The whole body appended to b (built on the generator).  0 ok, -1 out of memory. */
 int edb__reply_format(edb__reply_kind kind, const struct edb_series *s, int64_t req_start,
                       int64_t req_end, edb__buf *b);
+/* s[0..len) as a JSON string (quotes included) appended to b, escaped as the replies above
+ * escape strings: '"', '\\' and control characters only (the text stays a Python literal
+ * too), bytes that are not UTF-8 as U+FFFD.  0 ok, -1 out of memory. */
+int edb__json_append_string(edb__buf *b, const char *s, size_t len);
+
+/* ---- edbx serve's request parsing (server.c), exposed for its fuzz target ------------- */
+typedef enum edb__portal_service {
+    EDB__PORTAL_MNEMONICS = 1, /* Mast.JwstEdb.Mnemonics: the whole inventory */
+    EDB__PORTAL_DICTIONARY     /* Mast.JwstEdb.Dictionary: one mnemonic */
+} edb__portal_service;
+typedef struct edb__portal_request {
+    edb__portal_service service;
+    char mnemonic[EDB_MNEMONIC_MAX + 1]; /* Dictionary's params.mnemonic, normalised */
+    int64_t pagesize, page;              /* 0 when not given */
+} edb__portal_request;
+/* A portal form body (request=<url-encoded JSON>).  0: *out filled; 1: a request the
+ * portal answers with status ERROR (why: its msg); -1: not a portal request at all (an
+ * HTTP 400; why says what is wrong). */
+int edb__portal_parse(const char *body, size_t len, edb__portal_request *out, char *why,
+                      size_t whylen);
+/* A time as B and EDP queries give it: YYYY-MM-DD, optionally followed by T, a space or
+ * '+' and HH:MM:SS with up to 6 decimals, and an optional Z; every field range-checked.
+ * 0 ok, -1 with why. */
+int edb__serve_parse_time(const char *s, int64_t *out, char *why, size_t whylen);
+/* A metadata search text (B's path, EDP's mnemonic=): letters, digits and '_', at most
+ * EDB_MNEMONIC_MAX, upper-cased into out (EDB_MNEMONIC_MAX + 1 bytes).  0 ok, -1 with why. */
+int edb__serve_parse_search(const char *s, char *out, char *why, size_t whylen);
 
 /* The reply body the service would send for mnemonic over [start, end] (whole seconds,
  * brackets included) from a store (store.c), appended to out. */

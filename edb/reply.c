@@ -216,6 +216,21 @@ static size_t json_string(const char *s, char *buf, size_t n)
     return o;
 }
 
+int edb__json_append_string(edb__buf *b, const char *s, size_t len)
+{
+    if (edb__buf_append(b, "\"", 1) != 0)
+        return -1;
+    for (size_t k = 0; k < len;) {
+        char unit[8];
+        size_t used;
+        size_t n = json_unit(s, len, k, unit, &used);
+        if (edb__buf_append(b, unit, n) != 0)
+            return -1;
+        k += used;
+    }
+    return edb__buf_append(b, "\"", 1);
+}
+
 /* ---- the generator -------------------------------------------------------------------- */
 
 /* Everything but a string value fits here: the longest piece is the JSON head, with a
