@@ -562,11 +562,11 @@ int edb__portal_parse(const char *body, size_t len, edb__portal_request *out, ch
                      name);
             goto done;
         }
+        /* (jansson refuses \u0000 unless asked: the string holds no NUL) */
         edb_err e = EDB_ERR_INIT;
-        if (strlen(json_string_value(mn)) != json_string_length(mn) ||
-            edb_mnemonic_normalize(json_string_value(mn), out->mnemonic, sizeof out->mnemonic,
+        if (edb_mnemonic_normalize(json_string_value(mn), out->mnemonic, sizeof out->mnemonic,
                                    &e) != EDB_OK) {
-            snprintf(mwhy, sizeof mwhy, "%.190s", e.msg[0] ? e.msg : "a NUL byte in the mnemonic");
+            snprintf(mwhy, sizeof mwhy, "%.190s", e.msg);
             snprintf(why, whylen, "%s: %s", name, mwhy);
             goto done;
         }
@@ -1579,6 +1579,27 @@ static mhd_ret on_request(void *cls, struct MHD_Connection *c, const char *url,
     return dispatch(s, c, url, method, q);
 }
 
+/* %HH escapes of the path and the arguments, as MHD decodes them, except %00: a NUL would
+ * end the C string early, so that "SA%00X" would be asked as "SA".  Left as text, it is
+ * refused by the name and time rules like any other stray character. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *str)
+{
+    (void)cls;
+    (void)c;
+    char *w = str;
+    for (const char *r = str; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi | lo)) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - str);
+}
+
 /* ---- connections and the watchdog -------------------------------------------------------- */
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
@@ -1906,6 +1927,7 @@ edb_status edb_server_start(edb_server **out, const edb_server_options *o, edb_e
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
