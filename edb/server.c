@@ -1679,11 +1679,12 @@ static void *watchdog_main(void *arg)
         for (conn *cn = s->conns; cn; cn = cn->next) {
             if (cn->deadline && !cn->shut) {
                 if (now >= cn->deadline) {
-                    /* MHD reads the end of the stream and closes the connection itself. */
+                    /* Counted first: the client may see its end before this thread moves on.
+                     * MHD reads the end of the stream and closes the connection itself. */
+                    atomic_fetch_add(&s->timeouts, 1);
+                    cn->shut = 1;
                     if (cn->fd >= 0)
                         shutdown(cn->fd, SHUT_RDWR);
-                    cn->shut = 1;
-                    atomic_fetch_add(&s->timeouts, 1);
                 } else if (cn->deadline < next) {
                     next = cn->deadline;
                 }
