@@ -970,20 +970,15 @@ static void reply_text(reply *r, unsigned status, const char *fmt, ...)
     edb__buf_printf(&r->text, "%s\n", msg);
 }
 
-/* The EDP API's errors: {"detail": "..."}. */
-static void reply_detail(reply *r, unsigned status, const char *fmt, ...) EDB__PRINTF(3, 4);
-
-static void reply_detail(reply *r, unsigned status, const char *fmt, ...)
+/* An error as JSON: the EDP API's {"detail": "..."}; path B's {"Message": "..."} (what the
+ * direct service sends is unknown, but it must be JSON: jwst's EngdbDirect decodes the
+ * body of every reply before it looks at the status). */
+static void reply_json_error(reply *r, unsigned status, const char *key, const char *msg)
 {
     reply_drop(r);
     r->status = status;
     r->ctype = "application/json";
-    va_list ap;
-    va_start(ap, fmt);
-    char msg[600];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    edb__buf_printf(&r->text, "{\"detail\": ");
+    edb__buf_printf(&r->text, "{\"%s\": ", key);
     edb__json_append_string(&r->text, msg, strlen(msg));
     edb__buf_printf(&r->text, "}");
 }
@@ -1047,16 +1042,13 @@ static route route_of(const char *url, const char **rest)
     return R_NONE;
 }
 
-static int route_is_edp(route rt)
-{
-    return rt == R_EDP_DATA || rt == R_EDP_META;
-}
-
 /* An error in the route's own form. */
 static void reply_error(reply *r, route rt, unsigned status, const char *msg)
 {
-    if (route_is_edp(rt))
-        reply_detail(r, status, "%s", msg);
+    if (rt == R_EDP_DATA || rt == R_EDP_META)
+        reply_json_error(r, status, "detail", msg);
+    else if (rt == R_B_DATA || rt == R_B_META)
+        reply_json_error(r, status, "Message", msg);
     else
         reply_text(r, status, "%s", msg);
 }
