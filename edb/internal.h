@@ -76,6 +76,16 @@ struct edb_series;
  * (B and EDP echo it in ReqSTime/ReqETime).  Computes the body's length (one pass). */
 edb_status edb__reply_gen_new(edb__reply_gen **out, edb__reply_kind kind,
                               const struct edb_series *s, int64_t req_start, int64_t req_end);
+/* The text of the rows of samples [lo, hi) of s alone (no head, no foot, no separator
+ * between rows), in bytes: what a server can keep per block of a series it serves again
+ * and again, so that a reply's length costs a few blocks instead of a pass over the range. */
+uint64_t edb__reply_rows_length(edb__reply_kind kind, const struct edb_series *s, size_t lo,
+                                size_t hi);
+/* edb__reply_gen_new with the rows' length known (edb__reply_rows_length of all of s):
+ * no sizing pass. */
+edb_status edb__reply_gen_new_sized(edb__reply_gen **out, edb__reply_kind kind,
+                                    const struct edb_series *s, int64_t req_start,
+                                    int64_t req_end, uint64_t rows_length);
 /* Up to max bytes of the body into buf; 0 at the end. */
 size_t edb__reply_gen_read(edb__reply_gen *g, char *buf, size_t max);
 /* The body's exact length, known from the start (Content-Length). */

@@ -251,6 +251,9 @@ struct edb__reply_gen {
     const char *str; /* the string value being sent, borrowed from the series */
     size_t str_len, str_pos;
     int str_quote;   /* CSV: the value needs RFC 4180 quotes */
+    int rows_only;   /* edb__reply_rows_length: no head, foot or separators */
+    size_t first;    /* the first row (rows_only walks a range of the series) */
+    size_t end;      /* one past the last row */
 };
 
 static const char *csv_header = "theTime,MJD,euvalue,sqldataType\r\n";
@@ -300,7 +303,7 @@ static void stage_row(edb__reply_gen *g)
         n += (size_t)format_mjd(s->t[i], b + n, STAGE_MAX - n);
         b[n++] = ',';
     } else {
-        if (i > 0)
+        if (i > g->first && !g->rows_only)
             b[n++] = ',';
         if (g->kind == EDB__REPLY_DIRECT_JSON) {
             n += (size_t)snprintf(b + n, STAGE_MAX - n, "{\"ObsTime\":\"/Date(%" PRId64 "+0000)/\",\"EUValue\":",
@@ -423,11 +426,12 @@ size_t edb__reply_gen_read(edb__reply_gen *g, char *buf, size_t max)
         }
         switch (g->phase) {
         case P_HEAD:
-            stage_head(g);
+            if (!g->rows_only)
+                stage_head(g);
             g->phase = P_ROW;
             break;
         case P_ROW:
-            if (g->row >= g->s->n) {
+            if (g->row >= g->end) {
                 g->phase = P_FOOT;
                 break;
             }
@@ -446,7 +450,7 @@ size_t edb__reply_gen_read(edb__reply_gen *g, char *buf, size_t max)
         case P_FOOT:
             g->stage_len = 0;
             g->stage_pos = 0;
-            if (g->kind != EDB__REPLY_MAST_CSV) {
+            if (g->kind != EDB__REPLY_MAST_CSV && !g->rows_only) {
                 memcpy(g->stage, "]}", 2);
                 g->stage_len = 2;
             }
@@ -462,24 +466,45 @@ size_t edb__reply_gen_read(edb__reply_gen *g, char *buf, size_t max)
 static void rewind_gen(edb__reply_gen *g)
 {
     g->phase = P_HEAD;
-    g->row = 0;
+    g->row = g->first;
     g->stage_len = g->stage_pos = 0;
     g->str = NULL;
     g->str_len = g->str_pos = 0;
 }
 
-edb_status edb__reply_gen_new(edb__reply_gen **out, edb__reply_kind kind, const edb_series *s,
-                              int64_t req_start, int64_t req_end)
+static edb_status check_args(edb__reply_kind kind, const edb_series *s)
 {
-    if (!out)
-        return EDB_ERR_USAGE;
-    *out = NULL;
     if (!s || (kind != EDB__REPLY_MAST_CSV && kind != EDB__REPLY_DIRECT_JSON &&
                kind != EDB__REPLY_EDP_JSON))
         return EDB_ERR_USAGE;
     if (s->n > 0 && s->vtype != EDB_VT_REAL && s->vtype != EDB_VT_INT &&
         s->vtype != EDB_VT_STRING)
         return EDB_ERR_INTERNAL;
+    return EDB_OK;
+}
+
+/* Every byte the generator would give, counted through a scratch block. */
+static uint64_t count_all(edb__reply_gen *g)
+{
+    char scratch[16384];
+    size_t got;
+    uint64_t n = 0;
+    rewind_gen(g);
+    while ((got = edb__reply_gen_read(g, scratch, sizeof scratch)) > 0)
+        n += got;
+    rewind_gen(g);
+    return n;
+}
+
+static edb_status gen_new(edb__reply_gen **out, edb__reply_kind kind, const edb_series *s,
+                          int64_t req_start, int64_t req_end, const uint64_t *rows_length)
+{
+    if (!out)
+        return EDB_ERR_USAGE;
+    *out = NULL;
+    edb_status st = check_args(kind, s);
+    if (st != EDB_OK)
+        return st;
     edb__reply_gen *g = calloc(1, sizeof *g);
     if (!g)
         return EDB_ERR_NOMEM;
@@ -487,15 +512,48 @@ edb_status edb__reply_gen_new(edb__reply_gen **out, edb__reply_kind kind, const 
     g->s = s;
     g->req_start = req_start;
     g->req_end = req_end;
-    /* The sizing pass: the same code as the sending one, into a scratch block. */
-    char scratch[16384];
-    size_t got;
-    rewind_gen(g);
-    while ((got = edb__reply_gen_read(g, scratch, sizeof scratch)) > 0)
-        g->length += got;
-    rewind_gen(g);
+    g->end = s->n;
+    if (!rows_length) {
+        /* The sizing pass: the same code as the sending one, into a scratch block. */
+        g->length = count_all(g);
+    } else {
+        /* The head and the foot as they will be sent, the rows as measured, and the
+         * separators JSON puts between rows. */
+        stage_head(g);
+        g->length = g->stage_len + *rows_length;
+        if (kind != EDB__REPLY_MAST_CSV)
+            g->length += 2 + (s->n > 0 ? s->n - 1 : 0); /* "]}" and the commas */
+        rewind_gen(g);
+    }
     *out = g;
     return EDB_OK;
+}
+
+edb_status edb__reply_gen_new(edb__reply_gen **out, edb__reply_kind kind, const edb_series *s,
+                              int64_t req_start, int64_t req_end)
+{
+    return gen_new(out, kind, s, req_start, req_end, NULL);
+}
+
+edb_status edb__reply_gen_new_sized(edb__reply_gen **out, edb__reply_kind kind,
+                                    const edb_series *s, int64_t req_start, int64_t req_end,
+                                    uint64_t rows_length)
+{
+    return gen_new(out, kind, s, req_start, req_end, &rows_length);
+}
+
+uint64_t edb__reply_rows_length(edb__reply_kind kind, const edb_series *s, size_t lo, size_t hi)
+{
+    if (check_args(kind, s) != EDB_OK || lo >= hi || hi > s->n)
+        return 0;
+    edb__reply_gen g;
+    memset(&g, 0, sizeof g);
+    g.kind = kind;
+    g.s = s;
+    g.rows_only = 1;
+    g.first = lo;
+    g.end = hi;
+    return count_all(&g);
 }
 
 uint64_t edb__reply_gen_length(const edb__reply_gen *g)

@@ -13,7 +13,8 @@
  *    client sending a byte now and then never trips.  The watchdog gives each request a
  *    deadline (request_timeout_us from the connection's opening or its previous reply) and
  *    shuts down the socket of one that misses it; MHD then sees the end of the stream and
- *    closes the connection itself.  Connections are tracked from MHD's connection
+ *    closes the connection itself.  A request whose bytes sit unread in the socket is not
+ *    late: the workers are, so it is given more time.  Connections are tracked from MHD's connection
  *    notifications, and MHD notifies a connection's closing before it closes its socket,
  *    under our mutex, so the watchdog never touches a socket that is gone.
  * Connections are capped in all and per client address (MHD's limits); more are closed as
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -99,6 +101,19 @@ typedef struct req {
     int faulted, random_fail, delayed;
 } req;
 
+/* The byte length of the rows of a series in a reply of one kind, cumulated per block of
+ * LEN_BLOCK samples: cum[b] is the length of the rows before sample b * LEN_BLOCK.  Series
+ * of the store never change, so a table made once serves every later request: a reply's
+ * length then costs at most two blocks of formatting, and its first bytes leave at once
+ * instead of after a pass over the whole range. */
+#define LEN_BLOCK 4096
+
+typedef struct len_table {
+    const edb_series *s;
+    edb__reply_kind kind;
+    uint64_t *cum; /* nblocks + 1 entries */
+} len_table;
+
 typedef struct exec_slot {
     uint64_t key;
     int seen;
@@ -134,6 +149,8 @@ struct edb_server {
     conn *conns;
     exec_slot exec[EXEC_SLOTS];
     uint64_t exec_clock;
+    len_table *lens; /* under mu */
+    size_t n_lens, cap_lens;
 };
 
 static void logf_(edb_server *s, const char *fmt, ...) EDB__PRINTF(2, 3);
@@ -644,9 +661,71 @@ static void gen_free(void *ctx)
     free(gs);
 }
 
-static edb_status body_from_window(body *out, edb__reply_kind kind, const edb_series *all,
-                                   size_t lo, size_t hi, int all_points, int64_t rs, int64_t re)
+static const uint64_t *find_lens(edb_server *s, edb__reply_kind kind, const edb_series *all)
 {
+    for (size_t k = 0; k < s->n_lens; k++)
+        if (s->lens[k].s == all && s->lens[k].kind == kind)
+            return s->lens[k].cum;
+    return NULL;
+}
+
+/* The table of `all` for `kind`, made on first use (outside the lock: a long series takes a
+ * while; if another thread made it meanwhile, theirs is kept).  NULL when out of memory. */
+static const uint64_t *lens_of(edb_server *s, edb__reply_kind kind, const edb_series *all)
+{
+    pthread_mutex_lock(&s->mu);
+    const uint64_t *cum = find_lens(s, kind, all);
+    pthread_mutex_unlock(&s->mu);
+    if (cum)
+        return cum;
+    size_t nb = all->n / LEN_BLOCK + 1;
+    uint64_t *mine = malloc((nb + 1) * sizeof *mine);
+    if (!mine)
+        return NULL;
+    mine[0] = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = b * LEN_BLOCK, hi = lo + LEN_BLOCK < all->n ? lo + LEN_BLOCK : all->n;
+        mine[b + 1] = mine[b] + (lo < hi ? edb__reply_rows_length(kind, all, lo, hi) : 0);
+    }
+    pthread_mutex_lock(&s->mu);
+    cum = find_lens(s, kind, all);
+    if (!cum && s->n_lens == s->cap_lens) {
+        size_t cap = s->cap_lens ? s->cap_lens * 2 : 16;
+        len_table *t = realloc(s->lens, cap * sizeof *t);
+        if (t) {
+            s->lens = t;
+            s->cap_lens = cap;
+        }
+    }
+    if (!cum && s->n_lens < s->cap_lens) {
+        s->lens[s->n_lens].s = all;
+        s->lens[s->n_lens].kind = kind;
+        s->lens[s->n_lens].cum = mine;
+        s->n_lens++;
+        cum = mine;
+        mine = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(mine);
+    return cum;
+}
+
+/* The rows' length of [0, x): whole blocks from the table, the rest formatted. */
+static uint64_t rows_before(const uint64_t *cum, edb__reply_kind kind, const edb_series *all,
+                            size_t x)
+{
+    size_t b = x / LEN_BLOCK;
+    return cum[b] + (b * LEN_BLOCK < x ? edb__reply_rows_length(kind, all, b * LEN_BLOCK, x) : 0);
+}
+
+static edb_status body_from_window(edb_server *s, body *out, edb__reply_kind kind,
+                                   const edb_series *all, size_t lo, size_t hi, int all_points,
+                                   int64_t rs, int64_t re)
+{
+    const uint64_t *cum = lens_of(s, kind, all);
+    if (!cum)
+        return EDB_ERR_NOMEM;
+    uint64_t rows = rows_before(cum, kind, all, hi) - rows_before(cum, kind, all, lo);
     gen_src *gs = calloc(1, sizeof *gs);
     if (!gs)
         return EDB_ERR_NOMEM;
@@ -667,7 +746,7 @@ static edb_status body_from_window(body *out, edb__reply_kind kind, const edb_se
             v->sbuf = all->sbuf;
         }
     }
-    edb_status st = edb__reply_gen_new(&gs->g, kind, v, rs, re);
+    edb_status st = edb__reply_gen_new_sized(&gs->g, kind, v, rs, re, rows);
     if (st != EDB_OK) {
         free(gs);
         return st;
@@ -1129,7 +1208,8 @@ static void data_reply(edb_server *s, reply *r, route rt, const char *reqline, c
             edb__reply_kind kind = rt == R_A_DATA   ? EDB__REPLY_MAST_CSV
                                    : rt == R_B_DATA ? EDB__REPLY_DIRECT_JSON
                                                     : EDB__REPLY_EDP_JSON;
-            st = body_from_window(&r->src, kind, all, lo, hi, all_points_of(s, name), start, end);
+            st = body_from_window(s, &r->src, kind, all, lo, hi, all_points_of(s, name), start,
+                                  end);
             if (st != EDB_OK)
                 edb__fail(&err, st, "cannot format the reply (%s)", edb_strerror(st));
         }
@@ -1670,6 +1750,13 @@ static void *watchdog_main(void *arg)
         size_t ndue = 0;
         for (conn *cn = s->conns; cn; cn = cn->next) {
             if (cn->deadline && !cn->shut) {
+                int pending = 0;
+                if (now >= cn->deadline && cn->fd >= 0 && ioctl(cn->fd, FIONREAD, &pending) == 0 &&
+                    pending > 0) {
+                    /* Bytes the client sent wait unread: the server is behind (its workers
+                     * busy with other replies), not the client.  Look again later. */
+                    cn->deadline = now + 1000000;
+                }
                 if (now >= cn->deadline) {
                     /* Counted first: the client may see its end before this thread moves on.
                      * MHD reads the end of the stream and closes the connection itself. */
@@ -1754,6 +1841,9 @@ static void server_free(edb_server *s)
     if (s->inv != s->bmeta)
         edb_meta_free(s->inv);
     edb_meta_free(s->bmeta);
+    for (size_t k = 0; k < s->n_lens; k++)
+        free(s->lens[k].cum);
+    free(s->lens);
     if (s->auth) {
         wipe(s->auth, s->auth_len);
         free(s->auth);

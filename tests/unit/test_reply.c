@@ -344,6 +344,51 @@ START_TEST(fixture_store_streams)
 }
 END_TEST
 
+/* A reply's length from its rows' lengths (what a server keeps per block) is its length;
+ * the rows' lengths add up over any split of a range. */
+START_TEST(rows_length_adds_up)
+{
+    size_t big;
+    edb_series *str = string_series(&big);
+    edb_series *re = new_series("SA_ZATTEST1", EDB_VT_REAL, "real");
+    for (int k = 0; k < 5000; k++)
+        ck_assert_int_eq(edb_series_push_real(re, T0 + k * 1000, k % 7 == 0 ? 2.0 : k * 1e-3 - 1.5),
+                         EDB_OK);
+    edb_series *series[2] = {str, re};
+    for (int si = 0; si < 2; si++) {
+        const edb_series *s = series[si];
+        for (int kind = 0; kind < 3; kind++) {
+            size_t n = s->n, cuts[] = {0, 1, n / 3, n / 2, n - 1, n};
+            for (size_t a = 0; a < 6; a++)
+                for (size_t b = a; b < 6; b++) {
+                    size_t lo = cuts[a], hi = cuts[b];
+                    uint64_t whole = edb__reply_rows_length((edb__reply_kind)kind, s, lo, hi);
+                    for (size_t m = lo; m <= hi; m += (hi - lo) / 3 + 1)
+                        ck_assert_uint_eq(whole, edb__reply_rows_length((edb__reply_kind)kind, s, lo, m) +
+                                                     edb__reply_rows_length((edb__reply_kind)kind, s, m, hi));
+                    /* a window of the series, as the server sends it */
+                    edb_series v = *s;
+                    v.n = hi - lo;
+                    v.t = s->t + lo;
+                    v.d = s->d ? s->d + lo : NULL;
+                    v.soff = s->soff ? s->soff + lo : NULL;
+                    edb__reply_gen *g1 = NULL, *g2 = NULL;
+                    ck_assert_int_eq(edb__reply_gen_new(&g1, (edb__reply_kind)kind, &v, T0, T2), EDB_OK);
+                    ck_assert_int_eq(edb__reply_gen_new_sized(&g2, (edb__reply_kind)kind, &v, T0, T2,
+                                                              whole), EDB_OK);
+                    ck_assert_uint_eq(edb__reply_gen_length(g1), edb__reply_gen_length(g2));
+                    edb__reply_gen_free(g1);
+                    edb__reply_gen_free(g2);
+                }
+        }
+    }
+    ck_assert_uint_eq(edb__reply_rows_length(EDB__REPLY_MAST_CSV, re, 3, 3), 0);
+    ck_assert_uint_eq(edb__reply_rows_length(EDB__REPLY_MAST_CSV, re, 0, re->n + 1), 0);
+    edb_series_free(str);
+    edb_series_free(re);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     edb__reply_gen *g = (edb__reply_gen *)1;
@@ -368,6 +413,7 @@ static Suite *reply_suite(void)
     tcase_add_test(tc, strings);
     tcase_add_test(tc, edp_is_a_python_literal);
     tcase_add_test(tc, fixture_store_streams);
+    tcase_add_test(tc, rows_length_adds_up);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(su, tc);
     return su;
