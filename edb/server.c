@@ -262,7 +262,6 @@ static int days_in_month(int y, int m)
 /* Range checks shared by both time forms.  NULL or what is wrong. */
 static const char *check_fields(int y, int mo, int d, int h, int mi, int s)
 {
-    (void)y;
     if (mo < 1 || mo > 12)
         return "month out of range";
     if (d < 1 || d > days_in_month(y, mo))
@@ -1169,7 +1168,8 @@ static double unit_random(unsigned seed, unsigned long n)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
-/* The store's answer for a data route: 0 with r's body set, or r holds the error. */
+/* A store failure as the route's error: 404 for a mnemonic it does not have, else 500
+ * (503 when out of memory) with the details in the log only. */
 static void store_error(edb_server *s, reply *r, route rt, const char *reqline, const char *name,
                         edb_status st, const edb_err *err)
 {
