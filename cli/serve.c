@@ -1,5 +1,6 @@
-/* serve.c: `edbx serve STORE`: the EDB's path A from a local store, over HTTP. */
+/* serve.c: `edbx serve STORE`: every EDB service from a local store, over HTTP. */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,42 +10,67 @@
 
 void help_serve(FILE *out)
 {
-    fputs("Usage: edbx serve STORE [--port N] [--bind ADDR] [OPTIONS]\n"
+    fprintf(out,
+          "Usage: edbx serve STORE [--port N] [--bind ADDR] [OPTIONS]\n"
           "\n"
-          "Answer path A requests of the EDB (GET /api/v0.1/Download/file?uri=mast:jwstedb/\n"
-          "MNEMONIC-START-END.csv) from a local store, byte for byte as the service would,\n"
-          "bracket samples included; GET /api/ answers 200.  STORE is a folder in the jwst\n"
-          "layout: meta.json and one {mnemonic}_data.json per mnemonic (what jwst's\n"
-          "EngdbMast.cache_as_local writes).  Point edbx or jwst at it with\n"
-          "  ENG_BASE_URL=http://127.0.0.1:PORT/\n"
+          "Answer every EDB service from a local store, byte for byte as the services would,\n"
+          "bracket samples included, all at once on one port:\n"
+          "  path A  GET /api/v0.1/Download/file?uri=mast:jwstedb/MNEMONIC-START-END.csv\n"
+          "          (CSV; GET /api/ answers 200: the jwst client's probe)\n"
+          "  path B  GET /%sData/MNEMONIC?sTime=ISO&eTime=ISO\n"
+          "          and .../MetaData/TlmMnemonics/SUBSTRING (JSON; jwst's EngdbDirect)\n"
+          "  EDP     GET /edp/api/v0.1/mnemonics/spa/MISSION/data?mnemonic=&s_time=&e_time=\n"
+          "          and .../metadata?mnemonic=PARTIAL (romancal's client; any MISSION)\n"
+          "  portal  POST /api/v0/invoke: Mast.JwstEdb.Mnemonics and Mast.JwstEdb.Dictionary,\n"
+          "          paged (astroquery); POST /portal/Mashup/Mashup.asmx/columnsconfig\n"
+          "STORE is a folder or an archive (.tar, .tar.gz, .tgz, .tar.xz, .zip, read in\n"
+          "memory) in the jwst layout (meta.json and one {mnemonic}_data.json per mnemonic,\n"
+          "what jwst's EngdbMast.cache_as_local writes) or holding saved path A replies\n"
+          "(a bundle's raw/).  The base URL of each service is printed at startup; point\n"
+          "edbx or jwst at path A with ENG_BASE_URL=http://127.0.0.1:PORT/.\n"
           "Runs until interrupted (Ctrl-C or SIGTERM).\n"
           "\n"
           "Options:\n"
           "      --port N           port to listen on; 0 (the default) picks a free one;\n"
           "                         the address is printed on standard output\n"
           "      --bind ADDR        address to bind (default 127.0.0.1)\n"
-          "      --token T          demand 'Authorization: token T' (401 otherwise)\n"
+          "      --token T          demand the token on every data and metadata route:\n"
+          "                         'Authorization: token T' (or, for the portal, the\n"
+          "                         cookie mast_token=T); 401 otherwise\n"
           "      --token-file F     the same, with the token read from F\n"
+          "      --inventory FILE   a MAST inventory CSV (tlmMnemonic, tlmIdentifier, unit,\n"
+          "                         description, ...) for the portal, on top of meta.json\n"
+          "      --portal-executing N  answer each portal request with status EXECUTING N\n"
+          "                         times before its result (clients must poll)\n"
           "  -v, --verbose          log every request to stderr (never the token)\n"
           "  -h, --help             show this help\n"
           "\n"
-          "Faults, for testing clients (applied to the first --fault-count data requests,\n"
-          "default all of them once any fault is set):\n"
+          "Limits (the server cannot be exhausted by its clients):\n"
+          "      --max-connections N  open connections in all (default %d); more are\n"
+          "                         closed as soon as they are accepted\n"
+          "      --max-per-client N open connections from one IP address (default %d)\n"
+          "      --request-timeout DUR  a request (headers and body) must arrive within DUR\n"
+          "                         of the connection opening or its previous reply\n"
+          "                         (default 10s); slower clients are disconnected\n"
+          "\n"
+          "Faults, for testing clients (applied to the first --fault-count requests to a\n"
+          "data or metadata route of any service, default all of them once any fault is set):\n"
           "      --fault-count N    how many data requests get the faults\n"
           "      --fault-status S   answer HTTP S (e.g. 503) instead of data\n"
           "      --retry-after SECS with --fault-status, send Retry-After: SECS\n"
           "      --delay DUR        wait DUR (e.g. 250ms, 3s) before answering\n"
           "      --truncate-after B announce the whole body, send B bytes, then close\n"
           "      --drop             close the connection without answering\n"
-          "      --chop-eol         send the reply without its last line end\n"
+          "      --chop-eol         send the reply without its last line end (CSV) or\n"
+          "                         its last byte (JSON)\n"
           "      --fail-rate P      also fail each data request with probability P (0-1),\n"
           "                         with --fault-status (default 503) and --retry-after\n"
           "      --seed N           which requests fail at random (default 0): the same\n"
           "                         seed fails the same request numbers\n"
           "\n"
-          "On exit (Ctrl-C) it prints how many data requests and connections it served and\n"
-          "the most connections open at once.\n",
-          out);
+          "On exit (Ctrl-C) it prints how many data and metadata requests and connections\n"
+          "it served, the most connections open at once, and how many slow requests it cut.\n",
+          EDB_SERVER_DIRECT_PATH, EDB_SERVER_MAX_CONNECTIONS, EDB_SERVER_MAX_PER_CLIENT);
 }
 
 enum {
@@ -60,7 +86,12 @@ enum {
     OPT_DROP,
     OPT_CHOP_EOL,
     OPT_FAIL_RATE,
-    OPT_SEED
+    OPT_SEED,
+    OPT_INVENTORY,
+    OPT_PORTAL_EXECUTING,
+    OPT_MAX_CONNECTIONS,
+    OPT_MAX_PER_CLIENT,
+    OPT_REQUEST_TIMEOUT
 };
 
 static const struct option serve_options[] = {
@@ -77,10 +108,29 @@ static const struct option serve_options[] = {
     {"chop-eol", no_argument, NULL, OPT_CHOP_EOL},
     {"fail-rate", required_argument, NULL, OPT_FAIL_RATE},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"inventory", required_argument, NULL, OPT_INVENTORY},
+    {"portal-executing", required_argument, NULL, OPT_PORTAL_EXECUTING},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"max-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
+    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* Each connection is a file descriptor: let the process hold as many as --max-connections
+ * asks (up to the hard limit), so that the cap, not EMFILE, is what refuses a client. */
+static void raise_fd_limit(unsigned conns)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)conns + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want) ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
 
 static void log_stderr(void *ctx, const char *line)
 {
@@ -162,6 +212,31 @@ int cmd_serve(int argc, char **argv)
                 return cli_fail(err.status, "%s", err.msg);
             so.fail_seed = (unsigned)v;
             break;
+        case OPT_INVENTORY: so.inventory = optarg; break;
+        case OPT_PORTAL_EXECUTING:
+            if (cli_parse_count("--portal-executing", optarg, 1000, &v, &err) != EDB_OK)
+                return cli_fail(err.status, "%s", err.msg);
+            so.portal_executing = (int)v;
+            break;
+        case OPT_MAX_CONNECTIONS:
+            if (cli_parse_count("--max-connections", optarg, 100000, &v, &err) != EDB_OK || v < 1)
+                return cli_fail(EDB_ERR_USAGE, "invalid --max-connections '%s': a count from 1 "
+                                "to 100000", optarg);
+            so.max_connections = (unsigned)v;
+            break;
+        case OPT_MAX_PER_CLIENT:
+            if (cli_parse_count("--max-per-client", optarg, 100000, &v, &err) != EDB_OK || v < 1)
+                return cli_fail(EDB_ERR_USAGE, "invalid --max-per-client '%s': a count from 1 "
+                                "to 100000", optarg);
+            so.max_per_client = (unsigned)v;
+            break;
+        case OPT_REQUEST_TIMEOUT:
+            if (edb_duration_parse(optarg, &so.request_timeout_us, &err) != EDB_OK)
+                return cli_fail(EDB_ERR_USAGE, "--request-timeout: %s", err.msg);
+            if (so.request_timeout_us < 100000)
+                return cli_fail(EDB_ERR_USAGE, "--request-timeout %s: at least 100ms (slower "
+                                "requests are cut off; 0 would cut off every one)", optarg);
+            break;
         case 'v':
             so.log = log_stderr;
             break;
@@ -177,8 +252,8 @@ int cmd_serve(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        return cli_fail(EDB_ERR_USAGE, "name one store folder, e.g. edbx serve "
-                        "fixtures/jwst-2021-01-26 --port 0");
+        return cli_fail(EDB_ERR_USAGE, "name one store (a folder or an archive), e.g. edbx "
+                        "serve fixtures/jwst-2021-01-26 --port 0");
     if (any_fault && !count_given)
         so.fault_count = -1;
     if (token_file) {
@@ -189,6 +264,7 @@ int cmd_serve(int argc, char **argv)
     so.store = argv[optind];
     so.token = token;
 
+    raise_fd_limit(so.max_connections ? so.max_connections : EDB_SERVER_MAX_CONNECTIONS);
     cli_trap_signals();
     edb_server *srv = NULL;
     edb_status st = edb_server_start(&srv, &so, &err);
@@ -197,16 +273,25 @@ int cmd_serve(int argc, char **argv)
         return cli_fail(st, "%s", err.msg);
     const char *bind = so.bind ? so.bind : "127.0.0.1";
     int v6 = strchr(bind, ':') != NULL;
-    printf("edbx serve: serving %s on http://%s%s%s:%u/\n", so.store, v6 ? "[" : "", bind,
-           v6 ? "]" : "", edb_server_port(srv));
+    char base[200];
+    snprintf(base, sizeof base, "http://%s%s%s:%u/", v6 ? "[" : "", bind, v6 ? "]" : "",
+             edb_server_port(srv));
+    printf("edbx serve: serving %s on %s\n"
+           "  path A (MAST download, --api mast):  ENG_BASE_URL=%s\n"
+           "  path B (direct, --api direct):       ENG_BASE_URL=%s%s\n"
+           "  EDP (--api edp):                     ENG_BASE_URL=%s (data: "
+           "edp/api/v0.1/mnemonics/spa/jwst/data)\n"
+           "  portal (astroquery MAST_REQUEST_URL): %sapi/v0/invoke\n",
+           so.store, base, base, base, EDB_SERVER_DIRECT_PATH, base, base);
     fflush(stdout);
     while (!cli_interrupted) {
         struct timespec ts = {0, 100000000};
         nanosleep(&ts, NULL);
     }
-    fprintf(stderr, "edbx serve: stopped after %lu data requests, %lu connections (at most %u "
-            "open at once)\n", edb_server_requests(srv), edb_server_connections(srv),
-            edb_server_max_open_connections(srv));
+    fprintf(stderr, "edbx serve: stopped after %lu data and metadata requests, %lu connections "
+            "(at most %u open at once, %lu cut off for a slow request)\n",
+            edb_server_requests(srv), edb_server_connections(srv),
+            edb_server_max_open_connections(srv), edb_server_timeouts(srv));
     edb_server_stop(srv);
     return EXIT_OK;
 }

@@ -15,6 +15,7 @@
 
 #include <edb/client.h>
 #include <edb/meta.h>
+#include <edb/number.h>
 
 #include "internal.h"
 
@@ -41,13 +42,27 @@ edb_status edb_meta_new(edb_meta **out)
     return *out ? EDB_OK : EDB_ERR_NOMEM;
 }
 
+/* The string fields of an entry, for the code that treats them alike. */
+enum { F_UNIT, F_DESC, F_SQL, F_SUB, F_LDESC, F_RAW, F_EU, F_N };
+
+static const char **field(edb_meta_entry *e, int f)
+{
+    switch (f) {
+    case F_UNIT: return &e->unit;
+    case F_DESC: return &e->description;
+    case F_SQL: return &e->sqltype;
+    case F_SUB: return &e->subsystem;
+    case F_LDESC: return &e->long_description;
+    case F_RAW: return &e->raw_type;
+    default: return &e->eu_type;
+    }
+}
+
 static void entry_free(entry *x)
 {
     free((char *)x->e.mnemonic);
-    free((char *)x->e.unit);
-    free((char *)x->e.description);
-    free((char *)x->e.sqltype);
-    free((char *)x->e.subsystem);
+    for (int f = 0; f < F_N; f++)
+        free((char *)*field(&x->e, f));
     memset(x, 0, sizeof *x);
 }
 
@@ -64,6 +79,11 @@ void edb_meta_free(edb_meta *m)
 size_t edb_meta_count(const edb_meta *m)
 {
     return m ? m->n : 0;
+}
+
+const edb_meta_entry *edb_meta_get(const edb_meta *m, size_t i)
+{
+    return m && i < m->n ? &m->v[i].e : NULL;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -97,12 +117,12 @@ static void settle(edb_meta *m)
             m->v[++w] = *x;
             continue;
         }
-        fill(&keep->e.unit, &x->e.unit);
-        fill(&keep->e.description, &x->e.description);
-        fill(&keep->e.sqltype, &x->e.sqltype);
-        fill(&keep->e.subsystem, &x->e.subsystem);
+        for (int f = 0; f < F_N; f++)
+            fill(field(&keep->e, f), field(&x->e, f));
         if (keep->e.all_points < 0)
             keep->e.all_points = x->e.all_points;
+        if (keep->e.tlm_identifier < 0)
+            keep->e.tlm_identifier = x->e.tlm_identifier;
         entry_free(x);
     }
     m->n = w + 1;
@@ -131,11 +151,31 @@ static int dup_known(const char *s, size_t len, const char **out)
     return 0;
 }
 
+/* What a source says of one mnemonic: each string field as text and length (NULL:
+ * the source does not have it), and the numbers. */
+typedef struct fields {
+    const char *p[F_N];
+    size_t len[F_N];
+    int all_points;
+    int64_t tlm_identifier;
+} fields;
+
+static void fields_init(fields *f)
+{
+    memset(f, 0, sizeof *f);
+    f->all_points = -1;
+    f->tlm_identifier = -1;
+}
+
+static void fields_set(fields *f, int k, const char *p)
+{
+    f->p[k] = p;
+    f->len[k] = p ? strlen(p) : 0;
+}
+
 /* Append an entry for `name` (a valid mnemonic, normalised) taking copies of the fields.
  * 0 ok, -1 out of memory. */
-static int append(edb_meta *m, const char *name, const char *unit, size_t ulen, const char *desc,
-                  size_t dlen, const char *sql, size_t slen, const char *sub, size_t sblen,
-                  int all_points)
+static int append(edb_meta *m, const char *name, const fields *f)
 {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 64;
@@ -148,21 +188,20 @@ static int append(edb_meta *m, const char *name, const char *unit, size_t ulen, 
     entry *x = &m->v[m->n];
     memset(x, 0, sizeof *x);
     x->seq = m->seq++;
-    x->e.all_points = all_points;
-    if (!(x->e.mnemonic = edb__strdup(name)) || (unit && dup_known(unit, ulen, &x->e.unit)) ||
-        (desc && dup_known(desc, dlen, &x->e.description)) ||
-        (sql && dup_known(sql, slen, &x->e.sqltype)) ||
-        (sub && dup_known(sub, sblen, &x->e.subsystem))) {
+    x->e.all_points = f->all_points;
+    x->e.tlm_identifier = f->tlm_identifier;
+    if (!(x->e.mnemonic = edb__strdup(name))) {
         entry_free(x);
         return -1;
     }
+    for (int k = 0; k < F_N; k++) {
+        if (f->p[k] && dup_known(f->p[k], f->len[k], field(&x->e, k)) != 0) {
+            entry_free(x);
+            return -1;
+        }
+    }
     m->n++;
     return 0;
-}
-
-static size_t opt_len(const char *s)
-{
-    return s ? strlen(s) : 0;
 }
 
 edb_status edb_meta_add(edb_meta *m, const edb_meta_entry *e, edb_err *err)
@@ -173,9 +212,14 @@ edb_status edb_meta_add(edb_meta *m, const edb_meta_entry *e, edb_err *err)
     edb_status st = edb_mnemonic_normalize(e->mnemonic, name, sizeof name, err);
     if (st != EDB_OK)
         return st;
-    if (append(m, name, e->unit, opt_len(e->unit), e->description, opt_len(e->description),
-               e->sqltype, opt_len(e->sqltype), e->subsystem, opt_len(e->subsystem),
-               e->all_points < 0 ? -1 : e->all_points > 0) != 0)
+    fields f;
+    fields_init(&f);
+    edb_meta_entry copy = *e;
+    for (int k = 0; k < F_N; k++)
+        fields_set(&f, k, *field(&copy, k));
+    f.all_points = e->all_points < 0 ? -1 : e->all_points > 0;
+    f.tlm_identifier = e->tlm_identifier < 0 ? -1 : e->tlm_identifier;
+    if (append(m, name, &f) != 0)
         return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
     settle(m);
     return EDB_OK;
@@ -334,9 +378,30 @@ static int ieq(const char *a, const char *b)
     }
 }
 
-enum { COL_NAME, COL_UNIT, COL_DESC, COL_SQL, COL_SUB, COL_N };
-static const char *const col_names[COL_N] = {"tlmMnemonic", "unit", "description",
-                                             "sqlDataType", "subsystem"};
+enum { COL_NAME, COL_UNIT, COL_DESC, COL_SQL, COL_SUB, COL_ID, COL_LDESC, COL_N };
+static const char *const col_names[COL_N] = {"tlmMnemonic", "unit",          "description",
+                                             "sqlDataType", "subsystem",     "tlmIdentifier",
+                                             "longDescription"};
+/* The table field each column fills (COL_NAME and COL_ID are not strings). */
+static const int col_field[COL_N] = {-1, F_UNIT, F_DESC, F_SQL, F_SUB, -1, F_LDESC};
+
+/* A tlmIdentifier cell: empty or "None" (unknown, -1) or a whole number. */
+static int parse_identifier(const char *s, size_t len, int64_t *out)
+{
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    *out = -1;
+    if (len == 0 || (len == 4 && memcmp(s, "None", 4) == 0))
+        return 0;
+    for (size_t k = 0; k < len; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return -1;
+    return len <= 18 && edb_parse_int64(s, len, out) == 0 ? 0 : -1;
+}
 
 static edb_status load_csv(edb_meta *m, const char *data, size_t len, const char *name,
                            edb_err *err)
@@ -385,10 +450,13 @@ static edb_status load_csv(edb_meta *m, const char *data, size_t len, const char
                        "has tlmMnemonic, unit, description, sqlDataType, subsystem)", name);
         goto done;
     }
-    if (col[COL_UNIT] == SIZE_MAX && col[COL_DESC] == SIZE_MAX && col[COL_SQL] == SIZE_MAX &&
-        col[COL_SUB] == SIZE_MAX) {
-        st = edb__fail(err, EDB_ERR_DATA, "%s: line 1: no unit, description, sqlDataType or "
-                       "subsystem column: nothing to learn about the mnemonics", name);
+    int learn = 0;
+    for (int j = 1; j < COL_N; j++)
+        learn |= col[j] != SIZE_MAX;
+    if (!learn) {
+        st = edb__fail(err, EDB_ERR_DATA, "%s: line 1: no unit, description, sqlDataType, "
+                       "subsystem, tlmIdentifier or longDescription column: nothing to learn "
+                       "about the mnemonics", name);
         goto done;
     }
 
@@ -427,8 +495,22 @@ static edb_status load_csv(edb_meta *m, const char *data, size_t len, const char
         /* Python's str(None): jwql saves a missing unit that way. */
         if (f[COL_UNIT] && strcmp(f[COL_UNIT], "None") == 0)
             f[COL_UNIT] = NULL;
-        if (append(m, norm, f[COL_UNIT], fl[COL_UNIT], f[COL_DESC], fl[COL_DESC], f[COL_SQL],
-                   fl[COL_SQL], f[COL_SUB], fl[COL_SUB], -1) != 0)
+        fields fs;
+        fields_init(&fs);
+        for (int j = 0; j < COL_N; j++) {
+            if (col_field[j] >= 0) {
+                fs.p[col_field[j]] = f[j];
+                fs.len[col_field[j]] = fl[j];
+            }
+        }
+        if (f[COL_ID] && parse_identifier(f[COL_ID], fl[COL_ID], &fs.tlm_identifier) != 0) {
+            char shown[64];
+            st = edb__fail(err, EDB_ERR_DATA, "%s: line %zu: tlmIdentifier '%s' is not a whole "
+                           "number", name, line, edb__excerpt(f[COL_ID], fl[COL_ID], 30, shown,
+                                                              sizeof shown));
+            goto done;
+        }
+        if (append(m, norm, &fs) != 0)
             goto nomem;
     }
     settle(m);
@@ -482,12 +564,13 @@ static edb_status load_json(edb_meta *m, const char *data, size_t len, const cha
                            name, k);
             goto done;
         }
-        const char *mn = json_string_value(jn), *sql, *sub;
+        const char *mn = json_string_value(jn), *sql, *sub, *raw, *eu;
         char shown[64];
         edb__excerpt(mn, strlen(mn), 40, shown, sizeof shown);
-        if (json_str_member(e, "SQLType", &sql) || json_str_member(e, "Subsystem", &sub)) {
-            st = edb__fail(err, EDB_ERR_DATA, "%s: TlmMnemonics[%zu] (%s): SQLType and "
-                           "Subsystem must be strings", name, k, shown);
+        if (json_str_member(e, "SQLType", &sql) || json_str_member(e, "Subsystem", &sub) ||
+            json_str_member(e, "RawType", &raw) || json_str_member(e, "EUType", &eu)) {
+            st = edb__fail(err, EDB_ERR_DATA, "%s: TlmMnemonics[%zu] (%s): SQLType, Subsystem, "
+                           "RawType and EUType must be strings", name, k, shown);
             goto done;
         }
         json_t *ap = json_object_get(e, "AllPoints");
@@ -505,8 +588,14 @@ static edb_status load_json(edb_meta *m, const char *data, size_t len, const cha
         /* meta.json lists ground names too (FGDP_SCTA_OFFSET_D): not mnemonics we query. */
         if (edb_mnemonic_normalize(mn, norm, sizeof norm, NULL) != EDB_OK)
             continue;
-        if (append(m, norm, NULL, 0, NULL, 0, sql, opt_len(sql), sub, opt_len(sub),
-                   all_points) != 0) {
+        fields fs;
+        fields_init(&fs);
+        fields_set(&fs, F_SQL, sql);
+        fields_set(&fs, F_SUB, sub);
+        fields_set(&fs, F_RAW, raw);
+        fields_set(&fs, F_EU, eu);
+        fs.all_points = all_points;
+        if (append(m, norm, &fs) != 0) {
             st = edb__fail(err, EDB_ERR_NOMEM, "out of memory reading %s", name);
             goto done;
         }

@@ -544,6 +544,7 @@ int edb_store_meta(const edb_store *s, const char *mnemonic, edb_meta_entry *out
     char name[STORE_NAME_MAX + 1];
     memset(out, 0, sizeof *out);
     out->all_points = -1;
+    out->tlm_identifier = -1;
     /* A store of saved replies has no meta.json (and bsearch must not see a NULL array). */
     if (!s || s->n_meta == 0 || !mnemonic || check_name(mnemonic, name, NULL) != EDB_OK)
         return 0;
@@ -1152,7 +1153,7 @@ edb_status edb__store_reply(edb_store *s, const char *mnemonic, int64_t start, i
     edb_status st = edb_store_query(s, mnemonic, start, end, 1, &ser, err);
     if (st != EDB_OK)
         return st;
-    if (edb__reply_format(ser, out) != 0)
+    if (edb__reply_format(EDB__REPLY_MAST_CSV, ser, start, end, out) != 0)
         st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
     edb_series_free(ser);
     return st;
@@ -1176,6 +1177,79 @@ edb_status edb_store_reply(edb_store *s, const char *mnemonic, edb_time start, e
     *body = b.p;
     *len = b.len;
     return EDB_OK;
+}
+
+/* ---- for edbx serve (internal.h) -------------------------------------------------------- */
+
+int edb__store_has_saved(const edb_store *s, const char *mnemonic, int64_t start, int64_t end)
+{
+    char name[STORE_NAME_MAX + 1];
+    if (!s || !s->replies || check_name(mnemonic, name, NULL) != EDB_OK)
+        return 0;
+    size_t lo, hi;
+    reply_range(s, name, &lo, &hi);
+    for (size_t k = lo; k < hi; k++)
+        if (s->rf[k].start == start && s->rf[k].end == end)
+            return 1;
+    return 0;
+}
+
+/* edb_store_query's selection without its copy: the server streams replies straight out
+ * of the shared immutable series. */
+edb_status edb__store_window(edb_store *s, const char *mnemonic, int64_t start, int64_t end,
+                             int brackets, const edb_series **all, size_t *lo, size_t *hi,
+                             edb_err *err)
+{
+    *all = NULL;
+    *lo = *hi = 0;
+    char name[STORE_NAME_MAX + 1];
+    edb_status st = check_name(mnemonic, name, err);
+    if (st != EDB_OK)
+        return st;
+    if (start > end)
+        return edb__fail(err, EDB_ERR_USAGE, "%s: range starts after it ends", name);
+    if (s->replies) {
+        size_t a, b;
+        reply_range(s, name, &a, &b);
+        if (a < b && !replies_cover(s, name, start, end))
+            return edb__fail(err, EDB_ERR_NOT_FOUND, "%s: the replies saved in %s do not cover "
+                             "the range asked", name, s->path);
+    }
+    const edb_series *ser = NULL;
+    st = get_series(s, name, &ser, err);
+    if (st != EDB_OK)
+        return st;
+    size_t l = edb_series_lower_bound(ser, start), h = edb_series_upper_bound(ser, end);
+    if (brackets) {
+        if (l > 0)
+            l--;
+        if (h < ser->n)
+            h++;
+    }
+    *all = ser;
+    *lo = l;
+    *hi = h;
+    return EDB_OK;
+}
+
+edb_status edb__store_meta_json(edb_store *s, edb__buf *out, edb_err *err)
+{
+    if (!s || s->replies)
+        return edb__fail(err, EDB_ERR_NOT_FOUND, "the store holds saved replies: no meta.json");
+    edb__buf rel = {0}, content = {0};
+    const char *data = NULL;
+    size_t len = 0;
+    int missing;
+    edb_status st = EDB_OK;
+    if (edb__buf_printf(&rel, "%smeta.json", s->prefix) != 0)
+        st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    if (st == EDB_OK)
+        st = store_read(s, rel.p, &content, &data, &len, &missing, err);
+    if (st == EDB_OK && edb__buf_append(out, data, len) != 0)
+        st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    edb__buf_free(&rel);
+    edb__buf_free(&content);
+    return st;
 }
 
 /* ---- the store as a client's local source --------------------------------------------- */

@@ -1,6 +1,7 @@
 /* test_meta.c: the mnemonic metadata table (edb/meta.c), its sources (a MAST inventory
  * CSV, a path B meta.json, a store's meta.json) and what it gives a series. */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,26 @@ START_TEST(test_inventory_excerpt)
                 "bigint", "ACS", -1);
     check_entry(m, "SA_ZFGBADCNT", NULL, "FGS Centroid Packet - Bad Centroid Data Quality Flag",
                 "varchar", "ACS", -1);
+    /* tlmIdentifier, read by eye from the file; it has no longDescription column */
+    ck_assert_int_eq(edb_meta_find(m, "IFGS_ACQ_BADCNTRD")->tlm_identifier, 300524);
+    ck_assert_int_eq(edb_meta_find(m, "IFGS_CTD_AMPLITUDE")->tlm_identifier, 300306);
+    ck_assert_ptr_null(edb_meta_find(m, "IFGS_CTD_AMPLITUDE")->long_description);
+    ck_assert_ptr_null(edb_meta_find(m, "IFGS_CTD_AMPLITUDE")->raw_type);
+    /* every entry in name order, each once */
+    /* (cut -d, -f5 | LC_ALL=C sort) */
+    const char *order[13] = {"IFGS_ACQ_BADCNTRD", "IFGS_ACQ_CNTD",      "IFGS_CTDGS_X",
+                             "IFGS_CTDGS_Y",      "IFGS_CTD_AMPLITUDE", "IFGS_CTD_CNTD",
+                             "IFGS_CTD_GS",       "IFGS_CTD_ID",        "IFGS_TFG_BADCNTCNT",
+                             "IFGS_TFG_BADCNTRD", "IFGS_TFG_CNTD",      "SA_ZFGBADCNT",
+                             "SA_ZFGCENTDQ"};
+    for (size_t k = 0; k < 13; k++) {
+        const edb_meta_entry *x = edb_meta_get(m, k);
+        ck_assert_ptr_nonnull(x);
+        ck_assert_str_eq(x->mnemonic, order[k]);
+        ck_assert_ptr_eq(x, edb_meta_find(m, order[k]));
+    }
+    ck_assert_ptr_null(edb_meta_get(m, 13));
+    ck_assert_ptr_null(edb_meta_get(NULL, 0));
     /* lookups normalise the name like a query does */
     ck_assert_ptr_eq(edb_meta_find(m, "  ifgs_ctdgs_y "), edb_meta_find(m, "IFGS_CTDGS_Y"));
     ck_assert_ptr_nonnull(edb_meta_find(m, "IFGS_CTDGS_Y"));
@@ -119,8 +140,14 @@ START_TEST(test_csv_errors)
     load_str(m, "tlmMnemonic,unit\nSA_ZATTEST1,V\n");
     ck_assert_uint_eq(edb_meta_count(m), 1);
     load_bad(m, "mnemonic,unit\nSA_ZATTEST1,V\n", "inv.csv: line 1: no tlmMnemonic column");
-    load_bad(m, "tlmMnemonic,tlmIdentifier\nSA_ZATTEST1,1\n",
-             "inv.csv: line 1: no unit, description, sqlDataType or subsystem column");
+    load_bad(m, "tlmMnemonic,Extra\nSA_ZATTEST1,1\n",
+             "inv.csv: line 1: no unit, description, sqlDataType, subsystem, tlmIdentifier or "
+             "longDescription column");
+    load_bad(m, "tlmMnemonic,tlmIdentifier\nSA_ZATTEST2,12a\n",
+             "inv.csv: line 2: tlmIdentifier '12a' is not a whole number");
+    load_bad(m, "tlmMnemonic,tlmIdentifier\nSA_ZATTEST2,-5\n", "tlmIdentifier '-5'");
+    load_bad(m, "tlmMnemonic,tlmIdentifier\nSA_ZATTEST2,99999999999999999999\n",
+             "tlmIdentifier '99999999999999999999'");
     load_bad(m, "tlmMnemonic,unit,Unit\n", "line 1: column unit appears twice");
     /* a row short of a column, after a good one: nothing of the file is kept */
     load_bad(m, "tlmMnemonic,unit,description\r\nSA_ZATTEST2,V,ok\r\nSA_ZATTEST3,V\r\n",
@@ -147,6 +174,36 @@ START_TEST(test_csv_errors)
 }
 END_TEST
 
+/* The Dictionary's columns: tlmIdentifier (unknown when empty or None, whatever the
+ * blanks) and longDescription; a later source fills an unknown identifier. */
+START_TEST(test_identifier_long_description)
+{
+    edb_meta *m = new_meta();
+    load_str(m, "tlmMnemonic,tlmIdentifier,longDescription,unit\n"
+                "IMIR_HK_ICE_SEC_VOLT4, 210961 ,\"Secondary voltage 4, \"\"ICE\"\" motor\",V\n"
+                "SA_ZNOID,,,\n"
+                "SA_ZNONEID,None,x,\n");
+    const edb_meta_entry *e = edb_meta_find(m, "IMIR_HK_ICE_SEC_VOLT4");
+    ck_assert_int_eq(e->tlm_identifier, 210961);
+    ck_assert_str_eq(e->long_description, "Secondary voltage 4, \"ICE\" motor");
+    ck_assert_int_eq(edb_meta_find(m, "SA_ZNOID")->tlm_identifier, -1);
+    ck_assert_ptr_null(edb_meta_find(m, "SA_ZNOID")->long_description);
+    ck_assert_int_eq(edb_meta_find(m, "SA_ZNONEID")->tlm_identifier, -1);
+    load_str(m, "tlmMnemonic,tlmIdentifier\nSA_ZNOID,4\nIMIR_HK_ICE_SEC_VOLT4,5\n");
+    ck_assert_int_eq(edb_meta_find(m, "SA_ZNOID")->tlm_identifier, 4);
+    ck_assert_int_eq(edb_meta_find(m, "IMIR_HK_ICE_SEC_VOLT4")->tlm_identifier, 210961);
+    /* 2^63 - 1 is the largest; path B's RawType and EUType come from meta.json */
+    load_str(m, "tlmMnemonic,tlmIdentifier\nSA_ZBIG,999999999999999999\n");
+    ck_assert_int_eq(edb_meta_find(m, "SA_ZBIG")->tlm_identifier, INT64_C(999999999999999999));
+    load_str(m, "{\"TlmMnemonics\": [{\"TlmMnemonic\": \"SA_ZBIG\", \"RawType\": \"UI8\", "
+                "\"EUType\": \"DS\"}]}");
+    ck_assert_str_eq(edb_meta_find(m, "SA_ZBIG")->raw_type, "UI8");
+    ck_assert_str_eq(edb_meta_find(m, "SA_ZBIG")->eu_type, "DS");
+    ck_assert_int_eq(edb_meta_find(m, "SA_ZBIG")->tlm_identifier, INT64_C(999999999999999999));
+    edb_meta_free(m);
+}
+END_TEST
+
 START_TEST(test_meta_json)
 {
     edb_meta *m = new_meta();
@@ -159,6 +216,13 @@ START_TEST(test_meta_json)
     check_entry(m, "INRSI_GWA_Y_TILT_AVGED", NULL, NULL, "REAL", "NIRSPEC", 1);
     check_entry(m, "SA_ZFGDETID", NULL, NULL, "TINYINT", "ACS", 1);
     check_entry(m, "FGDP_SCTA_OFFSET_D", NULL, NULL, "FLOAT", "FOS", 1);
+    /* {"TlmMnemonic": "ICFM_UNZIP_STAT", "Subsystem": "ICDH", "RawType": "SI8",
+     *  "EUType": "DS", "SQLType": "VARCHAR(50)", "AllPoints": 1}, read in the file */
+    const edb_meta_entry *x = edb_meta_find(m, "ICFM_UNZIP_STAT");
+    ck_assert_str_eq(x->raw_type, "SI8");
+    ck_assert_str_eq(x->eu_type, "DS");
+    ck_assert_str_eq(x->sqltype, "VARCHAR(50)");
+    ck_assert_int_eq(x->tlm_identifier, -1);
     edb_meta_free(m);
 
     m = new_meta();
@@ -178,7 +242,9 @@ START_TEST(test_meta_json)
              "inv.csv: TlmMnemonics[1] (SA_ZB): AllPoints must be 0");
     load_bad(m, "{\"TlmMnemonics\": [{\"AllPoints\": 1}]}", "TlmMnemonics[0]: no TlmMnemonic");
     load_bad(m, "{\"TlmMnemonics\": [{\"TlmMnemonic\": \"SA_ZA\", \"SQLType\": 4}]}",
-             "TlmMnemonics[0] (SA_ZA): SQLType and Subsystem must be strings");
+             "TlmMnemonics[0] (SA_ZA): SQLType, Subsystem, RawType and EUType must be strings");
+    load_bad(m, "{\"TlmMnemonics\": [{\"TlmMnemonic\": \"SA_ZA\", \"EUType\": []}]}",
+             "TlmMnemonics[0] (SA_ZA): SQLType, Subsystem, RawType and EUType");
     load_bad(m, "{\"Count\": 0}", "no TlmMnemonics array");
     load_bad(m, "{\"TlmMnemonics\": [", "inv.csv: line 1 column");
     ck_assert_uint_eq(edb_meta_count(m), 0);
@@ -212,11 +278,20 @@ START_TEST(test_merge)
     load_str(m, "tlmMnemonic,unit,subsystem\nSA_ZDUP,,FIRST\nSA_ZDUP,mV,SECOND\n");
     check_entry(m, "SA_ZDUP", "mV", NULL, NULL, "FIRST", -1);
     /* one entry at a time */
-    edb_meta_entry e = {"sa_zjsononly", "s", "added", NULL, NULL, 0};
+    edb_meta_entry e = EDB_META_ENTRY_INIT;
+    e.mnemonic = "sa_zjsononly";
+    e.unit = "s";
+    e.description = "added";
+    e.all_points = 0;
+    e.tlm_identifier = 77;
+    e.eu_type = "FL32";
     edb_err err = EDB_ERR_INIT;
     ck_assert_int_eq(edb_meta_add(m, &e, &err), EDB_OK);
     check_entry(m, "SA_ZJSONONLY", "s", "added", NULL, NULL, 1);
-    edb_meta_entry bad = {"no such name", NULL, NULL, NULL, NULL, -1};
+    ck_assert_int_eq(edb_meta_find(m, "SA_ZJSONONLY")->tlm_identifier, 77);
+    ck_assert_str_eq(edb_meta_find(m, "SA_ZJSONONLY")->eu_type, "FL32");
+    edb_meta_entry bad = EDB_META_ENTRY_INIT;
+    bad.mnemonic = "no such name";
     ck_assert_int_eq(edb_meta_add(m, &bad, &err), EDB_ERR_MNEMONIC);
     ck_assert_uint_eq(edb_meta_count(m), 4);
     edb_meta_free(m);
@@ -274,6 +349,7 @@ START_TEST(test_store_meta)
     ck_assert_ptr_null(e.unit);
     ck_assert_ptr_null(e.description);
     ck_assert_int_eq(e.all_points, 0);
+    ck_assert_int_eq(e.tlm_identifier, -1);
     /* an AllPoints of another shape is unknown, not a broken store */
     ck_assert_int_eq(edb_store_meta(st, "SA_ZODD", &e), 1);
     ck_assert_int_eq(e.all_points, -1);
@@ -311,6 +387,7 @@ static Suite *meta_suite(void)
     tcase_add_test(tc, test_inventory_excerpt);
     tcase_add_test(tc, test_quoted_crlf);
     tcase_add_test(tc, test_csv_errors);
+    tcase_add_test(tc, test_identifier_long_description);
     tcase_add_test(tc, test_meta_json);
     tcase_add_test(tc, test_merge);
     tcase_add_test(tc, test_apply);

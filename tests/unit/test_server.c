@@ -17,6 +17,7 @@
 
 #include <edb/edb.h>
 
+#include "http_client.h"
 #include "testutil.h"
 
 #define STORE "jwst-2021-01-26"
@@ -89,94 +90,19 @@ static edb_server *start_server(edb_server_options *o)
     return s;
 }
 
-typedef struct http_res {
-    CURLcode rc;
-    long code;
-    char *body;
-    size_t len;
-    char *hdrs;
-    size_t hlen;
-    curl_off_t clen; /* Content-Length announced, -1 if none */
-    double secs;
-} http_res;
-
-static size_t grow(char **p, size_t *len, const char *data, size_t n)
-{
-    char *q = realloc(*p, *len + n + 1);
-    if (!q)
-        return 0;
-    memcpy(q + *len, data, n);
-    *len += n;
-    q[*len] = '\0';
-    *p = q;
-    return n;
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
-{
-    http_res *r = ud;
-    return grow(&r->body, &r->len, data, size * nmemb);
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
-{
-    http_res *r = ud;
-    return grow(&r->hdrs, &r->hlen, data, size * nmemb);
-}
-
-static double now_secs(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One request: path (with query) on the server; auth is a whole header value or NULL;
- * method NULL = GET. */
+ * method NULL = GET; POST sends the form x=1. */
 static void http(edb_server *s, const char *path, const char *auth, const char *method,
                  http_res *r)
 {
-    memset(r, 0, sizeof *r);
-    r->body = calloc(1, 1);
-    r->hdrs = calloc(1, 1);
-    char url[4096];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", edb_server_port(s), path);
-    CURL *h = curl_easy_init();
-    ck_assert_ptr_nonnull(h);
-    struct curl_slist *hl = NULL;
-    char hb[512];
-    if (auth) {
-        snprintf(hb, sizeof hb, "Authorization: %s", auth);
-        hl = curl_slist_append(hl, hb);
+    http_req q = {0};
+    q.method = method;
+    q.auth = auth;
+    if (method && strcmp(method, "POST") == 0) {
+        q.body = "x=1";
+        q.ctype = "application/x-www-form-urlencoded";
     }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    if (method && strcmp(method, "POST") == 0)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "x=1");
-    else if (method)
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    double t0 = now_secs();
-    r->rc = curl_easy_perform(h);
-    r->secs = now_secs() - t0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->code);
-    r->clen = -1;
-    curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->clen);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(h);
-}
-
-static void http_free(http_res *r)
-{
-    free(r->body);
-    free(r->hdrs);
-    memset(r, 0, sizeof *r);
+    http_port(edb_server_port(s), path, &q, r);
 }
 
 /* GET the data route with uri (escaped here, as the jwst client does). */
@@ -189,15 +115,6 @@ static void get_uri(edb_server *s, const char *uri, const char *auth, http_res *
     curl_free(esc);
     curl_easy_cleanup(h);
     http(s, path, auth, NULL, r);
-}
-
-static int has_header(const http_res *r, const char *line)
-{
-    size_t n = strlen(line);
-    for (const char *p = r->hdrs; *p; p++)
-        if (strncasecmp(p, line, n) == 0 && (p == r->hdrs || p[-1] == '\n') && p[n] == '\r')
-            return 1;
-    return 0;
 }
 
 /* ---- the independent formatter ---------------------------------------------------------- */
@@ -954,7 +871,7 @@ START_TEST(serve_keepalive)
     memset(&r, 0, sizeof r);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
     for (int k = 0; k < 3; k++) {
         ck_assert_int_eq(curl_easy_perform(h), CURLE_OK);

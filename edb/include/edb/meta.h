@@ -2,9 +2,10 @@
  *
  * Path A replies carry no metadata, so units, descriptions and whether a mnemonic reports
  * every sample or only changes (path B's AllPoints) have to come from elsewhere: a MAST
- * inventory saved as CSV (Mast.JwstEdb.Mnemonics: tlmMnemonic, unit, description,
- * sqlDataType, subsystem, ...), a path B metadata document (meta.json: TlmMnemonics with
- * SQLType, AllPoints, Subsystem), or a store's meta.json.  Several sources may be loaded
+ * inventory saved as CSV (Mast.JwstEdb.Mnemonics: tlmMnemonic, tlmIdentifier, unit,
+ * description, sqlDataType, subsystem, and longDescription as Mast.JwstEdb.Dictionary
+ * gives it), a path B metadata document (meta.json: TlmMnemonics with SQLType, RawType,
+ * EUType, AllPoints, Subsystem), or a store's meta.json.  Several sources may be loaded
  * into one table; a later one only fills the fields earlier ones left unknown.
  *
  * Ownership: an edb_meta owns its strings; entries returned by edb_meta_find are borrowed
@@ -13,6 +14,7 @@
 #define EDB_META_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <edb/series.h>
 #include <edb/status.h>
@@ -24,7 +26,8 @@ extern "C" {
 typedef struct edb_meta edb_meta;
 
 /* One mnemonic.  NULL strings are unknown; all_points is -1 unknown, 0 change-only (a
- * sample only when the value changes), 1 every sample. */
+ * sample only when the value changes), 1 every sample; tlm_identifier is -1 unknown.
+ * Start a new one from EDB_META_ENTRY_INIT, so that fields added later start unknown. */
 typedef struct edb_meta_entry {
     const char *mnemonic;    /* upper-case, as edb_mnemonic_normalize makes it */
     const char *unit;        /* as the EDB names it ("V", "count/s", "asec") */
@@ -32,7 +35,13 @@ typedef struct edb_meta_entry {
     const char *sqltype;     /* as given ("real", "varchar", "VARCHAR(50)") */
     const char *subsystem;
     int all_points;
+    int64_t tlm_identifier;       /* the inventory's tlmIdentifier (210961) */
+    const char *long_description; /* Mast.JwstEdb.Dictionary's longDescription */
+    const char *raw_type;         /* path B RawType ("FL32", "UI8", "CS") */
+    const char *eu_type;          /* path B EUType ("FL32", "DS" discrete state, "CS" string) */
 } edb_meta_entry;
+
+#define EDB_META_ENTRY_INIT {NULL, NULL, NULL, NULL, NULL, -1, -1, NULL, NULL, NULL}
 
 edb_status edb_meta_new(edb_meta **out);
 void edb_meta_free(edb_meta *m); /* accepts NULL */
@@ -40,7 +49,8 @@ void edb_meta_free(edb_meta *m); /* accepts NULL */
 /* Load a MAST inventory CSV or a path B metadata document (told apart by content: JSON
  * starts with '{').  CSV: a header row naming the columns (case-insensitive, any order;
  * tlmMnemonic is required, unknown columns are ignored), RFC 4180 quoting, CRLF or LF.
- * An empty unit, or the "None" a Python tool writes for a missing one, is unknown.
+ * An empty unit or tlmIdentifier, or the "None" a Python tool writes for a missing one, is
+ * unknown; any other tlmIdentifier must be a whole number from 0 to 2^63-1.
  * Names that are not valid mnemonics (edb-protocol section 6) are skipped: nothing could
  * ask for them.  EDB_ERR_IO if the file cannot be read; EDB_ERR_DATA naming the file and
  * the line or element if it is malformed (the table is then unchanged). */
@@ -53,7 +63,10 @@ edb_status edb_meta_load_buffer(edb_meta *m, const char *data, size_t len, const
  * mnemonic.  EDB_ERR_MNEMONIC if e->mnemonic is not a valid name. */
 edb_status edb_meta_add(edb_meta *m, const edb_meta_entry *e, edb_err *err);
 
+/* The entries in name order: edb_meta_get(m, i) for i < edb_meta_count(m) (NULL past the
+ * end).  Borrowed. */
 size_t edb_meta_count(const edb_meta *m);
+const edb_meta_entry *edb_meta_get(const edb_meta *m, size_t i);
 /* The entry of mnemonic (normalised here: case and surrounding blanks do not matter), or
  * NULL if the table knows nothing of it.  Borrowed. */
 const edb_meta_entry *edb_meta_find(const edb_meta *m, const char *mnemonic);
