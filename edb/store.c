@@ -1042,16 +1042,17 @@ static edb_status get_series(edb_store *s, const edb__service *svc, const char *
     return EDB_OK;
 }
 
-/* Samples of name in [start, end] (brackets: and one on each side), for service svc (a
- * store of saved replies answers a service only from its own replies; NULL: from the first
- * service it has replies of; the jwst layout answers every service). */
-static edb_status query_svc(edb_store *s, const edb__service *svc, const char *mnemonic,
-                            edb_time start, edb_time end, int brackets, edb_series **out,
-                            int named, edb_err *err)
+/* The samples of mnemonic in [start, end] (brackets: and one on each side) as a window
+ * [*lo, *hi) over the shared, immutable series *all, for service svc: a store of saved
+ * replies answers a service only from its own replies (NULL: from the first service it has
+ * replies of); the jwst layout answers every service.  named: messages start with the
+ * name (a standalone query), or not (the client puts it first). */
+static edb_status window_svc(edb_store *s, const edb__service *svc, const char *mnemonic,
+                             edb_time start, edb_time end, int brackets, int named,
+                             const edb_series **all, size_t *lo, size_t *hi, edb_err *err)
 {
-    if (!s || !out)
-        return edb__fail(err, EDB_ERR_USAGE, "edb_store_query: no store or no output");
-    *out = NULL;
+    *all = NULL;
+    *lo = *hi = 0;
     char name[STORE_NAME_MAX + 1];
     edb_status st = check_name(mnemonic, name, err);
     if (st != EDB_OK)
@@ -1059,39 +1060,57 @@ static edb_status query_svc(edb_store *s, const edb__service *svc, const char *m
     if (start > end)
         return edb__fail(err, EDB_ERR_USAGE, "%s: range starts after it ends", name);
     if (s->replies) {
-        size_t lo, hi;
-        svc = reply_range(s, svc, name, &lo, &hi);
+        size_t a, b;
+        svc = reply_range(s, svc, name, &a, &b);
         if (!svc)
             return edb__fail(err, EDB_ERR_NOT_FOUND, "%s%sno such mnemonic in store %s",
                              named ? name : "", named ? ": " : "", s->path);
         if (!replies_cover(s, svc, name, start, end)) {
-            char a[EDB_TIME_STRLEN], b[EDB_TIME_STRLEN];
-            edb_time_format_iso(start, a, sizeof a);
-            edb_time_format_iso(end, b, sizeof b);
+            char t0[EDB_TIME_STRLEN], t1[EDB_TIME_STRLEN];
+            edb_time_format_iso(start, t0, sizeof t0);
+            edb_time_format_iso(end, t1, sizeof t1);
             return edb__fail(err, EDB_ERR_NOT_FOUND,
                              "%s%sthe replies saved in %s do not cover %s to %s (query the "
                              "ranges they were saved for)", named ? name : "", named ? ": " : "",
-                             s->path, a, b);
+                             s->path, t0, t1);
         }
     } else {
         svc = NULL;
     }
-    const edb_series *all = NULL;
+    const edb_series *ser = NULL;
     edb_err gerr = EDB_ERR_INIT;
-    st = get_series(s, svc, name, &all, &gerr);
+    st = get_series(s, svc, name, &ser, &gerr);
     if (st != EDB_OK)
         return edb__fail(err, st, "%s%s%s", named ? name : "", named ? ": " : "", gerr.msg);
-
-    size_t lo = edb_series_lower_bound(all, start);
-    size_t hi = edb_series_upper_bound(all, end);
+    size_t l = edb_series_lower_bound(ser, start), h = edb_series_upper_bound(ser, end);
     if (brackets) {
-        if (lo > 0)
-            lo--;
-        if (hi < all->n)
-            hi++;
+        if (l > 0)
+            l--;
+        if (h < ser->n)
+            h++;
     }
+    *all = ser;
+    *lo = l;
+    *hi = h;
+    return EDB_OK;
+}
+
+/* The same samples copied into a new series of the caller's. */
+static edb_status query_svc(edb_store *s, const edb__service *svc, const char *mnemonic,
+                            edb_time start, edb_time end, int brackets, edb_series **out,
+                            int named, edb_err *err)
+{
+    if (!s || !out)
+        return edb__fail(err, EDB_ERR_USAGE, "edb_store_query: no store or no output");
+    *out = NULL;
+    const edb_series *all = NULL;
+    size_t lo, hi;
+    edb_status st = window_svc(s, svc, mnemonic, start, end, brackets, named, &all, &lo, &hi,
+                               err);
+    if (st != EDB_OK)
+        return st;
     edb_series *r = NULL;
-    st = edb_series_new(&r, name);
+    st = edb_series_new(&r, all->mnemonic);
     if (st != EDB_OK)
         return edb__fail(err, st, "out of memory");
     memcpy(r->sqltype, all->sqltype, sizeof r->sqltype);
@@ -1102,7 +1121,8 @@ static edb_status query_svc(edb_store *s, const edb__service *svc, const char *m
         st = edb_series_append_range(r, all, lo, hi);
     if (st != EDB_OK) {
         edb_series_free(r);
-        return edb__fail(err, st, "%s: cannot copy samples (%s)", name, edb_strerror(st));
+        return edb__fail(err, st, "%s: cannot copy samples (%s)", all->mnemonic,
+                         edb_strerror(st));
     }
     *out = r;
     return EDB_OK;
@@ -1186,12 +1206,7 @@ int edb__store_has_saved(const edb_store *s, const char *mnemonic, int64_t start
     char name[STORE_NAME_MAX + 1];
     if (!s || !s->replies || check_name(mnemonic, name, NULL) != EDB_OK)
         return 0;
-    size_t lo, hi;
-    reply_range(s, name, &lo, &hi);
-    for (size_t k = lo; k < hi; k++)
-        if (s->rf[k].start == start && s->rf[k].end == end)
-            return 1;
-    return 0;
+    return exact_reply(s, &edb__svc_mast, name, start, end) != NULL;
 }
 
 /* edb_store_query's selection without its copy: the server streams replies straight out
@@ -1200,36 +1215,7 @@ edb_status edb__store_window(edb_store *s, const char *mnemonic, int64_t start, 
                              int brackets, const edb_series **all, size_t *lo, size_t *hi,
                              edb_err *err)
 {
-    *all = NULL;
-    *lo = *hi = 0;
-    char name[STORE_NAME_MAX + 1];
-    edb_status st = check_name(mnemonic, name, err);
-    if (st != EDB_OK)
-        return st;
-    if (start > end)
-        return edb__fail(err, EDB_ERR_USAGE, "%s: range starts after it ends", name);
-    if (s->replies) {
-        size_t a, b;
-        reply_range(s, name, &a, &b);
-        if (a < b && !replies_cover(s, name, start, end))
-            return edb__fail(err, EDB_ERR_NOT_FOUND, "%s: the replies saved in %s do not cover "
-                             "the range asked", name, s->path);
-    }
-    const edb_series *ser = NULL;
-    st = get_series(s, name, &ser, err);
-    if (st != EDB_OK)
-        return st;
-    size_t l = edb_series_lower_bound(ser, start), h = edb_series_upper_bound(ser, end);
-    if (brackets) {
-        if (l > 0)
-            l--;
-        if (h < ser->n)
-            h++;
-    }
-    *all = ser;
-    *lo = l;
-    *hi = h;
-    return EDB_OK;
+    return window_svc(s, NULL, mnemonic, start, end, brackets, 1, all, lo, hi, err);
 }
 
 edb_status edb__store_meta_json(edb_store *s, edb__buf *out, edb_err *err)

@@ -37,9 +37,7 @@ static edb_status mast_probe_url(const edb__svc_conf *c, edb__buf *out, edb_err 
 
 static int mast_reply_format(const edb_series *s, edb_time lo, edb_time hi, edb__buf *out)
 {
-    (void)lo;
-    (void)hi;
-    return edb__reply_format(s, out);
+    return edb__reply_format(EDB__REPLY_MAST_CSV, s, lo, hi, out);
 }
 
 const edb__service edb__svc_mast = {
