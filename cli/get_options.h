@@ -48,7 +48,10 @@ enum {
     GOPT_VERBOSE,
     GOPT_QUIET,
     GOPT_HELP,
-    GOPT_RUN_TIME_US
+    GOPT_RUN_TIME_US,
+    GOPT_STAMP,
+    GOPT_CSV_SAFE,
+    GOPT_HEADER_COMMENTS
 };
 
 extern const cli_optset cli_get_options;

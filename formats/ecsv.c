@@ -8,8 +8,9 @@
  * mjd and one typed column each.  A missing value is an empty field, which astropy reads
  * as masked; an empty string is written "" to tell it apart.
  *
- * The time column is ISO 8601 text (UTC); only with --astropy-time does the header tag it
- * as an astropy Time, because TOPCAT refuses files that carry that tag. */
+ * The time column is ISO 8601 text (UTC); only with -O astropy-time (--astropy-time) does
+ * the header tag it as an astropy Time, because TOPCAT refuses files that carry that tag.
+ * -O safe quotes string values for spreadsheets as CSV does (csv.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,8 +66,10 @@ static void header_meta(FILE *f, const edb__wctx *c)
     fputs("}\n# - {TIMESYS: UTC}\n", f);
     if (c->run) {
         char buf[EDB_TIME_STRLEN];
-        edb_time_format_iso_us(c->run->run_time, buf, sizeof buf);
-        fprintf(f, "# - {run_time: \"%s\"}\n", buf);
+        if (edb__wctx_stamp(c)) {
+            edb_time_format_iso_us(c->run->run_time, buf, sizeof buf);
+            fprintf(f, "# - {run_time: \"%s\"}\n", buf);
+        }
         edb_time_format_iso_us(c->run->start, buf, sizeof buf);
         fprintf(f, "# - {query_start: \"%s\"}\n", buf);
         edb_time_format_iso_us(c->run->end, buf, sizeof buf);
@@ -76,7 +79,7 @@ static void header_meta(FILE *f, const edb__wctx *c)
 
 static void header_end(FILE *f, const edb__wctx *c)
 {
-    if (c->astropy_time)
+    if (edb__wctx_flag(c, "astropy-time"))
         fputs("# - __serialized_columns__:\n"
               "#     time:\n"
               "#       __class__: astropy.time.core.Time\n"
@@ -191,6 +194,7 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
     edb__out o;
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
+    o.safe = edb__wctx_flag(c, "safe");
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
         size_t mlen = strlen(s->mnemonic);
@@ -252,6 +256,7 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
     edb__out o;
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
+    o.safe = edb__wctx_flag(c, "safe");
     for (size_t r = 0; r < t->nrows; r++) {
         edb__out_time_mjd(&o, t->t[r]);
         for (size_t k = 0; k < t->ncols; k++) {
@@ -271,6 +276,15 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const ecsv_extensions[] = {".ecsv", NULL};
 
-const edb__format edb__format_ecsv = {.name = "ecsv", .extensions = ecsv_extensions, .streams = 1,
+static const edb__wopt ecsv_options[] = {
+    {"safe", NULL,
+     "put a ' before a string value that starts like a spreadsheet formula (= + - @, tab, CR "
+     "first; numbers excepted)", NULL},
+    {"astropy-time", NULL,
+     "tag the time column as an astropy Time (TOPCAT cannot open such files)", NULL},
+    {NULL, NULL, NULL, NULL}};
+
+const edb__format edb__format_ecsv = {.name = "ecsv", .extensions = ecsv_extensions,
+                                      .options = ecsv_options, .streams = 1,
                                       .write_series = ecsv_write_series,
                                       .write_table = ecsv_write_table};

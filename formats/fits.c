@@ -9,8 +9,9 @@
  *
  * Rows are packed here, big-endian, into a buffer of fits_get_rowsize rows and handed to
  * fits_write_tblbytes: cfitsio's per-cell conversions are what would make this slow.
- * Nothing comes from the clock: DATE is the run's time, and the date cfitsio puts in the
- * CHECKSUM/DATASUM comments is replaced by a fixed text. */
+ * Nothing comes from the clock: DATE (the run's time) is written only when the caller asks
+ * for it (edb_run_info.stamp), and the date cfitsio puts in the CHECKSUM/DATASUM comments
+ * is replaced by a fixed text. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -214,7 +215,7 @@ static void write_run_keys(fitsfile *fp, const edb__wctx *c, int *status)
     char buf[EDB_TIME_STRLEN];
     fits_write_key_str(fp, "TELESCOP", "JWST", "telemetry of the James Webb Space Telescope",
                        status);
-    if (c->run) {
+    if (edb__wctx_stamp(c)) {
         iso_s(c->run->run_time, buf, sizeof buf);
         fits_write_key_str(fp, "DATE", buf, "UTC time of the run that wrote the file", status);
     }

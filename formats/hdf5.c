@@ -485,11 +485,11 @@ static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)
     if (chunk) {
         hsize_t cd = chunk;
         H5Pset_chunk(dcpl, 1, &cd);
-        if (c->compress > 0) {
+        if (edb__wctx_level(c) > 0) {
             /* Shuffle groups the bytes of each member, which is what lets deflate find
              * the runs in slowly changing times and values. */
             H5Pset_shuffle(dcpl);
-            H5Pset_deflate(dcpl, (unsigned)c->compress);
+            H5Pset_deflate(dcpl, (unsigned)edb__wctx_level(c));
         }
     }
     hid_t space = H5Screate_simple(1, &dim, NULL);
@@ -606,10 +606,10 @@ static edb_status open_file(const edb__wctx *c, hid_t *file, const char *const *
         r = attr_str(*file, "version", edb_version());
     if (r >= 0)
         r = attr_str(*file, "TIMESYS", "UTC");
-    if (r >= 0 && c->run) {
+    if (r >= 0 && edb__wctx_stamp(c))
         r = attr_time(*file, "run_time", c->run->run_time);
-        if (r >= 0)
-            r = attr_time(*file, "query_start", c->run->start);
+    if (r >= 0 && c->run) {
+        r = attr_time(*file, "query_start", c->run->start);
         if (r >= 0)
             r = attr_time(*file, "query_end", c->run->end);
         if (r >= 0 && c->run->command_line)
@@ -719,6 +719,12 @@ static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const h5_extensions[] = {".h5", ".hdf5", NULL};
 
-const edb__format edb__format_hdf5 = {.name = "hdf5", .extensions = h5_extensions, .streams = 0,
+static const edb__wopt h5_options[] = {
+    {"compress", "N", "deflate level of the chunks, 0 (none) to 9 (smallest); default 1",
+     edb__check_level},
+    {NULL, NULL, NULL, NULL}};
+
+const edb__format edb__format_hdf5 = {.name = "hdf5", .extensions = h5_extensions,
+                                      .options = h5_options, .streams = 0,
                                       .write_series = h5_write_series,
                                       .write_table = h5_write_table};

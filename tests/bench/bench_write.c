@@ -41,7 +41,7 @@ static int run_one(const char *fmt, size_t rows, const char *dir)
     char path[4096];
     snprintf(path, sizeof path, "%s/bench.%s", dir,
              strcmp(fmt, "hdf5") == 0 ? "h5" : fmt);
-    edb_run_info run = {"bench_write", t0, t0, t0 + (edb_time)rows * 256000};
+    edb_run_info run = {"bench_write", t0, t0, t0 + (edb_time)rows * 256000, 0};
     edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
     o.run = &run;
     o.format = fmt;

@@ -21,7 +21,11 @@ static void out(const char *name, const edb_series *const *s, size_t n, int astr
     snprintf(path, sizeof path, "%s/%s", tmp, name);
     edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
     o.run = &fx_run;
-    o.astropy_time = astropy_time;
+    const char *tag[] = {"astropy-time"};
+    if (astropy_time) {
+        o.options = tag;
+        o.n_options = 1;
+    }
     edb_writer *w = NULL;
     edb_err err = EDB_ERR_INIT;
     ck_assert_msg(edb_writer_open(&w, path, &o, &err) == EDB_OK, "%s", err.msg);
