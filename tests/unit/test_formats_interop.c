@@ -15,15 +15,15 @@
 
 static char *tmp;
 
-static void out(const char *name, const edb_series *const *s, size_t n, int astropy_time)
+/* opt: one -O option, or NULL */
+static void out_opt(const char *name, const edb_series *const *s, size_t n, const char *opt)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", tmp, name);
     edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
     o.run = &fx_run;
-    const char *tag[] = {"astropy-time"};
-    if (astropy_time) {
-        o.options = tag;
+    if (opt) {
+        o.options = &opt;
         o.n_options = 1;
     }
     edb_writer *w = NULL;
@@ -32,6 +32,11 @@ static void out(const char *name, const edb_series *const *s, size_t n, int astr
     ck_assert_msg(edb_writer_write_series(w, s, n) == EDB_OK, "%s", edb_writer_errmsg(w));
     ck_assert_msg(edb_writer_close(w) == EDB_OK, "%s", edb_writer_errmsg(w));
     edb_writer_free(w);
+}
+
+static void out(const char *name, const edb_series *const *s, size_t n, int astropy_time)
+{
+    out_opt(name, s, n, astropy_time ? "astropy-time" : NULL);
 }
 
 static void out_wide(const char *name)
@@ -50,7 +55,7 @@ static void out_wide(const char *name)
     edb_table_free(t);
 }
 
-static edb_series *forty[40];
+static edb_series *forty[40], *note;
 
 static void write_everything(void)
 {
@@ -78,6 +83,19 @@ static void write_everything(void)
     }
     out("forty.fits", (const edb_series *const *)forty, 40, 0);
     out("forty.h5", (const edb_series *const *)forty, 40, 0);
+    /* comment lines (issue 10 item 5) and spreadsheet quoting (issue 15 item 12) */
+    out_opt("comments.csv", all, FX_N, "header-comments");
+    out_opt("comments.csv.gz", all, FX_N, "header-comments");
+    static const char *const notes[] = {"#1", "a#b", "=1+2", "-5", "@x"};
+    edb_series_new(&note, "IMIR_HK_NOTE");
+    edb_series_set_type(note, EDB_VT_STRING);
+    edb_series_set_meta(note, "", "free text # with a hash");
+    for (int k = 0; k < 5; k++)
+        edb_series_push_str(note, (FX_T0_MS + k) * 1000, notes[k], strlen(notes[k]));
+    const edb_series *one[] = {note};
+    out_opt("hash.csv", one, 1, "header-comments");
+    out_opt("safe.csv", one, 1, "safe");
+    out_opt("safe.ecsv", one, 1, "safe");
 }
 
 static void setup(void)
@@ -91,6 +109,7 @@ static void teardown(void)
 {
     for (int k = 0; k < 40; k++)
         edb_series_free(forty[k]);
+    edb_series_free(note);
     fx_free();
     tu_rmtree(tmp);
     free(tmp);
