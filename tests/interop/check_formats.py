@@ -193,5 +193,23 @@ check(list(s["value"]) == SAFE, f"pandas safe values {list(s['value'])}")
 t = Table.read(f"{D}/safe.ecsv", format="ascii.ecsv")
 check([str(v) for v in t["value"]] == SAFE, f"astropy safe ecsv {list(t['value'])}")
 
+# ---- HDF5 chunks made on worker threads: h5py, pandas and astropy read every row --------
+N = 200003
+k = np.arange(N, dtype=np.int64)
+BIG_V = k * 0.001 - 3.5
+BIG_I = (k * 7919) % 100000 - 50000
+T0_MJD = 40587 + (1611628200009 + 250 * k) / 86400000
+with h5py.File(f"{D}/big.h5", "r") as f:
+    d = f["raw/SA_ZBIGREAL"]
+    check(d.compression == "gzip" and d.shuffle and d.chunks == (65536,), f"h5py big filters {d.chunks}")
+    check(np.array_equal(d["value"], BIG_V), "h5py big values")
+    check(np.allclose(d["time"], T0_MJD, rtol=0, atol=2e-11), "h5py big times")
+    check(np.array_equal(f["raw/SA_ZBIGINT"]["value"], BIG_I), "h5py big ints")
+df = pd.read_hdf(f"{D}/big.h5", key="/raw/SA_ZBIGREAL")
+check(len(df) == N and np.array_equal(df["value"].to_numpy(), BIG_V), "pandas big values")
+t = Table.read(f"{D}/big.h5", path="raw/SA_ZBIGINT")
+check(len(t) == N and np.array_equal(np.asarray(t["value"]), BIG_I), "astropy big ints")
+check(t["time"][-1].isot == "2021-01-26T16:23:20.509", f"astropy big last time {t['time'][-1].isot}")
+
 print("interop:", "FAILED" if failures else "ok", len(failures))
 sys.exit(1 if failures else 0)

@@ -55,7 +55,7 @@ static void out_wide(const char *name)
     edb_table_free(t);
 }
 
-static edb_series *forty[40], *note;
+static edb_series *forty[40], *note, *big[3];
 
 static void write_everything(void)
 {
@@ -96,6 +96,24 @@ static void write_everything(void)
     out_opt("hash.csv", one, 1, "header-comments");
     out_opt("safe.csv", one, 1, "safe");
     out_opt("safe.ecsv", one, 1, "safe");
+    /* many chunks, an edge chunk, deflated on worker threads (issue 17 item 4): row k at
+     * FX_T0_MS + 250 k ms, k * 0.001 - 3.5 and (k * 7919) % 100000 - 50000 */
+    edb_series_new(&big[0], "SA_ZBIGREAL");
+    edb_series_set_type(big[0], EDB_VT_REAL);
+    edb_series_new(&big[1], "SA_ZBIGINT");
+    edb_series_set_type(big[1], EDB_VT_INT);
+    edb_series_new(&big[2], "SA_ZBIGSTR"); /* rows of 21 bytes: DATASUM's words straddle them */
+    edb_series_set_type(big[2], EDB_VT_STRING);
+    for (size_t k = 0; k < 200003; k++) {
+        char sv[8];
+        snprintf(sv, sizeof sv, "S%04zu", k % 10000);
+        edb_series_push_str(big[2], (FX_T0_MS + (int64_t)k * 250) * 1000, sv, 5);
+        edb_series_push_real(big[0], (FX_T0_MS + (int64_t)k * 250) * 1000, (double)k * 0.001 - 3.5);
+        edb_series_push_int(big[1], (FX_T0_MS + (int64_t)k * 250) * 1000,
+                            (int64_t)((k * 7919) % 100000) - 50000);
+    }
+    out("big.h5", (const edb_series *const *)big, 2, 0);
+    out("big.fits", (const edb_series *const *)big, 3, 0);
 }
 
 static void setup(void)
@@ -110,6 +128,9 @@ static void teardown(void)
     for (int k = 0; k < 40; k++)
         edb_series_free(forty[k]);
     edb_series_free(note);
+    edb_series_free(big[0]);
+    edb_series_free(big[1]);
+    edb_series_free(big[2]);
     fx_free();
     tu_rmtree(tmp);
     free(tmp);
@@ -172,6 +193,7 @@ START_TEST(fitsverify_clean)
     fitsverify("ascii.fits", 0);
     fitsverify("one.fits", 0);
     fitsverify("forty.fits", 0);
+    fitsverify("big.fits", 0);
     fitsverify("all.fits", 1);
     fitsverify("wide.fits", 1);
 }
