@@ -23,6 +23,20 @@ void help_get(FILE *out)
           "\n",
           out);
     cli_opts_help(&cli_get_options, out);
+    /* From the writers' registry, so that a format or a key added there shows here. */
+    fputs("\nFormats (--format NAME, or the extension of FILE) and their -O keys:\n", out);
+    for (size_t k = 0; k < edb_format_count(); k++) {
+        const char *name = edb_format_name(k);
+        fprintf(out, "  %s (", name);
+        for (const char *const *e = edb_format_extensions(k); *e; e++)
+            fprintf(out, "%s%s", e == edb_format_extensions(k) ? "" : " ", *e);
+        fputc(')', out);
+        edb_format_option fo;
+        for (size_t j = 0; edb_format_option_get(name, j, &fo) == 0; j++)
+            fprintf(out, "%s%s%s%s", j ? ", " : ": ", fo.key, fo.value ? "=" : "",
+                    fo.value ? fo.value : "");
+        fputc('\n', out);
+    }
     fputs("\n"
           "Exit status: 0 ok, 2 usage, 3 unknown mnemonic, 4 authentication, 5 network or\n"
           "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 130 interrupted,\n"

@@ -21,18 +21,16 @@ static const cli_opt opts[] = {
      "symbolic link: the file it names; a device or FIFO is\n"
      "written directly; a file with hard links is refused)"},
     {GOPT_FORMAT, "format", 0, "NAME", 0, CLI_ROLE_DATA,
-     "csv, csv.gz, ecsv, fits or hdf5 (default: from the\n"
-     "extension of FILE: .csv .csv.gz .ecsv .fits .fit .h5\n"
-     ".hdf5; a name without one is csv, any other extension\n"
-     "is refused).  FITS: one table per mnemonic; HDF5:\n"
-     "/raw/MNEMONIC; resampled data: one wide table\n"
+     "one of the formats listed at the end (default: from the\n"
+     "extension of FILE; a name without one is csv, any other\n"
+     "extension is refused).  FITS: one table per mnemonic;\n"
+     "HDF5: /raw/MNEMONIC; resampled data: one wide table\n"
      "(docs/formats.md)"},
     {GOPT_WOPT, "writer-option", 'O', "KEY[=VALUE]", 1, CLI_ROLE_DATA,
-     "an option of the output format (repeat for several):\n"
-     "csv: safe, header-comments; csv.gz: the same and\n"
-     "compress=N; ecsv: safe, astropy-time; hdf5: compress=N\n"
-     "(docs/formats.md); a key the format does not take is\n"
-     "refused before anything is fetched"},
+     "an option of the output format (repeat for several;\n"
+     "each format's keys are listed at the end); a key the\n"
+     "format does not take is refused before anything is\n"
+     "fetched"},
     {GOPT_COMPRESS, "compress", 0, "N", 0, CLI_ROLE_DATA,
      "-O compress=N: deflate level 0-9 of hdf5 and csv.gz\n"
      "(default 1)"},

@@ -1171,6 +1171,16 @@ END_TEST
 
 START_TEST(writer_option_aliases_match)
 {
+    /* --help lists the formats, extensions and keys from the registry */
+    const char *help[] = {"get", "--help", NULL};
+    tu_run h;
+    ck_assert_int_eq(run(&h, help), 0);
+    ck_assert_ptr_nonnull(strstr(h.out, "\n  csv (.csv): safe, header-comments\n"
+                                        "  csv.gz (.csv.gz): safe, header-comments, compress=N\n"
+                                        "  ecsv (.ecsv): safe, astropy-time\n"
+                                        "  fits (.fits .fit)\n"
+                                        "  hdf5 (.h5 .hdf5): compress=N\n"));
+    tu_run_free(&h);
     /* Text formats, which hold no command line: the same bytes.  (HDF5's compress: the
      * unit tests read the filters back.) */
     static const char *const pairs[][4] = {
