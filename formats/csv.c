@@ -49,6 +49,13 @@ int edb__csv_formula_like(const char *s, size_t len)
     return len && s[0] && strchr("=+-@\t\r", s[0]) && edb_parse_double(s, len, &d) != 0;
 }
 
+int edb__csv_cell_risky(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return *s && strchr("=+-@", *s);
+}
+
 void edb__csv_put_string(FILE *f, const char *s, size_t len)
 {
     if (!needs_quotes(s, len, 0)) {
@@ -210,11 +217,15 @@ static edb_status start(const edb__wctx *c, edb__out *o)
  * ": DESCRIPTION" when there is one.  Control characters become blanks, so a line stays
  * a line; UTF-8 is kept. */
 
+/* With -O safe, a spreadsheet that splits the line at ',' or ';' must not find a cell
+ * that starts like a formula: a "'" goes after such a delimiter before = + - @. */
 static void comment_text(edb__out *o, const char *s)
 {
     for (; *s; s++) {
         char ch = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
         edb__out_put(o, &ch, 1);
+        if (o->safe && (ch == ',' || ch == ';') && edb__csv_cell_risky(s + 1))
+            edb__out_put(o, "'", 1);
     }
 }
 

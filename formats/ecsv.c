@@ -22,7 +22,9 @@
 
 #define TWO53 INT64_C(9007199254740992)
 
-static void yaml_str(FILE *f, const char *s)
+/* A YAML double-quoted scalar.  safe (-O safe): a spreadsheet splitting the header line
+ * at ',' or ';' must not find a cell that starts like a formula (edb__csv_cell_risky). */
+static void yaml_str(FILE *f, const char *s, int safe)
 {
     putc('"', f);
     for (; *s; s++) {
@@ -34,6 +36,8 @@ static void yaml_str(FILE *f, const char *s)
             fprintf(f, "\\x%02x", ch);
         } else {
             putc(ch, f);
+            if (safe && (ch == ',' || ch == ';') && edb__csv_cell_risky(s + 1))
+                putc('\'', f);
         }
     }
     putc('"', f);
@@ -45,7 +49,7 @@ static void col_unit(FILE *f, const char *unit)
     const char *fu = edb__fits_unit(unit);
     if (fu) {
         fputs(", unit: ", f);
-        yaml_str(f, fu);
+        yaml_str(f, fu, 0);
     }
 }
 
@@ -62,7 +66,7 @@ static void header_meta(FILE *f, const edb__wctx *c)
     char creator[64];
     edb__creator(creator, sizeof creator);
     fputs("# meta: !!omap\n# - {creator: ", f);
-    yaml_str(f, creator);
+    yaml_str(f, creator, 0);
     fputs("}\n# - {TIMESYS: UTC}\n", f);
     if (c->run) {
         char buf[EDB_TIME_STRLEN];
@@ -130,6 +134,7 @@ static void put_value(edb__out *o, edb_vtype vt, double d, int64_t i, const char
 static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const *series, size_t n)
 {
     FILE *f = c->f;
+    int safe = edb__wctx_flag(c, "safe");
     int any_str = 0, all_int = 1, big = 0;
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
@@ -155,7 +160,7 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
         col_unit(f, series[0]->unit);
         if (series[0]->description && series[0]->description[0]) {
             fputs(", description: ", f);
-            yaml_str(f, series[0]->description);
+            yaml_str(f, series[0]->description, safe);
         }
     }
     fputs("}\n", f);
@@ -169,23 +174,23 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
         fprintf(f, "#       type: %s\n", edb_vtype_name(s->vtype));
         if (s->sqltype[0]) {
             fputs("#       sqldataType: ", f);
-            yaml_str(f, s->sqltype);
+            yaml_str(f, s->sqltype, safe);
             putc('\n', f);
         }
         const char *fu = edb__fits_unit(s->unit);
         if (fu) {
             fputs("#       unit: ", f);
-            yaml_str(f, fu);
+            yaml_str(f, fu, 0);
             putc('\n', f);
         }
         if (s->unit && s->unit[0]) {
             fputs("#       edb_unit: ", f);
-            yaml_str(f, s->unit);
+            yaml_str(f, s->unit, safe);
             putc('\n', f);
         }
         if (s->description && s->description[0]) {
             fputs("#       description: ", f);
-            yaml_str(f, s->description);
+            yaml_str(f, s->description, safe);
             putc('\n', f);
         }
     }
@@ -194,7 +199,7 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
     edb__out o;
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
-    o.safe = edb__wctx_flag(c, "safe");
+    o.safe = safe;
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
         size_t mlen = strlen(s->mnemonic);
@@ -216,27 +221,28 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
 static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
 {
     FILE *f = c->f;
+    int safe = edb__wctx_flag(c, "safe");
     header_start(f);
     for (size_t k = 0; k < t->ncols; k++) {
         const edb_column *col = &t->cols[k];
         fputs("# - {name: ", f);
-        yaml_str(f, col->name);
+        yaml_str(f, col->name, 0);
         col_unit(f, col->unit);
         fprintf(f, ", datatype: %s", col->vtype == EDB_VT_INT ? "int64"
                                      : col->vtype == EDB_VT_STRING ? "string" : "float64");
         if (col->description && col->description[0]) {
             fputs(", description: ", f);
-            yaml_str(f, col->description);
+            yaml_str(f, col->description, safe);
         }
         fputs(", meta: {mnemonic: ", f);
-        yaml_str(f, col->mnemonic ? col->mnemonic : "");
+        yaml_str(f, col->mnemonic ? col->mnemonic : "", 0);
         if (col->stat) {
             fputs(", stat: ", f);
-            yaml_str(f, col->stat);
+            yaml_str(f, col->stat, 0);
         }
         if (col->unit && col->unit[0]) {
             fputs(", edb_unit: ", f);
-            yaml_str(f, col->unit);
+            yaml_str(f, col->unit, safe);
         }
         fputs("}}\n", f);
     }
@@ -256,7 +262,7 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
     edb__out o;
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
-    o.safe = edb__wctx_flag(c, "safe");
+    o.safe = safe;
     for (size_t r = 0; r < t->nrows; r++) {
         edb__out_time_mjd(&o, t->t[r]);
         for (size_t k = 0; k < t->ncols; k++) {

@@ -108,6 +108,10 @@ void edb__csv_put_string(FILE *f, const char *s, size_t len);
  * '@', TAB or CR first) without being a plain number?  Such a value is written with a
  * "'" in front, which spreadsheets take as "text, do not evaluate". */
 int edb__csv_formula_like(const char *s, size_t len);
+/* -O safe in header text (CSV comment lines, ECSV's YAML): is s (just after a ',' or ';',
+ * where a spreadsheet splitting the line would start a cell) blanks and then one of
+ * = + - @?  A "'" then goes after the delimiter. */
+int edb__csv_cell_risky(const char *s);
 
 /* ---- rows through a block buffer (csv.c) ------------------------------------------- */
 

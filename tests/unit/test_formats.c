@@ -1350,6 +1350,24 @@ START_TEST(issue15_12_csv_safe)
     ck_assert_ptr_nonnull(strstr(t, "\n2021-01-26T02:30:00.000,59240.104166666664,-0.209546968,"
                                     "7,ON,'=HYPERLINK(1)\n"));
     free(t);
+    /* text in the header too: a spreadsheet splits a comment line or ECSV's YAML at ','
+     * and ';', so no cell there may start like a formula either */
+    edb_series_set_meta(s, "dB;=1", "heater, =HYPERLINK(\"x\");-1,2");
+    const char *both[] = {"safe", "header-comments", NULL};
+    write_series_opts(in_tmp("h.csv"), one, 1, NULL, both);
+    t = tu_read_file(in_tmp("h.csv"), NULL);
+    ck_assert_ptr_nonnull(strstr(t, "\n# mnemonic IMIR_HK_NOTE [dB;'=1]: heater,' "
+                                    "=HYPERLINK(\"x\");'-1,2\n"));
+    free(t);
+    write_series_opts(in_tmp("h.ecsv"), one, 1, NULL, safe);
+    t = tu_read_file(in_tmp("h.ecsv"), NULL);
+    ck_assert_ptr_nonnull(strstr(t, "description: \"heater,' =HYPERLINK(\\\"x\\\");'-1,2\"}\n"));
+    ck_assert_ptr_nonnull(strstr(t, "#       edb_unit: \"dB;'=1\"\n"));
+    free(t);
+    write_series_opts(in_tmp("h2.ecsv"), one, 1, NULL, NULL); /* and not without it */
+    t = tu_read_file(in_tmp("h2.ecsv"), NULL);
+    ck_assert_ptr_nonnull(strstr(t, "description: \"heater, =HYPERLINK(\\\"x\\\");-1,2\"}\n"));
+    free(t);
     /* FITS and HDF5 are no spreadsheet's: the key is refused there */
     char msg[1200];
     ck_assert_int_eq(try_write(in_tmp("s.h5"), NULL, safe, &fx_run, msg, sizeof msg),
