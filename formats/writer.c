@@ -196,11 +196,15 @@ static edb_status choose_format(const char *path, const edb_writer_options *o,
 }
 
 /* The file path's symbolic links lead to (path itself when it is not a link), malloc'ed;
- * NULL with err set when the chain does not end. */
-static char *follow_links(const char *path, edb_err *err)
+ * NULL with err set when the chain does not end.  *proc: the chain went through /proc
+ * (/dev/stdout, /dev/fd/N are links to /proc/self/fd/N), whose links stand for an open
+ * descriptor rather than a name. */
+static char *follow_links(const char *path, int *proc, edb_err *err)
 {
     char *cur = strdup(path);
+    *proc = 0;
     for (int hops = 0; cur && hops < 40; hops++) {
+        *proc |= strncmp(cur, "/proc/", 6) == 0;
         struct stat st;
         if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
             return cur;
@@ -295,46 +299,58 @@ static edb_status open_path(edb_writer *w, const char *path, edb_err *err)
     if (path[len - 1] == '/')
         return edb_err_set(err, EDB_ERR_USAGE, "-o %s names a folder: name a file in it "
                            "(%sx.csv)", path, path);
-    char *dest = follow_links(path, err);
-    if (!dest)
-        return err->status;
+    /* What the name leads to, through every link (the kernel's own links of /dev/stdout
+     * and /proc/self/fd/N included, whose targets have no name to follow). */
     struct stat st;
-    edb_status rc = EDB_OK;
-    if (stat(dest, &st) != 0) {
-        if (errno == ENOENT) /* a new file (or a link to one yet to be made) */
-            rc = make_tmp(w, dest, NULL, err);
-        else
-            rc = edb_err_set(err, EDB_ERR_IO, "cannot use the output %s: %s", path,
-                             strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-        rc = edb_err_set(err, EDB_ERR_USAGE, "-o %s is a folder: name a file in it "
-                         "(%s/x.csv)", path, path);
-    } else if (S_ISREG(st.st_mode)) {
-        if (st.st_nlink > 1)
-            rc = edb_err_set(err, EDB_ERR_IO, "%s has %lu hard links: edbx replaces an output "
-                             "by renaming a new file over it, which would silently part it "
-                             "from its other names; remove it first (rm %s) or write to "
-                             "another name", path, (unsigned long)st.st_nlink, path);
-        else
-            rc = make_tmp(w, dest, &st, err);
-    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
+    int exists = stat(path, &st) == 0;
+    if (!exists && errno != ENOENT)
+        return edb_err_set(err, EDB_ERR_IO, "cannot use the output %s: %s", path,
+                           strerror(errno));
+    if (exists && S_ISDIR(st.st_mode))
+        return edb_err_set(err, EDB_ERR_USAGE, "-o %s is a folder: name a file in it "
+                           "(%s/x.csv)", path, path);
+    if (exists && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))) {
         /* No rename over a device or a FIFO: what reads it gets the bytes.  O_TRUNC means
          * nothing to them; a FIFO without a reader waits for one here, as a shell would. */
-        int fd = open(dest, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
-            rc = edb_err_set(err, EDB_ERR_IO, "cannot open the output %s: %s", path,
-                             strerror(errno));
-        else
-            rc = open_direct(w, fd, 1, err);
-    } else {
-        rc = edb_err_set(err, EDB_ERR_IO, "-o %s is a socket: edbx writes to files, devices "
-                         "and FIFOs", path);
+            return edb_err_set(err, EDB_ERR_IO, "cannot open the output %s: %s", path,
+                               strerror(errno));
+        return open_direct(w, fd, 1, err);
     }
-    if (rc == EDB_OK && !w->direct) {
+    if (exists && !S_ISREG(st.st_mode))
+        return edb_err_set(err, EDB_ERR_IO, "-o %s is a socket: edbx writes to files, devices "
+                           "and FIFOs", path);
+    /* A regular file, or none yet: replaced, or made, where the links end. */
+    int proc = 0;
+    char *dest = follow_links(path, &proc, err);
+    if (!dest)
+        return err->status;
+    struct stat at;
+    edb_status rc;
+    if (exists && (proc || lstat(dest, &at) != 0 || at.st_dev != st.st_dev ||
+                   at.st_ino != st.st_ino)) {
+        /* /dev/stdout and the like: the file behind a descriptor, which the one who opened
+         * it reads through that descriptor (or which has no name left): written to there,
+         * emptied first as a shell's '>' would. */
+        free(dest);
+        int fd = open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+            return edb_err_set(err, EDB_ERR_IO, "cannot open the output %s: %s", path,
+                               strerror(errno));
+        return open_direct(w, fd, 1, err);
+    }
+    if (exists && st.st_nlink > 1)
+        rc = edb_err_set(err, EDB_ERR_IO, "%s has %lu hard links: edbx replaces an output by "
+                         "renaming a new file over it, which would silently part it from its "
+                         "other names; remove it first (rm %s) or write to another name",
+                         path, (unsigned long)st.st_nlink, path);
+    else
+        rc = make_tmp(w, dest, exists ? &st : NULL, err);
+    if (rc == EDB_OK)
         w->dest = dest;
-        dest = NULL;
-    }
-    free(dest);
+    else
+        free(dest);
     return rc;
 }
 
