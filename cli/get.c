@@ -419,12 +419,13 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         case GOPT_HEADER_COMMENTS: {
             long level = 0;
             int id = args.v[ai].opt->id;
-            if (id == GOPT_COMPRESS &&
-                cli_parse_count("--compress level", optarg, 9, &level, &err) != EDB_OK)
-                FAIL(err.status, "%s", err.msg);
+            if (id == GOPT_COMPRESS) {
+                if (cli_parse_count("--compress level", optarg, 9, &level, &err) != EDB_OK)
+                    FAIL(err.status, "%s", err.msg);
+                snprintf(compress_opt, sizeof compress_opt, "compress=%ld", level);
+            }
             if (n_wopts == GET_MAX_WOPTS)
                 FAIL(EDB_ERR_USAGE, "at most %d -O options", GET_MAX_WOPTS);
-            snprintf(compress_opt, sizeof compress_opt, "compress=%ld", level);
             wopts[n_wopts++] = id == GOPT_COMPRESS      ? compress_opt
                                : id == GOPT_ASTROPY_TIME ? "astropy-time"
                                : id == GOPT_CSV_SAFE     ? "safe"
