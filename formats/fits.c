@@ -222,7 +222,8 @@ static unsigned long csum_end(csum *c)
 static void checksum_keys(fitsfile *fp, int *status)
 {
     fits_write_key_str(fp, "CHECKSUM", "0000000000000000", "HDU checksum", status);
-    fits_write_key_str(fp, "DATASUM", "0", "data unit checksum", status);
+    /* cfitsio's own placeholder, so that the header is what fits_write_chksum writes */
+    fits_write_key_str(fp, "DATASUM", "         0", "data unit checksum", status);
 }
 
 /* After the data: DATASUM's value, then the header summed onto it, and CHECKSUM the
@@ -231,7 +232,8 @@ static void checksum_final(fitsfile *fp, unsigned long datasum, int *status)
 {
     char v[FLEN_VALUE];
     snprintf(v, sizeof v, "%lu", datasum);
-    fits_modify_key_str(fp, "DATASUM", v, "&", status);
+    if (datasum)
+        fits_modify_key_str(fp, "DATASUM", v, "&", status);
     fits_set_hdustruc(fp, status); /* END and the blank fill in place */
     LONGLONG head = 0, data = 0, end = 0;
     fits_get_hduaddrll(fp, &head, &data, &end, status);
