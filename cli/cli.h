@@ -18,7 +18,9 @@ enum {
     EXIT_DATA = 6,       /* the EDB's reply could not be decoded */
     EXIT_IO = 7,         /* local files: output, token file, store */
     EXIT_PARTIAL = 8,    /* --keep-going: some mnemonics failed, the rest was written */
-    EXIT_INTERRUPTED = 130
+    EXIT_INTERRUPTED = 130,
+    EXIT_PIPE = 141      /* the reader of standard output went away (| head): 128 + SIGPIPE,
+                            what a shell shows for cat killed by the same pipe; no message */
 };
 
 typedef struct cli_command {

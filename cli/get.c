@@ -24,10 +24,24 @@ void help_get(FILE *out)
           "\n",
           out);
     cli_opts_help(&cli_get_options, out);
+    /* From the writers' registry, so that a format or a key added there shows here. */
+    fputs("\nFormats (--format NAME, or the extension of FILE) and their -O keys:\n", out);
+    for (size_t k = 0; k < edb_format_count(); k++) {
+        const char *name = edb_format_name(k);
+        fprintf(out, "  %s (", name);
+        for (const char *const *e = edb_format_extensions(k); *e; e++)
+            fprintf(out, "%s%s", e == edb_format_extensions(k) ? "" : " ", *e);
+        fputc(')', out);
+        edb_format_option fo;
+        for (size_t j = 0; edb_format_option_get(name, j, &fo) == 0; j++)
+            fprintf(out, "%s%s%s%s", j ? ", " : ": ", fo.key, fo.value ? "=" : "",
+                    fo.value ? fo.value : "");
+        fputc('\n', out);
+    }
     fputs("\n"
           "Exit status: 0 ok, 2 usage, 3 unknown mnemonic, 4 authentication, 5 network or\n"
-          "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 130 interrupted\n"
-          "(see 'edbx --help').\n",
+          "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 130 interrupted,\n"
+          "141 standard output closed early (| head; nothing printed) (see 'edbx --help').\n",
           out);
 }
 
@@ -354,8 +368,8 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0;
     const char *wopts[GET_MAX_WOPTS];
     size_t n_wopts = 0;
-    int astropy_time = 0;
-    long compress = -1;
+    char compress_opt[32]; /* --compress N, as -O compress=N */
+    int stamp = 0;
     long jobs = 4;
     int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
@@ -380,11 +394,27 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         case GOPT_END: end_s = optarg; break;
         case GOPT_OUTPUT: output = optarg; break;
         case GOPT_FORMAT: format = optarg; break;
+        /* Older spellings of -O options, and the names the issues used: each adds its -O. */
         case GOPT_COMPRESS:
-            if (cli_parse_count("--compress level", optarg, 9, &compress, &err) != EDB_OK)
-                FAIL(err.status, "%s", err.msg);
+        case GOPT_ASTROPY_TIME:
+        case GOPT_CSV_SAFE:
+        case GOPT_HEADER_COMMENTS: {
+            long level = 0;
+            int id = args.v[ai].opt->id;
+            if (id == GOPT_COMPRESS) {
+                if (cli_parse_count("--compress level", optarg, 9, &level, &err) != EDB_OK)
+                    FAIL(err.status, "%s", err.msg);
+                snprintf(compress_opt, sizeof compress_opt, "compress=%ld", level);
+            }
+            if (n_wopts == GET_MAX_WOPTS)
+                FAIL(EDB_ERR_USAGE, "at most %d -O options", GET_MAX_WOPTS);
+            wopts[n_wopts++] = id == GOPT_COMPRESS      ? compress_opt
+                               : id == GOPT_ASTROPY_TIME ? "astropy-time"
+                               : id == GOPT_CSV_SAFE     ? "safe"
+                                                         : "header-comments";
             break;
-        case GOPT_ASTROPY_TIME: astropy_time = 1; break;
+        }
+        case GOPT_STAMP: stamp = 1; break;
         case GOPT_META:
             if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
                 FAIL(EDB_ERR_NOMEM, "out of memory");
@@ -502,9 +532,15 @@ parsed:
         edb_time_format_iso(end, b, sizeof b);
         return cli_fail(EDB_ERR_USAGE, "the end (%s) is before the start (%s)", b, a);
     }
-    if (format && !edb_format_known(format))
-        return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: csv, csv.gz, ecsv, "
-                        "fits, hdf5)", format);
+    if (format && !edb_format_known(format)) {
+        char known[256];
+        size_t o = 0;
+        known[0] = '\0';
+        for (size_t k = 0; k < edb_format_count() && o < sizeof known; k++)
+            o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", k ? ", " : "",
+                                  edb_format_name(k));
+        return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: %s)", format, known);
+    }
 
     const int resample = rs_active(rs);
     if (resample) {
@@ -579,12 +615,14 @@ parsed:
 
     /* Open the output first: a bad output folder fails before any request is made. */
     /* The command line goes into the file (FITS HISTORY, an HDF5 attribute): it holds
-     * no secret, since the token is refused on the command line.  SOURCE_DATE_EPOCH (the
-     * reproducible-builds convention) fixes the run time, so reruns are byte-identical. */
+     * no secret, since the token is refused on the command line.  The run's time goes in
+     * only with --stamp (the clock, or in a replay the recorded time) or SOURCE_DATE_EPOCH
+     * (the reproducible-builds convention: it is the time), so by default the same query
+     * gives the same bytes whenever it runs. */
     char cmdline[2048];
     /* As typed (not as getopt permuted it), and in a replay as recorded: the same bytes. */
     cli_command_line(get_local.argc, get_local.argv, cmdline, sizeof cmdline);
-    edb_run_info run = {cmdline, now, start, end};
+    edb_run_info run = {cmdline, now, start, end, stamp};
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
         char *endp;
@@ -593,12 +631,11 @@ parsed:
             return cli_fail(EDB_ERR_USAGE, "SOURCE_DATE_EPOCH='%s' is not a count of seconds",
                             sde);
         run.run_time = (edb_time)secs * EDB_USEC_PER_SEC;
+        run.stamp = 1;
     }
     edb_writer_options wo = EDB_WRITER_OPTIONS_INIT;
     wo.format = format;
     wo.run = &run;
-    wo.compress = (int)compress;
-    wo.astropy_time = astropy_time;
     wo.options = wopts;
     wo.n_options = n_wopts;
     edb_writer *w = NULL;
@@ -671,7 +708,9 @@ parsed:
         st = cli_local_finish(&get_local, &co, (const char *const *)names->v, names->n, start,
                               end, brackets, chunk_us, output, &rerr);
     code = EXIT_OK;
-    if (st != EDB_OK)
+    if (st != EDB_OK && edb_writer_pipe_closed(w))
+        code = EXIT_PIPE; /* | head has what it wanted: quiet, as cat would be */
+    else if (st != EDB_OK)
         code = cli_fail(st, "%s", rerr.msg[0] ? rerr.msg : edb_writer_errmsg(w));
     else if (fetch_st == EDB_ERR_PARTIAL)
         code = cli_fail(fetch_st, "wrote %zu of %zu mnemonics; %zu failed (listed above)", nw, n,

@@ -17,22 +17,39 @@ static const cli_opt opts[] = {
     {GOPT_OUTPUT, "output", 'o', "FILE", 0, CLI_ROLE_OUTPUT,
      "write to FILE (default: standard output, also '-');\n"
      "written to a temporary file and renamed when complete,\n"
-     "so a failed run never leaves a partial FILE"},
+     "so a failed run never leaves a partial FILE (through a\n"
+     "symbolic link: the file it names; a device or FIFO is\n"
+     "written directly; a file with hard links is refused)"},
     {GOPT_FORMAT, "format", 0, "NAME", 0, CLI_ROLE_DATA,
-     "csv, csv.gz, ecsv, fits or hdf5 (default: from the\n"
-     "extension of FILE: .csv .csv.gz .ecsv .fits .fit .h5\n"
-     ".hdf5; else csv).  FITS: one table per mnemonic; HDF5:\n"
-     "/raw/MNEMONIC; resampled data: one wide table\n"
+     "one of the formats listed at the end (default: from the\n"
+     "extension of FILE; a name without one is csv, any other\n"
+     "extension is refused).  FITS: one table per mnemonic;\n"
+     "HDF5: /raw/MNEMONIC; resampled data: one wide table\n"
      "(docs/formats.md)"},
     {GOPT_WOPT, "writer-option", 'O', "KEY[=VALUE]", 1, CLI_ROLE_DATA,
-     "an option of the output format (repeat for several);\n"
-     "each format lists its keys in docs/formats.md, and an\n"
-     "unknown key is refused before anything is fetched"},
+     "an option of the output format (repeat for several;\n"
+     "each format's keys are listed at the end); a key the\n"
+     "format does not take is refused before anything is\n"
+     "fetched"},
     {GOPT_COMPRESS, "compress", 0, "N", 0, CLI_ROLE_DATA,
-     "deflate level 0-9 of hdf5 and csv.gz (default 1)"},
+     "-O compress=N: deflate level 0-9 of hdf5 and csv.gz\n"
+     "(default 1)"},
     {GOPT_ASTROPY_TIME, "astropy-time", 0, NULL, 0, CLI_ROLE_DATA,
-     "ecsv: tag the time column as an astropy Time (TOPCAT\n"
-     "cannot open such files)"},
+     "-O astropy-time: ecsv, tag the time column as an\n"
+     "astropy Time (TOPCAT cannot open such files)"},
+    {GOPT_CSV_SAFE, "csv-safe", 0, NULL, 0, CLI_ROLE_DATA,
+     "-O safe: csv, csv.gz, ecsv: put a ' before a string\n"
+     "value that a spreadsheet would run as a formula (=, +,\n"
+     "-, @, tab or CR first; numbers excepted)"},
+    {GOPT_HEADER_COMMENTS, "header-comments", 0, NULL, 0, CLI_ROLE_DATA,
+     "-O header-comments: csv, csv.gz: start with '#' lines\n"
+     "giving each column's (or mnemonic's) unit and\n"
+     "description; read with comment='#' (pandas, astropy)"},
+    {GOPT_STAMP, "stamp", 0, NULL, 0, CLI_ROLE_DATA,
+     "write the time of the run into the file (FITS DATE,\n"
+     "ECSV and HDF5 run_time); without it (or\n"
+     "SOURCE_DATE_EPOCH) files carry no time of their making,\n"
+     "so the same query gives the same bytes"},
     {GOPT_META, "meta", 0, "FILE", 1, CLI_ROLE_INPUT,
      "units, descriptions and change-only flags of the\n"
      "mnemonics (the EDB's replies carry none): a MAST\n"

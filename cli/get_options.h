@@ -51,7 +51,10 @@ enum {
     GOPT_RUN_TIME_US,
     GOPT_API,
     GOPT_EDP_MISSION,
-    GOPT_PLAN_ONLY
+    GOPT_PLAN_ONLY,
+    GOPT_STAMP,
+    GOPT_CSV_SAFE,
+    GOPT_HEADER_COMMENTS
 };
 
 extern const cli_optset cli_get_options;

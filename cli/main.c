@@ -63,6 +63,8 @@ static void usage(FILE *out)
           "  ENG_RETRIES     retries of a failing request (default 10)\n"
           "  ENG_TIMEOUT     timeout of one request, seconds or a duration, more than 0\n"
           "                  (default 600)\n"
+          "  SOURCE_DATE_EPOCH  seconds since 1970: the run time written into output\n"
+          "                  files, as with get --stamp (by default files carry none)\n"
           "\n"
           "Exit status:\n"
           "  0    success\n"
@@ -75,7 +77,8 @@ static void usage(FILE *out)
           "       verify, a file that differs from its manifest\n"
           "  7    local I/O: the output, a token file or a store could not be used\n"
           "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
-          "  130  interrupted (Ctrl-C); no output file is left behind\n",
+          "  130  interrupted (Ctrl-C); no output file is left behind\n"
+          "  141  standard output closed early (edbx get ... | head): stopped quietly\n",
           out);
 }
 

@@ -54,6 +54,15 @@ const char *edb__fits_unit(const char *u)
     return NULL;
 }
 
+edb_status edb__check_level(const char *key, const char *value, edb_err *err)
+{
+    if (value[0] < '0' || value[0] > '9' || value[1])
+        return edb_err_set(err, EDB_ERR_USAGE, "-O %s=%.40s: the deflate level is a whole number "
+                           "from 0 (no compression) to 9 (smallest file); the default is 1",
+                           key, value);
+    return EDB_OK;
+}
+
 void edb__creator(char *buf, size_t n)
 {
     snprintf(buf, n, "edbx %s", edb_version());

@@ -7,7 +7,12 @@
  * hold a comma, a quote, CR or LF, or leading/trailing space.  Lines end in LF.
  *
  * .csv.gz runs the same code through a FILE* whose writes go to zlib (fopencookie), so
- * the two cannot drift apart.  The gzip header carries no name and no time stamp. */
+ * the two cannot drift apart.  The gzip header carries no name and no time stamp.
+ *
+ * Options (-O): safe puts a "'" before a string value that a spreadsheet would run as a
+ * formula; header-comments starts the file with '#' lines giving each column's (or
+ * mnemonic's) unit and description, in a form pandas (comment='#') and astropy
+ * (comment='#') skip or keep as comments; csv.gz also takes compress=N. */
 #define _GNU_SOURCE /* fopencookie */
 #include <stdio.h>
 #include <errno.h>
@@ -23,21 +28,37 @@
 
 #include "formats.h"
 
-static int needs_quotes(const char *s, size_t len)
+static int needs_quotes(const char *s, size_t len, int quote_hash)
 {
     if (len == 0)
         return 0;
     if (s[0] == ' ' || s[len - 1] == ' ')
         return 1;
     for (size_t k = 0; k < len; k++)
-        if (s[k] == ',' || s[k] == '"' || s[k] == '\r' || s[k] == '\n')
+        if (s[k] == ',' || s[k] == '"' || s[k] == '\r' || s[k] == '\n' ||
+            (quote_hash && s[k] == '#'))
             return 1;
     return 0;
 }
 
+int edb__csv_formula_like(const char *s, size_t len)
+{
+    double d;
+    /* OWASP's list of what makes a cell a formula (or a DDE call) in Excel, LibreOffice
+     * and Google Sheets; a plain number ("-0.5") is not one and is left alone. */
+    return len && s[0] && strchr("=+-@\t\r", s[0]) && edb_parse_double(s, len, &d) != 0;
+}
+
+int edb__csv_cell_risky(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return *s && strchr("=+-@", *s);
+}
+
 void edb__csv_put_string(FILE *f, const char *s, size_t len)
 {
-    if (!needs_quotes(s, len)) {
+    if (!needs_quotes(s, len, 0)) {
         fwrite(s, 1, len, f);
         return;
     }
@@ -56,6 +77,7 @@ int edb__out_init(edb__out *o, FILE *f)
 {
     o->f = f;
     o->len = 0;
+    o->safe = o->quote_hash = 0;
     o->buf = malloc(EDB__OUT_BLOCK);
     return o->buf ? 0 : -1;
 }
@@ -90,12 +112,15 @@ void edb__out_put(edb__out *o, const char *s, size_t len)
 
 void edb__out_csv_string(edb__out *o, const char *s, size_t len)
 {
-    if (!needs_quotes(s, len)) {
+    int tick = o->safe && edb__csv_formula_like(s, len);
+    if (!needs_quotes(s, len, o->quote_hash)) {
+        if (tick)
+            edb__out_put(o, "'", 1);
         edb__out_put(o, s, len);
         return;
     }
     /* each quote doubled: the runs between quotes go out as they are */
-    edb__out_put(o, "\"", 1);
+    edb__out_put(o, tick ? "\"'" : "\"", tick ? 2 : 1);
     size_t from = 0;
     for (size_t k = 0; k < len; k++)
         if (s[k] == '"') {
@@ -171,12 +196,100 @@ static edb_status no_memory(const edb__wctx *c)
     return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the CSV");
 }
 
+static edb_status start(const edb__wctx *c, edb__out *o)
+{
+    if (edb__out_init(o, c->f) != 0)
+        return no_memory(c);
+    o->safe = edb__wctx_flag(c, "safe");
+    o->quote_hash = edb__wctx_flag(c, "header-comments");
+    return EDB_OK;
+}
+
+/* ---- -O header-comments --------------------------------------------------------------
+ *
+ *   # edbx 0.1.0: query from 2021-01-26T02:30:00.000000 to 2021-01-26T02:31:00.000000 (UTC)
+ *   # column time: UTC, ISO 8601
+ *   # column mjd [d]: the same instant as a Modified Julian Date (UTC)
+ *   # mnemonic SA_ZATTEST1 [volts]: Attitude estimate quaternion element 1 ...
+ *
+ * One line per column ("column NAME"), and in the long layout one per mnemonic
+ * ("mnemonic NAME", describing the values of its rows); "[UNIT]" as the EDB names the unit,
+ * ": DESCRIPTION" when there is one.  Control characters become blanks, so a line stays
+ * a line; UTF-8 is kept. */
+
+/* With -O safe, a spreadsheet that splits the line at ',' or ';' must not find a cell
+ * that starts like a formula: a "'" goes after such a delimiter before = + - @. */
+static void comment_text(edb__out *o, const char *s)
+{
+    for (; *s; s++) {
+        char ch = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+        edb__out_put(o, &ch, 1);
+        if (o->safe && (ch == ',' || ch == ';') && edb__csv_cell_risky(s + 1))
+            edb__out_put(o, "'", 1);
+    }
+}
+
+static void comment_line(edb__out *o, const char *what, const char *name, const char *unit,
+                         const char *description)
+{
+    edb__out_put(o, "# ", 2);
+    edb__out_put(o, what, strlen(what));
+    edb__out_put(o, " ", 1);
+    comment_text(o, name);
+    if (unit && unit[0]) {
+        edb__out_put(o, " [", 2);
+        comment_text(o, unit);
+        edb__out_put(o, "]", 1);
+    }
+    if (description && description[0]) {
+        edb__out_put(o, ": ", 2);
+        comment_text(o, description);
+    }
+    edb__out_put(o, "\n", 1);
+}
+
+static void comment_head(edb__out *o, const edb__wctx *c, int64_t step_us)
+{
+    char buf[160], a[EDB_TIME_STRLEN], b[EDB_TIME_STRLEN];
+    edb__creator(buf, sizeof buf);
+    edb__out_put(o, "# ", 2);
+    edb__out_put(o, buf, strlen(buf));
+    if (c->run) {
+        edb_time_format_iso_us(c->run->start, a, sizeof a);
+        edb_time_format_iso_us(c->run->end, b, sizeof b);
+        snprintf(buf, sizeof buf, ": query from %s to %s (UTC)", a, b);
+        edb__out_put(o, buf, strlen(buf));
+    }
+    if (step_us > 0) {
+        char num[40];
+        edb_format_double((double)step_us / 1e6, num, sizeof num);
+        snprintf(buf, sizeof buf, "; grid step %s s", num);
+        edb__out_put(o, buf, strlen(buf));
+    }
+    if (edb__wctx_stamp(c)) {
+        edb_time_format_iso_us(c->run->run_time, a, sizeof a);
+        snprintf(buf, sizeof buf, "; run at %s (UTC)", a);
+        edb__out_put(o, buf, strlen(buf));
+    }
+    edb__out_put(o, "\n", 1);
+    comment_line(o, "column", "time", NULL, "UTC, ISO 8601");
+    comment_line(o, "column", "mjd", "d", "the same instant as a Modified Julian Date (UTC)");
+}
+
 static edb_status csv_write_series(const edb__wctx *c, const edb_series *const *series,
                                    size_t n)
 {
     edb__out o;
-    if (edb__out_init(&o, c->f) != 0)
-        return no_memory(c);
+    if (start(c, &o) != EDB_OK)
+        return c->err->status;
+    if (edb__wctx_flag(c, "header-comments")) {
+        comment_head(&o, c, 0);
+        comment_line(&o, "column", "mnemonic", NULL, "the EDB mnemonic of the row");
+        comment_line(&o, "column", "value", NULL, "the sample, in the unit of its mnemonic");
+        for (size_t k = 0; k < n; k++)
+            comment_line(&o, "mnemonic", series[k]->mnemonic, series[k]->unit,
+                         series[k]->description);
+    }
     edb__out_put(&o, "time,mjd,mnemonic,value\n", 24);
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
@@ -200,8 +313,21 @@ static edb_status csv_write_series(const edb__wctx *c, const edb_series *const *
 static edb_status csv_write_table(const edb__wctx *c, const edb_table *t)
 {
     edb__out o;
-    if (edb__out_init(&o, c->f) != 0)
-        return no_memory(c);
+    if (start(c, &o) != EDB_OK)
+        return c->err->status;
+    if (edb__wctx_flag(c, "header-comments")) {
+        comment_head(&o, c, t->step_us);
+        for (size_t k = 0; k < t->ncols; k++) {
+            const edb_column *col = &t->cols[k];
+            char desc[1024];
+            const char *d = col->description && col->description[0] ? col->description : NULL;
+            if (col->stat && col->mnemonic)
+                snprintf(desc, sizeof desc, "%s%s(%s of %s)", d ? d : "", d ? " " : "",
+                         col->stat, col->mnemonic);
+            comment_line(&o, "column", col->name, col->unit,
+                         col->stat && col->mnemonic ? desc : d);
+        }
+    }
     edb__out_put(&o, "time,mjd", 8);
     for (size_t k = 0; k < t->ncols; k++) {
         edb__out_put(&o, ",", 1);
@@ -290,7 +416,8 @@ static edb_status gz_run(const edb__wctx *c, csv_body body, const void *a, size_
     g->out = c->f;
     /* windowBits 15 + 16: a gzip wrapper; zlib writes it with no name and mtime 0, so
      * the same rows always give the same bytes. */
-    if (deflateInit2(&g->zs, c->compress, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&g->zs, edb__wctx_level(c), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK) {
         free(g);
         return edb_err_set(c->err, EDB_ERR_NOMEM, "cannot start zlib (out of memory?)");
     }
@@ -342,9 +469,27 @@ static edb_status csvgz_write_table(const edb__wctx *c, const edb_table *t)
 static const char *const csv_extensions[] = {".csv", NULL};
 static const char *const csvgz_extensions[] = {".csv.gz", NULL};
 
-const edb__format edb__format_csv = {.name = "csv", .extensions = csv_extensions, .streams = 1,
+#define SAFE_OPT                                                                               \
+    {"safe", NULL,                                                                             \
+     "put a ' before a string value that starts like a spreadsheet formula (= + - @, tab, "   \
+     "CR first; numbers excepted)", NULL}
+#define COMMENTS_OPT                                                                           \
+    {"header-comments", NULL,                                                                  \
+     "start with '#' lines giving the unit and description of each column or mnemonic "       \
+     "(read with comment='#')", NULL}
+
+static const edb__wopt csv_options[] = {SAFE_OPT, COMMENTS_OPT, {NULL, NULL, NULL, NULL}};
+static const edb__wopt csvgz_options[] = {
+    SAFE_OPT,
+    COMMENTS_OPT,
+    {"compress", "N", "deflate level, 0 (none) to 9 (smallest); default 1", edb__check_level},
+    {NULL, NULL, NULL, NULL}};
+
+const edb__format edb__format_csv = {.name = "csv", .extensions = csv_extensions,
+                                     .options = csv_options, .streams = 1,
                                      .write_series = csv_write_series,
                                      .write_table = csv_write_table};
 const edb__format edb__format_csvgz = {.name = "csv.gz", .extensions = csvgz_extensions,
-                                       .streams = 1, .write_series = csvgz_write_series,
+                                       .options = csvgz_options, .streams = 1,
+                                       .write_series = csvgz_write_series,
                                        .write_table = csvgz_write_table};

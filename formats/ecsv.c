@@ -8,8 +8,9 @@
  * mjd and one typed column each.  A missing value is an empty field, which astropy reads
  * as masked; an empty string is written "" to tell it apart.
  *
- * The time column is ISO 8601 text (UTC); only with --astropy-time does the header tag it
- * as an astropy Time, because TOPCAT refuses files that carry that tag. */
+ * The time column is ISO 8601 text (UTC); only with -O astropy-time (--astropy-time) does
+ * the header tag it as an astropy Time, because TOPCAT refuses files that carry that tag.
+ * -O safe quotes string values for spreadsheets as CSV does (csv.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,9 @@
 
 #define TWO53 INT64_C(9007199254740992)
 
-static void yaml_str(FILE *f, const char *s)
+/* A YAML double-quoted scalar.  safe (-O safe): a spreadsheet splitting the header line
+ * at ',' or ';' must not find a cell that starts like a formula (edb__csv_cell_risky). */
+static void yaml_str(FILE *f, const char *s, int safe)
 {
     putc('"', f);
     for (; *s; s++) {
@@ -33,6 +36,8 @@ static void yaml_str(FILE *f, const char *s)
             fprintf(f, "\\x%02x", ch);
         } else {
             putc(ch, f);
+            if (safe && (ch == ',' || ch == ';') && edb__csv_cell_risky(s + 1))
+                putc('\'', f);
         }
     }
     putc('"', f);
@@ -44,7 +49,7 @@ static void col_unit(FILE *f, const char *unit)
     const char *fu = edb__fits_unit(unit);
     if (fu) {
         fputs(", unit: ", f);
-        yaml_str(f, fu);
+        yaml_str(f, fu, 0);
     }
 }
 
@@ -61,12 +66,14 @@ static void header_meta(FILE *f, const edb__wctx *c)
     char creator[64];
     edb__creator(creator, sizeof creator);
     fputs("# meta: !!omap\n# - {creator: ", f);
-    yaml_str(f, creator);
+    yaml_str(f, creator, 0);
     fputs("}\n# - {TIMESYS: UTC}\n", f);
     if (c->run) {
         char buf[EDB_TIME_STRLEN];
-        edb_time_format_iso_us(c->run->run_time, buf, sizeof buf);
-        fprintf(f, "# - {run_time: \"%s\"}\n", buf);
+        if (edb__wctx_stamp(c)) {
+            edb_time_format_iso_us(c->run->run_time, buf, sizeof buf);
+            fprintf(f, "# - {run_time: \"%s\"}\n", buf);
+        }
         edb_time_format_iso_us(c->run->start, buf, sizeof buf);
         fprintf(f, "# - {query_start: \"%s\"}\n", buf);
         edb_time_format_iso_us(c->run->end, buf, sizeof buf);
@@ -76,7 +83,7 @@ static void header_meta(FILE *f, const edb__wctx *c)
 
 static void header_end(FILE *f, const edb__wctx *c)
 {
-    if (c->astropy_time)
+    if (edb__wctx_flag(c, "astropy-time"))
         fputs("# - __serialized_columns__:\n"
               "#     time:\n"
               "#       __class__: astropy.time.core.Time\n"
@@ -127,6 +134,7 @@ static void put_value(edb__out *o, edb_vtype vt, double d, int64_t i, const char
 static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const *series, size_t n)
 {
     FILE *f = c->f;
+    int safe = edb__wctx_flag(c, "safe");
     int any_str = 0, all_int = 1, big = 0;
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
@@ -152,7 +160,7 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
         col_unit(f, series[0]->unit);
         if (series[0]->description && series[0]->description[0]) {
             fputs(", description: ", f);
-            yaml_str(f, series[0]->description);
+            yaml_str(f, series[0]->description, safe);
         }
     }
     fputs("}\n", f);
@@ -166,23 +174,23 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
         fprintf(f, "#       type: %s\n", edb_vtype_name(s->vtype));
         if (s->sqltype[0]) {
             fputs("#       sqldataType: ", f);
-            yaml_str(f, s->sqltype);
+            yaml_str(f, s->sqltype, safe);
             putc('\n', f);
         }
         const char *fu = edb__fits_unit(s->unit);
         if (fu) {
             fputs("#       unit: ", f);
-            yaml_str(f, fu);
+            yaml_str(f, fu, 0);
             putc('\n', f);
         }
         if (s->unit && s->unit[0]) {
             fputs("#       edb_unit: ", f);
-            yaml_str(f, s->unit);
+            yaml_str(f, s->unit, safe);
             putc('\n', f);
         }
         if (s->description && s->description[0]) {
             fputs("#       description: ", f);
-            yaml_str(f, s->description);
+            yaml_str(f, s->description, safe);
             putc('\n', f);
         }
     }
@@ -191,6 +199,7 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
     edb__out o;
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
+    o.safe = safe;
     for (size_t k = 0; k < n; k++) {
         const edb_series *s = series[k];
         size_t mlen = strlen(s->mnemonic);
@@ -212,27 +221,28 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
 static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
 {
     FILE *f = c->f;
+    int safe = edb__wctx_flag(c, "safe");
     header_start(f);
     for (size_t k = 0; k < t->ncols; k++) {
         const edb_column *col = &t->cols[k];
         fputs("# - {name: ", f);
-        yaml_str(f, col->name);
+        yaml_str(f, col->name, 0);
         col_unit(f, col->unit);
         fprintf(f, ", datatype: %s", col->vtype == EDB_VT_INT ? "int64"
                                      : col->vtype == EDB_VT_STRING ? "string" : "float64");
         if (col->description && col->description[0]) {
             fputs(", description: ", f);
-            yaml_str(f, col->description);
+            yaml_str(f, col->description, safe);
         }
         fputs(", meta: {mnemonic: ", f);
-        yaml_str(f, col->mnemonic ? col->mnemonic : "");
+        yaml_str(f, col->mnemonic ? col->mnemonic : "", 0);
         if (col->stat) {
             fputs(", stat: ", f);
-            yaml_str(f, col->stat);
+            yaml_str(f, col->stat, 0);
         }
         if (col->unit && col->unit[0]) {
             fputs(", edb_unit: ", f);
-            yaml_str(f, col->unit);
+            yaml_str(f, col->unit, safe);
         }
         fputs("}}\n", f);
     }
@@ -252,6 +262,7 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
     edb__out o;
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
+    o.safe = safe;
     for (size_t r = 0; r < t->nrows; r++) {
         edb__out_time_mjd(&o, t->t[r]);
         for (size_t k = 0; k < t->ncols; k++) {
@@ -271,6 +282,15 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const ecsv_extensions[] = {".ecsv", NULL};
 
-const edb__format edb__format_ecsv = {.name = "ecsv", .extensions = ecsv_extensions, .streams = 1,
+static const edb__wopt ecsv_options[] = {
+    {"safe", NULL,
+     "put a ' before a string value that starts like a spreadsheet formula (= + - @, tab, CR "
+     "first; numbers excepted)", NULL},
+    {"astropy-time", NULL,
+     "tag the time column as an astropy Time (TOPCAT cannot open such files)", NULL},
+    {NULL, NULL, NULL, NULL}};
+
+const edb__format edb__format_ecsv = {.name = "ecsv", .extensions = ecsv_extensions,
+                                      .options = ecsv_options, .streams = 1,
                                       .write_series = ecsv_write_series,
                                       .write_table = ecsv_write_table};

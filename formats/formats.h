@@ -1,7 +1,7 @@
 /* formats.h: the table of functions each format implements (internal to formats/).
  *
  * Adding a format is one file with one `const edb__format` and one line in the registry
- * (writer.c).  writer.c owns everything around the format: the temporary file beside
+ * (registry.c).  writer.c owns everything around the format: the temporary file beside
  * the target, the rename, the cleanup, standard output.  common.c holds what several
  * formats share (units, run metadata, the order columns are described in). */
 #ifndef EDB_FORMATS_INTERNAL_H
@@ -17,9 +17,7 @@ typedef struct edb__wctx {
     const char *path;         /* the temporary file to write (streams == 0), else NULL */
     FILE *f;                  /* where to write (streams == 1), else NULL */
     const edb_run_info *run;  /* may be NULL */
-    int compress;             /* 0-9, already defaulted */
-    int astropy_time;
-    edb_err *err;             /* the writer's; formats say what failed in it */
+    edb_err *err;             /* formats say what failed in it; writer.c adds which file */
     /* The -O options given, already checked against the format's table: keys and values
      * ("" for a flag), in the order given.  Read them with edb__wctx_opt. */
     const char *const *opt_keys;
@@ -30,6 +28,13 @@ typedef struct edb__wctx {
 /* The value of option key ("" for a flag given without one), the last one given when
  * repeated, or NULL when not given. */
 const char *edb__wctx_opt(const edb__wctx *c, const char *key);
+/* Was the flag (or the option) key given? */
+int edb__wctx_flag(const edb__wctx *c, const char *key);
+/* The deflate level of -O compress=N (checked by edb__check_level), else 1: where deflate
+ * gives most of its gain for a small part of its time. */
+int edb__wctx_level(const edb__wctx *c);
+/* Is the run's time to be written into the file (edb_run_info.stamp)? */
+int edb__wctx_stamp(const edb__wctx *c);
 
 /* One -O option a format takes.  A table of them ends with a NULL key. */
 typedef struct edb__wopt {
@@ -62,6 +67,8 @@ const edb__format *edb__format_by_path(const char *path);
 void edb__format_list(char *buf, size_t n);
 /* "valid: width=N, title=TEXT, overlay" (or "it takes none") for f into buf. */
 void edb__format_option_list(const edb__format *f, char *buf, size_t n);
+/* ".csv, .csv.gz, .ecsv, ..." into buf. */
+void edb__format_ext_list(char *buf, size_t n);
 
 extern const edb__format edb__format_csv;
 extern const edb__format edb__format_csvgz;
@@ -70,6 +77,9 @@ extern const edb__format edb__format_fits;
 extern const edb__format edb__format_hdf5;
 
 /* ---- common.c ---------------------------------------------------------------------- */
+
+/* The check of -O compress=N: a whole number from 0 (no compression) to 9. */
+edb_status edb__check_level(const char *key, const char *value, edb_err *err);
 
 /* The FITS (and astropy) spelling of an EDB unit ("volts" -> "V", "sec" -> "s",
  * "counts" -> "count"), or NULL when the unit is not one FITS defines: such a unit is
@@ -94,6 +104,15 @@ int edb__fits_int32(const int64_t *v, const uint8_t *valid, size_t n);
  * a leading or trailing blank (csv.c). */
 void edb__csv_put_string(FILE *f, const char *s, size_t len);
 
+/* -O safe (csv.c): does a string value start like a spreadsheet formula ('=', '+', '-',
+ * '@', TAB or CR first) without being a plain number?  Such a value is written with a
+ * "'" in front, which spreadsheets take as "text, do not evaluate". */
+int edb__csv_formula_like(const char *s, size_t len);
+/* -O safe in header text (CSV comment lines, ECSV's YAML): is s (just after a ',' or ';',
+ * where a spreadsheet splitting the line would start a cell) blanks and then one of
+ * = + - @?  A "'" then goes after the delimiter. */
+int edb__csv_cell_risky(const char *s);
+
 /* ---- rows through a block buffer (csv.c) ------------------------------------------- */
 
 /* The text writers build their rows in one large block and hand it to stdio a block at
@@ -103,6 +122,9 @@ typedef struct edb__out {
     FILE *f;
     char *buf;
     size_t len;
+    /* How edb__out_csv_string writes a string (0 after edb__out_init): */
+    int safe;       /* -O safe: "'" before a value that a spreadsheet would run */
+    int quote_hash; /* quote a value holding '#', which pandas' comment='#' would cut */
 } edb__out;
 
 #define EDB__OUT_BLOCK ((size_t)1 << 18)

@@ -8,11 +8,16 @@
  * masks; plain attributes say the same for h5py users.  Datasets hold only fixed-size
  * types (pandas and PyTables cannot read variable-length strings in them).
  *
- * Rows are written one chunk (64 Ki rows) at a time from a small buffer, so memory stays
- * near the size of the data itself.  Object time stamps are off: the same data give the
- * same bytes.  HDF5's automatic error printing is off; its error stack goes into our
- * message. */
+ * Chunks hold about 1 MiB (64 Ki rows of the raw layout's 16 bytes).  Each is packed,
+ * shuffled and deflated here, by worker threads (one per core, at most 4) with libdeflate,
+ * and the main thread hands the finished chunks to HDF5 in order with H5Dwrite_chunk: the
+ * dataset declares the same shuffle + deflate filters, so every reader inflates them as
+ * if HDF5 had written them, and HDF5 itself (not thread-safe) is only ever called from
+ * one thread.  Memory stays near the size of the data plus a few chunks.  Object time
+ * stamps are off: the same data give the same bytes.  HDF5's automatic error printing is
+ * off; its error stack goes into our message. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +25,16 @@
 #include <unistd.h>
 
 #include <hdf5.h>
+#include <libdeflate.h>
 
 #include <edb/edb.h>
 #include <edb/writer.h>
 
 #include "formats.h"
 
+#define CHUNK_BYTES ((size_t)1 << 20)
 #define CHUNK_ROWS 65536
+#define MAX_WORKERS 4
 
 /* ---- errors -------------------------------------------------------------------------- */
 
@@ -470,6 +478,208 @@ static void pack_rows(const tbl *tb, size_t r0, size_t m, size_t rowsize, unsign
     }
 }
 
+
+/* ---- chunks, made off the main thread ------------------------------------------------ */
+
+/* What HDF5's shuffle filter does to a chunk of n elements of size bytes each: byte j of
+ * every element, then byte j+1... (H5Zshuffle.c), so that deflate sees the runs. */
+static void shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t size)
+{
+    /* by blocks of rows, so that reads and writes both stay in cache */
+    enum { BLOCK = 256 };
+    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+        size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
+        for (size_t j = 0; j < size; j++) {
+            unsigned char *o = out + j * n;
+            for (size_t i = i0; i < i1; i++)
+                o[i] = in[i * size + j];
+        }
+    }
+}
+
+typedef struct slot {
+    size_t chunk;       /* the chunk it holds when ready */
+    int ready;
+    unsigned char *raw; /* the packed rows of a whole chunk, zero past the last row */
+    unsigned char *shuf;
+    unsigned char *z;
+    const unsigned char *out; /* what goes to the file: raw, or z */
+    size_t len;
+} slot;
+
+typedef struct pipeline {
+    const tbl *tb;
+    size_t rowsize, chunk_rows, nchunks, nslots, zcap;
+    int level;          /* 0: neither shuffle nor deflate */
+    slot *slots;        /* chunk i in slots[i % nslots] */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    size_t next;        /* the next chunk a worker takes */
+    size_t taken;       /* chunks the main thread has written, whose slots are free */
+    int stop;           /* the main thread gives up */
+    int failed;         /* a worker could not get a compressor */
+} pipeline;
+
+static void make_chunk(pipeline *p, struct libdeflate_compressor *z, size_t i, slot *s)
+{
+    size_t r0 = i * p->chunk_rows, bytes = p->chunk_rows * p->rowsize;
+    size_t m = p->tb->nrows - r0 < p->chunk_rows ? p->tb->nrows - r0 : p->chunk_rows;
+    pack_rows(p->tb, r0, m, p->rowsize, s->raw);
+    /* an edge chunk is stored whole: zeros, as HDF5's own fill would be */
+    memset(s->raw + m * p->rowsize, 0, bytes - m * p->rowsize);
+    if (!p->level) {
+        s->out = s->raw;
+        s->len = bytes;
+        return;
+    }
+    shuffle(s->raw, s->shuf, p->chunk_rows, p->rowsize);
+    s->len = libdeflate_zlib_compress(z, s->shuf, bytes, s->z, p->zcap);
+    s->out = s->z;
+}
+
+static void *worker(void *arg)
+{
+    pipeline *p = arg;
+    struct libdeflate_compressor *z = p->level ? libdeflate_alloc_compressor(p->level) : NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->level && !z) {
+        p->failed = 1;
+        pthread_cond_broadcast(&p->done);
+    }
+    while (!p->failed) {
+        while (!p->stop && p->next < p->nchunks && p->next >= p->taken + p->nslots)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop || p->next >= p->nchunks)
+            break;
+        size_t i = p->next++;
+        slot *s = &p->slots[i % p->nslots];
+        pthread_mutex_unlock(&p->mu);
+        make_chunk(p, z, i, s);
+        pthread_mutex_lock(&p->mu);
+        s->chunk = i;
+        s->ready = 1;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    libdeflate_free_compressor(z);
+    return NULL;
+}
+
+static int ncores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* Buffers of every slot, and a compressor for the main thread's own chunks; 0 or -1. */
+static int alloc_slots(pipeline *p, struct libdeflate_compressor **z)
+{
+    size_t bytes = p->chunk_rows * p->rowsize;
+    if (p->level) {
+        *z = libdeflate_alloc_compressor(p->level);
+        if (!*z)
+            return -1;
+        p->zcap = libdeflate_zlib_compress_bound(*z, bytes);
+    }
+    p->slots = calloc(p->nslots, sizeof *p->slots);
+    if (!p->slots)
+        return -1;
+    for (size_t k = 0; k < p->nslots; k++) {
+        slot *s = &p->slots[k];
+        s->raw = malloc(bytes);
+        if (p->level) {
+            s->shuf = malloc(bytes);
+            s->z = malloc(p->zcap);
+        }
+        if (!s->raw || (p->level && (!s->shuf || !s->z)))
+            return -1;
+    }
+    return 0;
+}
+
+/* Write every chunk of d, in order: made by worker threads when there are several, by
+ * this thread otherwise (or when no thread can be started). */
+static edb_status write_chunks(hid_t d, const tbl *tb, size_t rowsize, size_t chunk_rows,
+                               const edb__wctx *c)
+{
+    pipeline p;
+    memset(&p, 0, sizeof p);
+    p.tb = tb;
+    p.rowsize = rowsize;
+    p.chunk_rows = chunk_rows;
+    p.nchunks = (tb->nrows + chunk_rows - 1) / chunk_rows;
+    p.level = edb__wctx_level(c);
+    size_t nworkers = (size_t)ncores();
+    if (nworkers > p.nchunks - 1)
+        nworkers = p.nchunks - 1; /* a single chunk: no thread */
+    p.nslots = nworkers ? 2 * nworkers + 1 : 1;
+    struct libdeflate_compressor *z = NULL;
+    pthread_t th[MAX_WORKERS];
+    size_t started = 0;
+    int oom = alloc_slots(&p, &z) != 0, sync = 0;
+    if (!oom && nworkers) {
+        sync = 1;
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.work, NULL);
+        pthread_cond_init(&p.done, NULL);
+        while (started < nworkers && pthread_create(&th[started], NULL, worker, &p) == 0)
+            started++;
+        nworkers = started;
+    }
+    edb_status st = EDB_OK;
+    for (size_t i = 0; !oom && st == EDB_OK && i < p.nchunks; i++) {
+        slot *s = &p.slots[i % (nworkers ? p.nslots : 1)];
+        if (nworkers) {
+            pthread_mutex_lock(&p.mu);
+            while (!(s->ready && s->chunk == i) && !p.failed)
+                pthread_cond_wait(&p.done, &p.mu);
+            oom = p.failed;
+            pthread_mutex_unlock(&p.mu);
+            if (oom)
+                break;
+        } else {
+            make_chunk(&p, z, i, s);
+        }
+        hsize_t off = (hsize_t)(i * chunk_rows);
+        if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off, s->len, s->out) < 0) {
+            keep_error();
+            char what[600];
+            snprintf(what, sizeof what, "writing the rows of %s", tb->path);
+            st = h5_fail(c, what);
+        }
+        if (nworkers) {
+            pthread_mutex_lock(&p.mu);
+            s->ready = 0;
+            p.taken++;
+            pthread_cond_broadcast(&p.work);
+            pthread_mutex_unlock(&p.mu);
+        }
+    }
+    if (started) {
+        pthread_mutex_lock(&p.mu);
+        p.stop = 1;
+        pthread_cond_broadcast(&p.work);
+        pthread_mutex_unlock(&p.mu);
+        for (size_t k = 0; k < started; k++)
+            pthread_join(th[k], NULL);
+    }
+    if (sync) {
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.work);
+        pthread_cond_destroy(&p.done);
+    }
+    for (size_t k = 0; p.slots && k < p.nslots; k++) {
+        free(p.slots[k].raw);
+        free(p.slots[k].shuf);
+        free(p.slots[k].z);
+    }
+    free(p.slots);
+    libdeflate_free_compressor(z);
+    if (oom && st == EDB_OK)
+        st = edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing HDF5");
+    return st;
+}
+
 static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)
 {
     char what[600];
@@ -481,55 +691,36 @@ static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)
     H5Pset_obj_track_times(dcpl, 0);
     H5Pset_obj_track_times(mcpl, 0);
     hsize_t dim = tb->nrows;
-    size_t chunk = tb->nrows < CHUNK_ROWS ? tb->nrows : CHUNK_ROWS;
+    /* about 1 MiB a chunk, what HDF5 advises: 64 Ki rows of 16 bytes, fewer wider rows */
+    size_t chunk = CHUNK_BYTES / rowsize;
+    chunk = chunk < 1 ? 1 : chunk > CHUNK_ROWS ? CHUNK_ROWS : chunk;
+    if (chunk > tb->nrows)
+        chunk = tb->nrows;
     if (chunk) {
         hsize_t cd = chunk;
         H5Pset_chunk(dcpl, 1, &cd);
-        if (c->compress > 0) {
+        if (edb__wctx_level(c) > 0) {
             /* Shuffle groups the bytes of each member, which is what lets deflate find
              * the runs in slowly changing times and values. */
             H5Pset_shuffle(dcpl);
-            H5Pset_deflate(dcpl, (unsigned)c->compress);
+            H5Pset_deflate(dcpl, (unsigned)edb__wctx_level(c));
         }
     }
     hid_t space = H5Screate_simple(1, &dim, NULL);
-    /* No chunk cache: every write below is one whole chunk, so the cache would only hold a
-     * copy, and after a failed write (a full disk) it would keep a dirty chunk that makes
-     * every later close fail too. */
+    /* No chunk cache: chunks go to the file whole (H5Dwrite_chunk), so the cache would only
+     * hold a copy, and after a failed write (a full disk) it would keep a dirty chunk that
+     * makes every later close fail too. */
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
     hid_t d = H5Dcreate2(file, tb->path, type, space, H5P_DEFAULT, dcpl, dapl);
     H5Pclose(dapl);
-    unsigned char *buf = NULL;
     if (d < 0) {
         snprintf(what, sizeof what, "creating %s", tb->path);
         st = h5_fail(c, what);
         goto done;
     }
-    buf = malloc((chunk ? chunk : 1) * rowsize);
-    if (!buf) {
-        st = edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing HDF5");
+    if (chunk && (st = write_chunks(d, tb, rowsize, chunk, c)) != EDB_OK)
         goto done;
-    }
-    for (size_t r0 = 0; r0 < tb->nrows; r0 += chunk) {
-        size_t m = tb->nrows - r0 < chunk ? tb->nrows - r0 : chunk;
-        pack_rows(tb, r0, m, rowsize, buf);
-        hsize_t start = r0, count = m;
-        hid_t fs = H5Dget_space(d);
-        hid_t ms = H5Screate_simple(1, &count, NULL);
-        herr_t r = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
-        if (r >= 0)
-            r = H5Dwrite(d, type, ms, fs, H5P_DEFAULT, buf);
-        if (r < 0)
-            keep_error();
-        H5Sclose(ms);
-        H5Sclose(fs);
-        if (r < 0) {
-            snprintf(what, sizeof what, "writing the rows of %s", tb->path);
-            st = h5_fail(c, what);
-            goto done;
-        }
-    }
     /* Plain attributes for h5py users; never a unit on the time member. */
     herr_t r = attr_str(d, "TIMESYS", "UTC");
     if (r >= 0)
@@ -577,7 +768,6 @@ static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)
         }
     }
 done:
-    free(buf);
     if (d >= 0 && H5Dclose(d) < 0 && st == EDB_OK)
         st = h5_fail(c, "closing a dataset");
     H5Sclose(space);
@@ -606,10 +796,10 @@ static edb_status open_file(const edb__wctx *c, hid_t *file, const char *const *
         r = attr_str(*file, "version", edb_version());
     if (r >= 0)
         r = attr_str(*file, "TIMESYS", "UTC");
-    if (r >= 0 && c->run) {
+    if (r >= 0 && edb__wctx_stamp(c))
         r = attr_time(*file, "run_time", c->run->run_time);
-        if (r >= 0)
-            r = attr_time(*file, "query_start", c->run->start);
+    if (r >= 0 && c->run) {
+        r = attr_time(*file, "query_start", c->run->start);
         if (r >= 0)
             r = attr_time(*file, "query_end", c->run->end);
         if (r >= 0 && c->run->command_line)
@@ -719,6 +909,12 @@ static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
 
 static const char *const h5_extensions[] = {".h5", ".hdf5", NULL};
 
-const edb__format edb__format_hdf5 = {.name = "hdf5", .extensions = h5_extensions, .streams = 0,
+static const edb__wopt h5_options[] = {
+    {"compress", "N", "deflate level of the chunks, 0 (none) to 9 (smallest); default 1",
+     edb__check_level},
+    {NULL, NULL, NULL, NULL}};
+
+const edb__format edb__format_hdf5 = {.name = "hdf5", .extensions = h5_extensions,
+                                      .options = h5_options, .streams = 0,
                                       .write_series = h5_write_series,
                                       .write_table = h5_write_table};

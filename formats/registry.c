@@ -69,6 +69,15 @@ void edb__format_option_list(const edb__format *f, char *buf, size_t n)
         snprintf(buf, n, "it takes none");
 }
 
+void edb__format_ext_list(char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < N_FORMATS && o < n; k++)
+        for (const char *const *e = registry[k]->extensions; *e && o < n; e++)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", *e);
+}
+
 const char *edb_format_from_path(const char *path)
 {
     const edb__format *f = edb__format_by_path(path);

@@ -7,6 +7,7 @@
  * reruns under SOURCE_DATE_EPOCH, and no file left behind by a failed fetch. */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fitsio.h>
 #include <hdf5.h>
@@ -74,11 +77,14 @@ static const char *in_tmp(const char *name)
 }
 
 /* Run edbx with a clean environment, a fresh reply cache outside tmp (so every run asks
- * the server and tmp holds only what edbx wrote), SOURCE_DATE_EPOCH and TMPDIR=tmp/t. */
-static int run(tu_run *r, const char *const *args)
+ * the server and tmp holds only what edbx wrote), SOURCE_DATE_EPOCH (unless with_sde is
+ * 0) and TMPDIR=tmp/t.  prefix: argv before edbx's (a shell that runs it), or NULL. */
+static int run_ex(tu_run *r, const char *const *args, int with_sde, const char *const *prefix)
 {
     const char *argv[64];
     size_t n = 0;
+    for (; prefix && *prefix; prefix++)
+        argv[n++] = *prefix;
     argv[n++] = tu_edbx();
     for (; *args; args++)
         argv[n++] = *args;
@@ -91,8 +97,14 @@ static int run(tu_run *r, const char *const *args)
     snprintf(tmpdir, sizeof tmpdir, "TMPDIR=%s/t", tmp);
     mkdir(tmpdir + 7, 0700);
     const char *env[] = {home,     baseenv, "MAST_API_TOKEN=", "NETRC=", "ENG_RETRIES=",
-                         "ENG_TIMEOUT=", xdg, tmpdir,          SDE,      NULL};
+                         "ENG_TIMEOUT=", xdg, tmpdir,          with_sde ? SDE : "SOURCE_DATE_EPOCH=",
+                         NULL};
     return tu_run_cmd(r, argv, env);
+}
+
+static int run(tu_run *r, const char *const *args)
+{
+    return run_ex(r, args, 1, NULL);
 }
 
 static void run_ok(const char *const *args)
@@ -940,6 +952,280 @@ START_TEST(failed_fetch_leaves_nothing)
 }
 END_TEST
 
+
+/* ---- output paths, the CLI's part (issue 15, items 2, 11, 12) -------------------------- */
+
+/* Whatever is wrong with -o is found when the writer opens, before any request. */
+START_TEST(issue15_2_11_bad_outputs_fail_before_any_request)
+{
+    mkdir(in_tmp("dir"), 0755);
+    char h1[4200], h2[4200];
+    snprintf(h1, sizeof h1, "%s", in_tmp("h1.csv"));
+    snprintf(h2, sizeof h2, "%s", in_tmp("h2.csv"));
+    tu_write_file(h1, "old\n", 4);
+    ck_assert_int_eq(link(h1, h2), 0);
+    char dir[4200], dirmsg[9000], extmsg[9000], hardmsg[9000];
+    snprintf(dir, sizeof dir, "%s", in_tmp("dir"));
+    snprintf(dirmsg, sizeof dirmsg, "edbx: -o %s is a folder: name a file in it (%s/x.csv)\n",
+             dir, dir);
+    snprintf(extmsg, sizeof extmsg, "edbx: %s: edbx writes no '.gz' files (it knows .csv, "
+             ".csv.gz, .ecsv, .fits, .fit, .h5, .hdf5); to write one of its formats under this "
+             "name anyway, name the format (--format csv, csv.gz, ecsv, fits, hdf5)\n",
+             in_tmp("x.fits.gz"));
+    snprintf(hardmsg, sizeof hardmsg, "edbx: %s has 2 hard links: edbx replaces an output by "
+             "renaming a new file over it, which would silently part it from its other names; "
+             "remove it first (rm %s) or write to another name\n", h1, h1);
+    char xfg[4200];
+    snprintf(xfg, sizeof xfg, "%s", in_tmp("x.fits.gz"));
+    const struct {
+        const char *extra[4];
+        int status;
+        const char *err;
+    } cases[] = {
+        {{"-o", "", NULL}, 2,
+         "edbx: the output's name is empty: give -o FILE, or -o - for standard output\n"},
+        {{"-o", dir, NULL}, 2, dirmsg},
+        {{"-o", xfg, NULL}, 2, extmsg},
+        {{"-o", h1, NULL}, 7, hardmsg},
+        {{"--format", "xls", NULL}, 2,
+         "edbx: unknown --format 'xls' (known: csv, csv.gz, ecsv, fits, hdf5)\n"},
+        {{"--compress", "3", "-o", "x.fits"}, 2,
+         "edbx: -O compress: fits takes no such option (it takes none)\n"},
+        {{"--compress", "12", NULL}, 2,
+         "edbx: invalid --compress level '12': expected a whole number from 0 to 9\n"},
+        {{"-O", "compress=12", "-o", "x.h5"}, 2,
+         "edbx: -O compress=12: the deflate level is a whole number from 0 (no compression) "
+         "to 9 (smallest file); the default is 1\n"},
+        {{"--csv-safe", "-o", "x.h5", NULL}, 2,
+         "edbx: -O safe: hdf5 takes no such option (valid: compress=N)\n"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tu_run r;
+        const char *extra[5] = {0};
+        memcpy(extra, cases[k].extra, sizeof cases[k].extra);
+        get4(extra, &r, cases[k].status);
+        ck_assert_str_eq(r.err, cases[k].err);
+        ck_assert_uint_eq(r.out_len, 0);
+        tu_run_free(&r);
+    }
+    ck_assert_uint_eq(edb_server_requests(srv), 0);
+    char *t = tu_read_file(h2, NULL);
+    ck_assert_str_eq(t, "old\n");
+    free(t);
+    ck_assert(!tu_exists(xfg));
+    ck_assert(!tu_exists("x.fits") && !tu_exists("x.h5"));
+}
+END_TEST
+
+/* A symbolic link: the file it names is replaced, the link stays; a device is written to
+ * and stays a device; the extension is the link's, the name the user typed. */
+START_TEST(issue15_2_links_and_devices)
+{
+    /* CSV: no command line inside, so two names give the same bytes */
+    char real[4200], link_[4200], ref[4200];
+    snprintf(real, sizeof real, "%s", in_tmp("real.data"));
+    snprintf(link_, sizeof link_, "%s", in_tmp("out.csv"));
+    snprintf(ref, sizeof ref, "%s", in_tmp("ref.csv"));
+    tu_write_file(real, "old\n", 4);
+    chmod(real, 0640);
+    ck_assert_int_eq(symlink("real.data", link_), 0);
+    const char *a1[] = {"-o", link_, NULL};
+    get4(a1, NULL, 0);
+    const char *a2[] = {"-o", ref, NULL};
+    get4(a2, NULL, 0);
+    struct stat st;
+    ck_assert_int_eq(lstat(link_, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    ck_assert_int_eq(stat(real, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0640);
+    size_t n1 = 0, n2 = 0;
+    char *x = tu_read_file(real, &n1), *y = tu_read_file(ref, &n2);
+    ck_assert(n1 == n2 && memcmp(x, y, n1) == 0);
+    free(x);
+    free(y);
+    /* /dev/stdout: the kernel's link to whatever standard output is (here a pipe), which
+     * has no name to follow: written to, as -o - is */
+    for (int k = 0; k < 2; k++) {
+        const char *a5[] = {"-o", "/dev/stdout", k ? "--format" : NULL, "fits", NULL};
+        const char *a6[] = {"-o", "-", k ? "--format" : NULL, "fits", NULL};
+        tu_run r5, r6;
+        get4(a5, &r5, 0);
+        get4(a6, &r6, 0);
+        ck_assert_str_eq(r5.err, "");
+        ck_assert_uint_gt(r5.out_len, 1000);
+        /* FITS holds the command line (HISTORY), which differs: compare CSV bytes only */
+        if (!k)
+            ck_assert(r5.out_len == r6.out_len && memcmp(r5.out, r6.out, r5.out_len) == 0);
+        else
+            ck_assert_uint_eq(r5.out_len % 2880, 0);
+        tu_run_free(&r5);
+        tu_run_free(&r6);
+    }
+    char dev[4200];
+    snprintf(dev, sizeof dev, "%s", in_tmp("null"));
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+        fprintf(stderr, "test_e2e_formats: no mknod (%s): device case skipped (run as root)\n",
+                strerror(errno));
+        return;
+    }
+    const char *a3[] = {"-o", dev, NULL};
+    get4(a3, NULL, 0);
+    const char *a4[] = {"-o", dev, "--format", "hdf5", NULL};
+    get4(a4, NULL, 0);
+    ck_assert_int_eq(lstat(dev, &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+}
+END_TEST
+
+/* `edbx get ... | head`: the reader goes away; edbx says nothing and exits 141 (what a
+ * shell reports for cat in the same place), for text written as it goes and for FITS
+ * copied out at the end; the $TMPDIR spool is gone. */
+START_TEST(issue15_12_closed_pipe_exits_141_quietly)
+{
+    static const char *const fmts[] = {"csv", "csv.gz", "fits"};
+    for (size_t k = 0; k < 3; k++) {
+        char script[4400];
+        /* head takes one byte and leaves; edbx, blocked on a full pipe, then meets EPIPE */
+        snprintf(script, sizeof script, "{ \"$0\" \"$@\"; echo $? > %s/rc; } | head -c 1 "
+                 ">/dev/null", tmp);
+        const char *sh[] = {"/bin/sh", "-c", script, NULL};
+        /* four mnemonics over 8 minutes: about a megabyte of CSV (stored, not deflated, in
+         * the .gz), far more than a pipe holds */
+        const char *args[] = {"get", MN[0], MN[1], MN[2], MN[3], "--start", "2021-01-26T02:28",
+                              "--end", "2021-01-26T02:36", "--format", fmts[k],
+                              k == 1 ? "--compress" : NULL, "0", NULL};
+        tu_run r;
+        ck_assert_int_eq(run_ex(&r, args, 1, sh), 0);
+        ck_assert_str_eq(r.err, "");
+        tu_run_free(&r);
+        char *rc = tu_read_file(in_tmp("rc"), NULL);
+        ck_assert_msg(rc && strcmp(rc, "141\n") == 0, "%s: exit %s", fmts[k], rc);
+        free(rc);
+        ck_assert_uint_eq(count_entries(in_tmp("t")), 0);
+    }
+}
+END_TEST
+
+/* ---- no clock in the files (issue 14, item 3) ------------------------------------------ */
+
+static char *get_bytes(const char *const *extra, int with_sde, size_t *n)
+{
+    const char *args[32];
+    size_t k = 0;
+    args[k++] = "get";
+    for (size_t m = 0; m < NM; m++)
+        args[k++] = MN[m];
+    args[k++] = "--start";
+    args[k++] = START_TXT;
+    args[k++] = "--end";
+    args[k++] = END_TXT;
+    for (; *extra; extra++)
+        args[k++] = *extra;
+    args[k] = NULL;
+    tu_run r;
+    ck_assert_msg(run_ex(&r, args, with_sde, NULL) == 0, "exit %d: %s", r.status, r.err);
+    char *out = malloc(r.out_len + 1);
+    memcpy(out, r.out, r.out_len + 1);
+    *n = r.out_len;
+    tu_run_free(&r);
+    return out;
+}
+
+/* The same query at two clock times gives the same bytes in every format, raw and
+ * resampled: runs a second apart on the real clock, and for the text formats also two
+ * --run-time-us (what replay passes as "now"; FITS and HDF5 record the command line,
+ * which then differs).  --stamp (or SOURCE_DATE_EPOCH) writes the time in. */
+START_TEST(issue14_3_same_bytes_at_any_clock_time)
+{
+    static const char *const fmts[] = {"csv", "csv.gz", "ecsv", "fits", "hdf5"};
+    for (size_t k = 0; k < 5; k++)
+        for (int wide = 0; wide < 2; wide++) {
+            const char *e1[] = {"--format", fmts[k], "--run-time-us", "1714564800000000",
+                                wide ? "--every" : NULL, "30s", NULL};
+            const char *e2[] = {"--format", fmts[k], "--run-time-us", "1893456000000007",
+                                wide ? "--every" : NULL, "30s", NULL};
+            const char *e3[] = {"--format", fmts[k], wide ? "--every" : NULL, "30s", NULL};
+            size_t n1, n2, n3, n4;
+            char *a = get_bytes(e1, 0, &n1), *b = get_bytes(e2, 0, &n2);
+            char *c = get_bytes(e3, 0, &n3);
+            usleep(1100000);
+            char *d = get_bytes(e3, 0, &n4);
+            if (k < 3)
+                ck_assert_msg(n1 > 100 && n1 == n2 && memcmp(a, b, n1) == 0 && n1 == n3 &&
+                                  memcmp(a, c, n1) == 0, "%s%s: run-time-us", fmts[k],
+                              wide ? " wide" : "");
+            ck_assert_msg(n3 > 100 && n3 == n4 && memcmp(c, d, n3) == 0, "%s%s: clock", fmts[k],
+                          wide ? " wide" : "");
+            free(a);
+            free(b);
+            free(c);
+            free(d);
+        }
+    /* --stamp: DATE is the run's time (here the one replay would pass) */
+    const char *out = in_tmp("s.fits");
+    const char *e4[] = {"--stamp", "--run-time-us", "1893456000000007", "-o", out, NULL};
+    size_t n;
+    free(get_bytes(e4, 0, &n));
+    fitsfile *fp = NULL;
+    int st = 0;
+    fits_open_diskfile(&fp, out, READONLY, &st);
+    ck_assert_int_eq(st, 0);
+    key_str(fp, "DATE", "2030-01-01T00:00:00");
+    fits_close_file(fp, &st);
+    /* without it, none */
+    const char *e5[] = {"-o", out, NULL};
+    free(get_bytes(e5, 0, &n));
+    fits_open_diskfile(&fp, out, READONLY, &st);
+    char card[FLEN_CARD];
+    fits_read_card(fp, "DATE", card, &st);
+    ck_assert_int_eq(st, KEY_NO_EXIST);
+    st = 0;
+    fits_clear_errmsg();
+    fits_close_file(fp, &st);
+}
+END_TEST
+
+/* ---- get's aliases of -O options (the writer-option seam) ------------------------------ */
+
+START_TEST(writer_option_aliases_match)
+{
+    /* --help lists the formats, extensions and keys from the registry */
+    const char *help[] = {"get", "--help", NULL};
+    tu_run h;
+    ck_assert_int_eq(run(&h, help), 0);
+    ck_assert_ptr_nonnull(strstr(h.out, "\n  csv (.csv): safe, header-comments\n"
+                                        "  csv.gz (.csv.gz): safe, header-comments, compress=N\n"
+                                        "  ecsv (.ecsv): safe, astropy-time\n"
+                                        "  fits (.fits .fit)\n"
+                                        "  hdf5 (.h5 .hdf5): compress=N\n"));
+    tu_run_free(&h);
+    /* Text formats, which hold no command line: the same bytes.  (HDF5's compress: the
+     * unit tests read the filters back.) */
+    static const char *const pairs[][4] = {
+        {"--compress", "9", "compress=9", "csv.gz"},
+        {"--compress", "0", "compress=0", "csv.gz"},
+        {"--astropy-time", NULL, "astropy-time", "ecsv"},
+        {"--csv-safe", NULL, "safe", "csv"},
+        {"--header-comments", NULL, "header-comments", "csv"},
+    };
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const char *e1[] = {"--format", pairs[k][3], pairs[k][0], pairs[k][1], NULL};
+        const char *e2[] = {"--format", pairs[k][3], "-O", pairs[k][2], NULL};
+        const char *e3[] = {"--format", pairs[k][3], NULL};
+        size_t n1, n2, n3;
+        char *a = get_bytes(e1, 1, &n1), *b = get_bytes(e2, 1, &n2), *c = get_bytes(e3, 1, &n3);
+        ck_assert_msg(n1 == n2 && memcmp(a, b, n1) == 0, "%s differs from -O %s", pairs[k][0],
+                      pairs[k][2]);
+        /* and the option does something (the CSV has no string to quote: equal there) */
+        if (strcmp(pairs[k][0], "--csv-safe") != 0)
+            ck_assert_msg(n1 != n3 || memcmp(a, c, n1) != 0, "%s changes nothing", pairs[k][0]);
+        free(a);
+        free(b);
+        free(c);
+    }
+}
+END_TEST
+
 static Suite *e2e_suite(void)
 {
     Suite *s = suite_create("e2e_formats");
@@ -950,6 +1236,11 @@ static Suite *e2e_suite(void)
     tcase_add_test(t, resampled_wide_fits_and_hdf5);
     tcase_add_test(t, reruns_byte_identical);
     tcase_add_test(t, failed_fetch_leaves_nothing);
+    tcase_add_test(t, issue15_2_11_bad_outputs_fail_before_any_request);
+    tcase_add_test(t, issue15_2_links_and_devices);
+    tcase_add_test(t, issue15_12_closed_pipe_exits_141_quietly);
+    tcase_add_test(t, issue14_3_same_bytes_at_any_clock_time);
+    tcase_add_test(t, writer_option_aliases_match);
     suite_add_tcase(s, t);
     return s;
 }

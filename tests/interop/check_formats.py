@@ -161,5 +161,55 @@ check(s[:2] == STR_V[:2] and s[3] == "trailing ", f"csv strings {s}")
 r = pd.read_csv(f"{D}/real.csv", float_precision="round_trip")
 check(all(same(float(x), y) for x, y in zip(r["value"], REAL_V)), "csv real values")
 
+# ---- CSV comment lines (-O header-comments) ----------------------------------------------
+# pandas and astropy skip them with comment="#"; the rows are those of the plain CSV.
+c = pd.read_csv(f"{D}/comments.csv", comment="#", keep_default_na=False, dtype={"value": str})
+check(c.equals(a), "pandas comment='#': comments.csv reads as all.csv")
+c = pd.read_csv(f"{D}/comments.csv.gz", comment="#", keep_default_na=False, dtype={"value": str})
+check(c.equals(a), "pandas comment='#': comments.csv.gz reads as all.csv")
+t = Table.read(f"{D}/comments.csv", format="ascii.csv", comment="#")
+plain = Table.read(f"{D}/all.csv", format="ascii.csv")
+check(t.colnames == plain.colnames and all(list(t[n]) == list(plain[n]) for n in t.colnames),
+      "astropy comment='#': comments.csv reads as all.csv")
+lines = t.meta["comments"]
+check(lines[0] == "edbx 0.1.0: query from 2021-01-26T02:30:00.000000 to "
+      "2021-01-26T02:31:00.000000 (UTC); run at 2024-05-01T12:00:00.000000 (UTC)",
+      f"astropy comments[0] {lines[0]!r}")
+check(f"mnemonic SA_ZATTEST1 [volts]: {DESC}" in lines and
+      "mnemonic SA_ZFGDETID [counts]: guide star detector id" in lines and
+      "mnemonic SA_ZBIGCOUNT" in lines, f"astropy comments {lines}")
+# a '#' inside a value is quoted, so pandas' comment='#' keeps the whole value
+h = pd.read_csv(f"{D}/hash.csv", comment="#", keep_default_na=False, dtype={"value": str})
+check(list(h["value"]) == ["#1", "a#b", "=1+2", "-5", "@x"], f"pandas '#' values {list(h['value'])}")
+t = Table.read(f"{D}/hash.csv", format="ascii.csv", comment="#")
+check([str(v) for v in t["value"]] == ["#1", "a#b", "=1+2", "-5", "@x"],
+      f"astropy '#' values {list(t['value'])}")
+check("mnemonic IMIR_HK_NOTE: free text # with a hash" in t.meta["comments"], "astropy note line")
+
+# ---- -O safe: a formula-like string gets a "'" in front, a number stays -------------------
+SAFE = ["#1", "a#b", "'=1+2", "-5", "'@x"]
+s = pd.read_csv(f"{D}/safe.csv", keep_default_na=False, dtype={"value": str})
+check(list(s["value"]) == SAFE, f"pandas safe values {list(s['value'])}")
+t = Table.read(f"{D}/safe.ecsv", format="ascii.ecsv")
+check([str(v) for v in t["value"]] == SAFE, f"astropy safe ecsv {list(t['value'])}")
+
+# ---- HDF5 chunks made on worker threads: h5py, pandas and astropy read every row --------
+N = 200003
+k = np.arange(N, dtype=np.int64)
+BIG_V = k * 0.001 - 3.5
+BIG_I = (k * 7919) % 100000 - 50000
+T0_MJD = 40587 + (1611628200009 + 250 * k) / 86400000
+with h5py.File(f"{D}/big.h5", "r") as f:
+    d = f["raw/SA_ZBIGREAL"]
+    check(d.compression == "gzip" and d.shuffle and d.chunks == (65536,), f"h5py big filters {d.chunks}")
+    check(np.array_equal(d["value"], BIG_V), "h5py big values")
+    check(np.allclose(d["time"], T0_MJD, rtol=0, atol=2e-11), "h5py big times")
+    check(np.array_equal(f["raw/SA_ZBIGINT"]["value"], BIG_I), "h5py big ints")
+df = pd.read_hdf(f"{D}/big.h5", key="/raw/SA_ZBIGREAL")
+check(len(df) == N and np.array_equal(df["value"].to_numpy(), BIG_V), "pandas big values")
+t = Table.read(f"{D}/big.h5", path="raw/SA_ZBIGINT")
+check(len(t) == N and np.array_equal(np.asarray(t["value"]), BIG_I), "astropy big ints")
+check(t["time"][-1].isot == "2021-01-26T16:23:20.509", f"astropy big last time {t['time'][-1].isot}")
+
 print("interop:", "FAILED" if failures else "ok", len(failures))
 sys.exit(1 if failures else 0)

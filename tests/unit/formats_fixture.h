@@ -92,11 +92,12 @@ static void fx_free(void)
     }
 }
 
-/* The run: 2021-01-26T02:30:00 to 02:31:00, run on 2024-05-01T12:00:00Z. */
+/* The run: 2021-01-26T02:30:00 to 02:31:00, run on 2024-05-01T12:00:00Z, with the run's
+ * time asked for in the file (--stamp), so that the tests see where it goes. */
 #define FX_RUN_MS INT64_C(1714564800000)
 static edb_run_info fx_run = {"edbx get SA_ZATTEST1 --start 2021-01-26T02:30:00 -o x",
                               FX_RUN_MS * 1000, (FX_T0_MS - 9) * 1000,
-                              (FX_T0_MS - 9 + 60000) * 1000};
+                              (FX_T0_MS - 9 + 60000) * 1000, 1};
 
 /* A wide table: 3 rows at 1 s, a real (row 1 missing), an int (row 2 missing), a string. */
 #define FX_WIDE_STEP_MS 1000

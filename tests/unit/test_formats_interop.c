@@ -15,19 +15,28 @@
 
 static char *tmp;
 
-static void out(const char *name, const edb_series *const *s, size_t n, int astropy_time)
+/* opt: one -O option, or NULL */
+static void out_opt(const char *name, const edb_series *const *s, size_t n, const char *opt)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", tmp, name);
     edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
     o.run = &fx_run;
-    o.astropy_time = astropy_time;
+    if (opt) {
+        o.options = &opt;
+        o.n_options = 1;
+    }
     edb_writer *w = NULL;
     edb_err err = EDB_ERR_INIT;
     ck_assert_msg(edb_writer_open(&w, path, &o, &err) == EDB_OK, "%s", err.msg);
     ck_assert_msg(edb_writer_write_series(w, s, n) == EDB_OK, "%s", edb_writer_errmsg(w));
     ck_assert_msg(edb_writer_close(w) == EDB_OK, "%s", edb_writer_errmsg(w));
     edb_writer_free(w);
+}
+
+static void out(const char *name, const edb_series *const *s, size_t n, int astropy_time)
+{
+    out_opt(name, s, n, astropy_time ? "astropy-time" : NULL);
 }
 
 static void out_wide(const char *name)
@@ -46,7 +55,7 @@ static void out_wide(const char *name)
     edb_table_free(t);
 }
 
-static edb_series *forty[40];
+static edb_series *forty[40], *note, *big[3];
 
 static void write_everything(void)
 {
@@ -74,6 +83,37 @@ static void write_everything(void)
     }
     out("forty.fits", (const edb_series *const *)forty, 40, 0);
     out("forty.h5", (const edb_series *const *)forty, 40, 0);
+    /* comment lines (issue 10 item 5) and spreadsheet quoting (issue 15 item 12) */
+    out_opt("comments.csv", all, FX_N, "header-comments");
+    out_opt("comments.csv.gz", all, FX_N, "header-comments");
+    static const char *const notes[] = {"#1", "a#b", "=1+2", "-5", "@x"};
+    edb_series_new(&note, "IMIR_HK_NOTE");
+    edb_series_set_type(note, EDB_VT_STRING);
+    edb_series_set_meta(note, "", "free text # with a hash");
+    for (int k = 0; k < 5; k++)
+        edb_series_push_str(note, (FX_T0_MS + k) * 1000, notes[k], strlen(notes[k]));
+    const edb_series *one[] = {note};
+    out_opt("hash.csv", one, 1, "header-comments");
+    out_opt("safe.csv", one, 1, "safe");
+    out_opt("safe.ecsv", one, 1, "safe");
+    /* many chunks, an edge chunk, deflated on worker threads (issue 17 item 4): row k at
+     * FX_T0_MS + 250 k ms, k * 0.001 - 3.5 and (k * 7919) % 100000 - 50000 */
+    edb_series_new(&big[0], "SA_ZBIGREAL");
+    edb_series_set_type(big[0], EDB_VT_REAL);
+    edb_series_new(&big[1], "SA_ZBIGINT");
+    edb_series_set_type(big[1], EDB_VT_INT);
+    edb_series_new(&big[2], "SA_ZBIGSTR"); /* rows of 21 bytes: DATASUM's words straddle them */
+    edb_series_set_type(big[2], EDB_VT_STRING);
+    for (size_t k = 0; k < 200003; k++) {
+        char sv[8];
+        snprintf(sv, sizeof sv, "S%04zu", k % 10000);
+        edb_series_push_str(big[2], (FX_T0_MS + (int64_t)k * 250) * 1000, sv, 5);
+        edb_series_push_real(big[0], (FX_T0_MS + (int64_t)k * 250) * 1000, (double)k * 0.001 - 3.5);
+        edb_series_push_int(big[1], (FX_T0_MS + (int64_t)k * 250) * 1000,
+                            (int64_t)((k * 7919) % 100000) - 50000);
+    }
+    out("big.h5", (const edb_series *const *)big, 2, 0);
+    out("big.fits", (const edb_series *const *)big, 3, 0);
 }
 
 static void setup(void)
@@ -87,6 +127,10 @@ static void teardown(void)
 {
     for (int k = 0; k < 40; k++)
         edb_series_free(forty[k]);
+    edb_series_free(note);
+    edb_series_free(big[0]);
+    edb_series_free(big[1]);
+    edb_series_free(big[2]);
     fx_free();
     tu_rmtree(tmp);
     free(tmp);
@@ -149,6 +193,7 @@ START_TEST(fitsverify_clean)
     fitsverify("ascii.fits", 0);
     fitsverify("one.fits", 0);
     fitsverify("forty.fits", 0);
+    fitsverify("big.fits", 0);
     fitsverify("all.fits", 1);
     fitsverify("wide.fits", 1);
 }

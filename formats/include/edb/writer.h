@@ -1,12 +1,21 @@
 /* edb/writer.h: writing query results to files: CSV, gzipped CSV, ECSV, FITS, HDF5.
  *
  * Each format is one file in formats/ with a const table of functions; a registry maps
- * format names and file extensions to them.  Outputs are atomic: a writer writes to a
- * temporary file beside the target and renames it over the target only in
- * edb_writer_close; edb_writer_free of a writer that was not closed successfully removes
- * the temporary file, so a failed run never leaves a file, or half a file, under the
- * target's name.  The path "-" means standard output (not atomic, by nature).
- * Outputs are deterministic: nothing in them comes from the clock unless passed in. */
+ * format names and file extensions to them.  What a writer does with its path:
+ *  - a new name, or an existing regular file: the output is written to a temporary file
+ *    beside it and renamed over it only in edb_writer_close (an existing file keeps its
+ *    mode, and its owner where the system allows); edb_writer_free of a writer that was
+ *    not closed successfully removes the temporary file, so a failed run never leaves a
+ *    file, or half a file, under the target's name;
+ *  - a symbolic link: the same, for the file the link names (the link stays a link);
+ *  - "-" (standard output), or an existing device or FIFO: written to directly, as it
+ *    is produced (not atomic, by nature); FITS and HDF5, which need a file they can
+ *    seek in, are built in $TMPDIR and copied out once complete;
+ *  - refused at open, before anything is written: "", a folder, a socket, a file with
+ *    more than one hard link (renaming would silently split it from its other names),
+ *    and a name whose extension no format has unless the format is named.
+ * Outputs are deterministic: nothing in them comes from the clock; the run's time is
+ * written only when the caller asks for it (edb_run_info.stamp). */
 #ifndef EDB_WRITER_H
 #define EDB_WRITER_H
 
@@ -24,30 +33,33 @@ typedef struct edb_run_info {
     const char *command_line; /* secrets removed by the caller; may be NULL */
     edb_time run_time;        /* UTC time of the run (not read from the clock here) */
     edb_time start, end;      /* the query interval */
+    /* 1: write run_time into the file (FITS DATE, the ECSV and HDF5 run_time).  0 (the
+     * default): the file carries no time of its making, so the same data give the same
+     * bytes whenever they are written. */
+    int stamp;
 } edb_run_info;
 
 typedef struct edb_writer_options {
-    const char *format;       /* "csv", "csv.gz", "ecsv", "fits", "hdf5"; NULL: from the
-                               * path's extension, else csv */
+    const char *format;       /* a name of the registry ("csv", "fits"...); NULL: from the
+                               * path's extension; a name without one (and "-") is csv */
     const edb_run_info *run;  /* may be NULL */
-    int compress;             /* deflate level 0-9 for hdf5 and csv.gz; -1: the default (1) */
-    int astropy_time;         /* ECSV: tag the time column as an astropy Time (TOPCAT
-                               * cannot open such files, so it is off by default) */
-    /* Options of the format (-O on the command line): "key=value", or "key" for a flag;
-     * each format lists the keys it takes (edb_format_option_get) and checks the values:
-     * an unknown key or a bad value fails edb_writer_open with EDB_ERR_USAGE naming the
-     * key and the valid ones.  Copied. */
+    /* Options of the format (-O on the command line): "key=value", or "key" for a flag
+     * ("compress=9", "astropy-time", "safe"); each format lists the keys it takes
+     * (edb_format_option_get) and checks the values: an unknown key or a bad value fails
+     * edb_writer_open with EDB_ERR_USAGE naming the key and the valid ones.  Copied. */
     const char *const *options;
     size_t n_options;
 } edb_writer_options;
 
-#define EDB_WRITER_OPTIONS_INIT {NULL, NULL, -1, 0, NULL, 0}
+#define EDB_WRITER_OPTIONS_INIT {NULL, NULL, NULL, 0}
 
 typedef struct edb_writer edb_writer;
 
-/* Open a writer for path ("-" = stdout; FITS and HDF5 are then written to a temporary
- * file in $TMPDIR and copied out at close).  Fails with EDB_ERR_USAGE for an unknown
- * format or a compression level outside 0-9, and EDB_ERR_IO when the temporary file cannot be created (the message names the folder). */
+/* Open a writer for path (see the top of this file for what each kind of path means).
+ * Fails with EDB_ERR_USAGE for an empty name, a folder, an unknown format or extension
+ * (the message lists the known ones) or a bad -O option, and with EDB_ERR_IO when the
+ * path cannot be used: a file with several hard links, a socket, a device that does not
+ * open, a folder where the temporary file cannot be created (the message says which). */
 edb_status edb_writer_open(edb_writer **out, const char *path, const edb_writer_options *o,
                            edb_err *err);
 
@@ -66,6 +78,10 @@ edb_status edb_writer_close(edb_writer *w);
 void edb_writer_free(edb_writer *w);
 
 const char *edb_writer_errmsg(const edb_writer *w);
+
+/* 1 when the writer failed because the reader of its pipe went away (EPIPE: `edbx get ... |
+ * head`), which a command-line tool reports by exiting quietly, not as an error. */
+int edb_writer_pipe_closed(const edb_writer *w);
 
 /* The format name for a path from its extension (".csv", ".csv.gz"...), or NULL. */
 const char *edb_format_from_path(const char *path);
