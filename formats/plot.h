@@ -209,6 +209,11 @@ void edb__plot_format_value(double v, double step, double big, char *buf, size_t
  * fontconfig gives for "Sans"). */
 double edb__plot_text_em(const char *s);
 
+/* Tests (plot_draw.c): the PNG of these series drawn from every sample, as it would be
+ * without decimation, to compare with what the writer draws. */
+edb_status edb__plot_write_png_every_point(const edb__wctx *c, const edb_series *const *s,
+                                           size_t n);
+
 /* "2021-01-26 02:28:47" (milliseconds when not zero) into buf. */
 void edb__plot_time_text(edb_time t, char *buf, size_t n);
 

@@ -416,16 +416,6 @@ static void limit_lines(const draw *d, const edb__plot_panel *pn)
         hline(d, o->nominal, C_NOMINAL, 1, 1.5);
 }
 
-/* The limit a value breaks: 2 red, 1 yellow, 0 none. */
-static int breaks_limit(const edb__plot_opts *o, double v)
-{
-    if ((o->has_red[0] && v < o->red[0]) || (o->has_red[1] && v > o->red[1]))
-        return 2;
-    if ((o->has_yellow[0] && v < o->yellow[0]) || (o->has_yellow[1] && v > o->yellow[1]))
-        return 1;
-    return 0;
-}
-
 static int has_limits(const edb__plot_opts *o)
 {
     return o->has_yellow[0] || o->has_yellow[1] || o->has_red[0] || o->has_red[1];
@@ -643,28 +633,38 @@ static edb_status trace(draw *d, const edb__plot_panel *pn, const pbox *b,
     return EDB_OK;
 }
 
-/* Markers where a line leaves its limits (the selected samples: per pixel column, its
- * extremes are among them). */
+/* Markers where a line leaves its limits: in each pixel column whose samples go beyond a
+ * limit, one at its highest or lowest value (M4 keeps both, so the decimated and the full
+ * series mark the same points). */
 static void markers(draw *d, const edb__plot_panel *pn, const pbox *b, const edb__plot_trace *tr)
 {
     const edb__plot_opts *o = &d->p->o;
     const edb__plot_sel *s = &tr->sel;
-    int lastc = -1, lastlev = 0;
-    double lastv = 0;
-    for (size_t j = 0; j < s->nidx; j++) {
-        size_t k = s->idx[j];
-        double v;
-        edb__plot_value(&tr->src, k, &v);
-        int lev = breaks_limit(o, v);
-        if (!lev)
-            continue;
-        int c = edb__plot_column(tr->src.t[k] + tr->src.t_shift, d->p->x0, d->p->x1, d->ncols);
-        if (c == lastc && lev == lastlev && v == lastv)
-            continue;
-        lastc = c;
-        lastlev = lev;
-        lastv = v;
-        marker(d, pn, b, c, v, lev);
+    int col = -1;
+    double lo = 0, hi = 0;
+    for (size_t j = 0; j <= s->nidx; j++) {
+        int c = -1;
+        double v = 0;
+        if (j < s->nidx) {
+            size_t k = s->idx[j];
+            edb__plot_value(&tr->src, k, &v);
+            c = edb__plot_column(tr->src.t[k] + tr->src.t_shift, d->p->x0, d->p->x1, d->ncols);
+            if (c == col) {
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                continue;
+            }
+        }
+        if (col >= 0) {
+            int up = (o->has_red[1] && hi > o->red[1]) ? 2 : (o->has_yellow[1] && hi > o->yellow[1]);
+            int dn = (o->has_red[0] && lo < o->red[0]) ? 2 : (o->has_yellow[0] && lo < o->yellow[0]);
+            if (up)
+                marker(d, pn, b, col, hi, up);
+            if (dn)
+                marker(d, pn, b, col, lo, dn);
+        }
+        col = c;
+        lo = hi = v;
     }
 }
 
@@ -1148,9 +1148,6 @@ static edb_status write_with(const edb__wctx *c, int kind, const edb_series *con
     return st;
 }
 
-/* Tests: the same picture from every sample (no decimation). */
-edb_status edb__plot_write_png_every_point(const edb__wctx *c, const edb_series *const *s,
-                                           size_t n);
 edb_status edb__plot_write_png_every_point(const edb__wctx *c, const edb_series *const *s,
                                            size_t n)
 {
