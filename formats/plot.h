@@ -32,14 +32,28 @@
 
 /* ---- options (-O KEY=VALUE) -------------------------------------------------------- */
 
+/* Limits: yellow and red (low, high; either side may be missing) and a nominal value. */
+typedef struct edb__plot_limits {
+    int has_yellow[2], has_red[2], has_nominal;
+    double yellow[2], red[2], nominal;
+} edb__plot_limits;
+
+#define EDB__PLOT_MAX_PER 32 /* mnemonics with limits of their own */
+
 typedef struct edb__plot_opts {
     int width, height;  /* pixels (PNG) or points (SVG, PDF); 0: the default */
     const char *title;  /* NULL: from the mnemonics */
     int overlay;        /* every line in one panel, with a legend */
     int count;          /* statistics: a count panel under each mnemonic */
     int date;           /* PDF: write the run time as CreationDate */
-    int has_yellow[2], has_red[2], has_nominal, has_ymin, has_ymax;
-    double yellow[2], red[2], nominal, ymin, ymax;
+    edb__plot_limits lim; /* -O yellow=LO,HI ...: every panel of numbers */
+    struct {            /* -O yellow=MNEMONIC:LO,HI ...: that mnemonic's, first */
+        char name[65];
+        edb__plot_limits lim;
+    } per[EDB__PLOT_MAX_PER];
+    size_t nper;
+    int has_ymin, has_ymax;
+    double ymin, ymax;
     int64_t max_gap_us; /* 0: the automatic rule; < 0: never break */
     size_t max_points;  /* HTML: samples kept at full resolution per trace */
     int every_point;    /* tests: no decimation, every sample drawn */
@@ -53,6 +67,7 @@ typedef struct edb__plot_opts {
 edb_status edb__plot_check_size(const char *key, const char *value, edb_err *err);
 edb_status edb__plot_check_limits(const char *key, const char *value, edb_err *err);
 edb_status edb__plot_check_number(const char *key, const char *value, edb_err *err);
+edb_status edb__plot_check_nominal(const char *key, const char *value, edb_err *err);
 edb_status edb__plot_check_gap(const char *key, const char *value, edb_err *err);
 edb_status edb__plot_check_points(const char *key, const char *value, edb_err *err);
 
@@ -63,16 +78,19 @@ edb_status edb__plot_check_points(const char *key, const char *value, edb_err *e
      edb__plot_check_size},                                                                    \
     {"title", "TEXT", "the title; default: the mnemonics", NULL},                             \
     {"overlay", NULL, "every mnemonic in one panel, with a legend", NULL},                    \
-    {"yellow", "LO,HI", "yellow limits: a band beyond them, points outside marked",           \
+    {"yellow", "[MNEMONIC:]LO,HI", "yellow limits: a band beyond them, points outside "     \
+     "marked (one side may be empty)", edb__plot_check_limits},                                \
+    {"red", "[MNEMONIC:]LO,HI", "red limits: a band beyond them, points outside marked",      \
      edb__plot_check_limits},                                                                  \
-    {"red", "LO,HI", "red limits: a band beyond them, points outside marked",                 \
-     edb__plot_check_limits},                                                                  \
-    {"nominal", "V", "a line at the nominal value", edb__plot_check_number},                  \
+    {"nominal", "[MNEMONIC:]V", "a line at the nominal value", edb__plot_check_nominal},      \
     {"ymin", "V", "bottom of the value axis of number panels", edb__plot_check_number},       \
     {"ymax", "V", "top of the value axis of number panels", edb__plot_check_number},          \
     {"count", NULL, "statistics: a panel with the count per bin under each mnemonic", NULL},  \
     {"max-gap", "DUR", "break lines where samples are more than DUR apart (default: 10x the " \
      "median spacing; none: never)", edb__plot_check_gap}
+
+/* The limits of a mnemonic's panel: its own (-O yellow=MNEMONIC:...), else the common. */
+edb__plot_limits edb__plot_limits_for(const edb__plot_opts *o, const char *mnemonic);
 
 /* Read the options given (already checked one by one) and check them together. */
 edb_status edb__plot_opts_read(edb__plot_opts *o, const edb__wctx *c);
@@ -150,6 +168,7 @@ typedef struct edb__plot_panel {
     double y0, y1;     /* the value axis */
     double ystep;      /* its tick step (0: states, one tick per name) */
     int limits;        /* limit bands and markers apply here */
+    edb__plot_limits lim; /* which: the mnemonic's own, else those for every panel */
 } edb__plot_panel;
 
 typedef struct edb__plot {

@@ -162,10 +162,14 @@ static double panel_weight(const edb__plot_panel *pn)
     return pn->kind == EDB__PANEL_COUNT ? 0.45 : 1.0;
 }
 
-static int needs_header(const edb__plot *p, const edb__plot_panel *pn)
+static int has_limits(const edb__plot_limits *l)
 {
-    int lim = pn->limits && (p->o.has_yellow[0] || p->o.has_yellow[1] || p->o.has_red[0] ||
-                             p->o.has_red[1] || p->o.has_nominal);
+    return l->has_yellow[0] || l->has_yellow[1] || l->has_red[0] || l->has_red[1];
+}
+
+static int needs_header(const edb__plot_panel *pn)
+{
+    int lim = pn->limits && (has_limits(&pn->lim) || pn->lim.has_nominal);
     return pn->description || pn->legend || lim;
 }
 
@@ -212,7 +216,7 @@ static edb_status do_layout(draw *d, edb_err *err)
     double wsum = 0, fixed_px = top + bottom;
     for (size_t k = 0; k < p->np; k++) {
         wsum += panel_weight(&p->p[k]);
-        fixed_px += (needs_header(p, &p->p[k]) ? f * 1.6 : 0) + (k ? gap : 0);
+        fixed_px += (needs_header(&p->p[k]) ? f * 1.6 : 0) + (k ? gap : 0);
     }
     /* A states panel grows with its names, up to twice the usual height. */
     double want_px = fixed_px;
@@ -251,7 +255,7 @@ static edb_status do_layout(draw *d, edb_err *err)
     for (size_t k = 0; k < p->np; k++) {
         if (k)
             y += gap;
-        int hdr = needs_header(p, &p->p[k]) ? (int)(f * 1.6) : 0;
+        int hdr = needs_header(&p->p[k]) ? (int)(f * 1.6) : 0;
         y += hdr;
         d->bx[k].header = hdr;
         d->bx[k].top = (int)floor(y + 0.5);
@@ -339,11 +343,15 @@ static double xworld_of_col(const draw *d, int c)
     return ((double)c + 0.5) / d->ncols * d->span_s;
 }
 
+/* The data fill pixels [left, right) x [top, bottom); the frame runs through the middle of
+ * the pixels around them, so its 1-pixel lines are crisp.  The world coordinates extend
+ * by half a pixel to match. */
 static void panel_viewport(const draw *d, const edb__plot_panel *pn, const pbox *b)
 {
-    plvpor((double)d->left / d->W, (double)d->right / d->W, 1.0 - (double)b->bottom / d->H,
-           1.0 - (double)b->top / d->H);
-    plwind(0, d->span_s, pn->y0, pn->y1);
+    double wx = d->span_s / d->ncols, wy = (pn->y1 - pn->y0) / (b->bottom - b->top);
+    plvpor((d->left - 0.5) / d->W, (d->right + 0.5) / d->W, 1.0 - (b->bottom + 0.5) / d->H,
+           1.0 - (b->top - 0.5) / d->H);
+    plwind(-0.5 * wx, d->span_s + 0.5 * wx, pn->y0 - 0.5 * wy, pn->y1 + 0.5 * wy);
 }
 
 static double clampd(double v, double lo, double hi)
@@ -368,7 +376,7 @@ static void fill_rect(double x0, double x1, double y0, double y1)
 
 static void limit_bands(const draw *d, const edb__plot_panel *pn)
 {
-    const edb__plot_opts *o = &d->p->o;
+    const edb__plot_limits *o = &pn->lim;
     double a = pn->y0, b = pn->y1, X = d->span_s;
     /* Beyond red: red.  Between yellow and red (or beyond yellow with no red): yellow. */
     if (o->has_red[0] && o->red[0] > a) {
@@ -405,7 +413,7 @@ static void hline(const draw *d, double v, int col, int dashed, double width)
 
 static void limit_lines(const draw *d, const edb__plot_panel *pn)
 {
-    const edb__plot_opts *o = &d->p->o;
+    const edb__plot_limits *o = &pn->lim;
     for (int s = 0; s < 2; s++) {
         if (o->has_yellow[s] && o->yellow[s] >= pn->y0 && o->yellow[s] <= pn->y1)
             hline(d, o->yellow[s], C_YLINE, 0, 1);
@@ -414,11 +422,6 @@ static void limit_lines(const draw *d, const edb__plot_panel *pn)
     }
     if (o->has_nominal && o->nominal >= pn->y0 && o->nominal <= pn->y1)
         hline(d, o->nominal, C_NOMINAL, 1, 1.5);
-}
-
-static int has_limits(const edb__plot_opts *o)
-{
-    return o->has_yellow[0] || o->has_yellow[1] || o->has_red[0] || o->has_red[1];
 }
 
 static void grid(const draw *d, const edb__plot_panel *pn)
@@ -638,7 +641,7 @@ static edb_status trace(draw *d, const edb__plot_panel *pn, const pbox *b,
  * series mark the same points). */
 static void markers(draw *d, const edb__plot_panel *pn, const pbox *b, const edb__plot_trace *tr)
 {
-    const edb__plot_opts *o = &d->p->o;
+    const edb__plot_limits *o = &pn->lim;
     const edb__plot_sel *s = &tr->sel;
     int col = -1;
     double lo = 0, hi = 0;
@@ -677,7 +680,7 @@ typedef struct legend_entry {
 static size_t legend_entries(const draw *d, const edb__plot_panel *pn, legend_entry *e,
                              size_t max)
 {
-    const edb__plot_opts *o = &d->p->o;
+    const edb__plot_limits *o = &pn->lim;
     size_t n = 0;
     if (pn->legend)
         for (size_t k = 0; k < pn->ntr && n < max; k++) {
@@ -918,7 +921,7 @@ static edb_status draw_panel(draw *d, size_t k)
         if (trace(d, pn, b, tr, &palette[ci - C_PAL0], ci, w < 1 ? 1 : w) != EDB_OK)
             return EDB_ERR_NOMEM;
     }
-    if (lim && has_limits(o)) {
+    if (lim && has_limits(&pn->lim)) {
         panel_viewport(d, pn, b);
         for (size_t q = 0; q < pn->ntr; q++)
             if (pn->tr[q].role == EDB__ROLE_LINE || pn->tr[q].role == EDB__ROLE_EXTRA)

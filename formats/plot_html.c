@@ -201,16 +201,6 @@ static edb_status put_data(edb__out *o, edb__plot *p)
     put_opt_num(o, op->width > 0, op->width);
     put(o, ",\"height\":");
     put_opt_num(o, op->height > 0, op->height);
-    put(o, ",\"yellow\":[");
-    put_opt_num(o, op->has_yellow[0], op->yellow[0]);
-    put(o, ",");
-    put_opt_num(o, op->has_yellow[1], op->yellow[1]);
-    put(o, "],\"red\":[");
-    put_opt_num(o, op->has_red[0], op->red[0]);
-    put(o, ",");
-    put_opt_num(o, op->has_red[1], op->red[1]);
-    put(o, "],\"nominal\":");
-    put_opt_num(o, op->has_nominal, op->nominal);
     put(o, ",\"ymin\":");
     put_opt_num(o, op->has_ymin, op->ymin);
     put(o, ",\"ymax\":");
@@ -231,6 +221,17 @@ static edb_status put_data(edb__out *o, edb__plot *p)
                : pn->kind == EDB__PANEL_COUNT ? ",\"kind\":\"count\""
                                               : ",\"kind\":\"number\"");
         put(o, pn->limits ? ",\"limits\":true" : ",\"limits\":false");
+        const edb__plot_limits *L = &pn->lim;
+        put(o, ",\"yellow\":[");
+        put_opt_num(o, L->has_yellow[0], L->yellow[0]);
+        put(o, ",");
+        put_opt_num(o, L->has_yellow[1], L->yellow[1]);
+        put(o, "],\"red\":[");
+        put_opt_num(o, L->has_red[0], L->red[0]);
+        put(o, ",");
+        put_opt_num(o, L->has_red[1], L->red[1]);
+        put(o, "],\"nominal\":");
+        put_opt_num(o, L->has_nominal, L->nominal);
         put(o, ",\"states\":[");
         for (size_t q = 0; q < pn->nstates; q++) {
             if (q)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <edb/mnemonic.h>
 #include <edb/number.h>
 #include <edb/resample.h>
 #include <edb/time.h>
@@ -61,14 +62,51 @@ static int parse_limits(const char *value, int has[2], double v[2])
     return 0;
 }
 
+/* "MNEMONIC:" before a value: that mnemonic's own limit.  *rest gets what follows;
+ * name is "" without a prefix.  -1 for a name that is not a mnemonic's. */
+static int split_prefix(const char *value, char name[EDB_MNEMONIC_MAX + 1], const char **rest)
+{
+    const char *colon = strchr(value, ':');
+    name[0] = '\0';
+    *rest = value;
+    if (!colon)
+        return 0;
+    char raw[EDB_MNEMONIC_MAX + 2];
+    size_t len = (size_t)(colon - value);
+    if (len == 0 || len > EDB_MNEMONIC_MAX)
+        return -1;
+    memcpy(raw, value, len);
+    raw[len] = '\0';
+    edb_err e = EDB_ERR_INIT;
+    if (edb_mnemonic_normalize(raw, name, EDB_MNEMONIC_MAX + 1, &e) != EDB_OK)
+        return -1;
+    *rest = colon + 1;
+    return 0;
+}
+
 edb_status edb__plot_check_limits(const char *key, const char *value, edb_err *err)
 {
     int has[2];
     double v[2];
-    if (parse_limits(value, has, v) != 0)
+    char name[EDB_MNEMONIC_MAX + 1];
+    const char *rest;
+    if (split_prefix(value, name, &rest) != 0 || parse_limits(rest, has, v) != 0)
         return edb_err_set(err, EDB_ERR_USAGE, "-O %s=%s: give LO,HI, two numbers with LO below "
-                           "HI; leave one out for a one-sided limit (e.g. -O %s=-0.5,0.5 or "
-                           "-O %s=,30)", key, value, key, key);
+                           "HI; leave one out for a one-sided limit, and put MNEMONIC: before "
+                           "them for one mnemonic's (e.g. -O %s=-0.5,0.5, -O %s=,30 or -O "
+                           "%s=SA_ZATTEST1:-0.5,0.5)", key, value, key, key, key);
+    return EDB_OK;
+}
+
+edb_status edb__plot_check_nominal(const char *key, const char *value, edb_err *err)
+{
+    double v;
+    char name[EDB_MNEMONIC_MAX + 1];
+    const char *rest;
+    if (split_prefix(value, name, &rest) != 0 || parse_num(rest, strlen(rest), &v) != 0)
+        return edb_err_set(err, EDB_ERR_USAGE, "-O %s=%s: give a finite number, with MNEMONIC: "
+                           "before it for one mnemonic's (e.g. -O %s=0.5 or -O "
+                           "%s=SA_ZATTEST1:0.5)", key, value, key, key);
     return EDB_OK;
 }
 
@@ -93,6 +131,30 @@ edb_status edb__plot_check_points(const char *key, const char *value, edb_err *e
     return EDB_OK;
 }
 
+edb__plot_limits edb__plot_limits_for(const edb__plot_opts *o, const char *mnemonic)
+{
+    edb__plot_limits l = o->lim;
+    for (size_t q = 0; mnemonic && q < o->nper; q++) {
+        if (strcmp(o->per[q].name, mnemonic) != 0)
+            continue;
+        const edb__plot_limits *m = &o->per[q].lim;
+        /* the mnemonic's own yellow, red and nominal each replace the common ones */
+        if (m->has_yellow[0] || m->has_yellow[1]) {
+            memcpy(l.has_yellow, m->has_yellow, sizeof l.has_yellow);
+            memcpy(l.yellow, m->yellow, sizeof l.yellow);
+        }
+        if (m->has_red[0] || m->has_red[1]) {
+            memcpy(l.has_red, m->has_red, sizeof l.has_red);
+            memcpy(l.red, m->red, sizeof l.red);
+        }
+        if (m->has_nominal) {
+            l.has_nominal = 1;
+            l.nominal = m->nominal;
+        }
+    }
+    return l;
+}
+
 edb_status edb__plot_opts_read(edb__plot_opts *o, const edb__wctx *c)
 {
     memset(o, 0, sizeof *o);
@@ -110,12 +172,38 @@ edb_status edb__plot_opts_read(edb__plot_opts *o, const edb__wctx *c)
     o->overlay = edb__wctx_opt(c, "overlay") != NULL;
     o->count = edb__wctx_opt(c, "count") != NULL;
     o->date = edb__wctx_opt(c, "date") != NULL;
-    if ((v = edb__wctx_opt(c, "yellow")))
-        parse_limits(v, o->has_yellow, o->yellow);
-    if ((v = edb__wctx_opt(c, "red")))
-        parse_limits(v, o->has_red, o->red);
-    if ((v = edb__wctx_opt(c, "nominal")))
-        o->has_nominal = parse_num(v, strlen(v), &o->nominal) == 0;
+    /* Limits, in the order given (a later one for the same panel wins). */
+    for (size_t k = 0; k < c->n_opts; k++) {
+        const char *key = c->opt_keys[k];
+        int y = strcmp(key, "yellow") == 0, r = strcmp(key, "red") == 0;
+        if (!y && !r && strcmp(key, "nominal") != 0)
+            continue;
+        char name[EDB_MNEMONIC_MAX + 1];
+        const char *rest;
+        if (split_prefix(c->opt_vals[k], name, &rest) != 0)
+            continue; /* refused at open */
+        edb__plot_limits *l = &o->lim;
+        if (name[0]) {
+            size_t q = 0;
+            while (q < o->nper && strcmp(o->per[q].name, name) != 0)
+                q++;
+            if (q == o->nper) {
+                if (o->nper == EDB__PLOT_MAX_PER)
+                    return edb_err_set(c->err, EDB_ERR_USAGE, "limits for at most %d mnemonics",
+                                       EDB__PLOT_MAX_PER);
+                memset(&o->per[q], 0, sizeof o->per[q]);
+                snprintf(o->per[q].name, sizeof o->per[q].name, "%s", name);
+                o->nper++;
+            }
+            l = &o->per[q].lim;
+        }
+        if (y)
+            parse_limits(rest, l->has_yellow, l->yellow);
+        else if (r)
+            parse_limits(rest, l->has_red, l->red);
+        else
+            l->has_nominal = parse_num(rest, strlen(rest), &l->nominal) == 0;
+    }
     if ((v = edb__wctx_opt(c, "ymin")))
         o->has_ymin = parse_num(v, strlen(v), &o->ymin) == 0;
     if ((v = edb__wctx_opt(c, "ymax")))
@@ -127,13 +215,22 @@ edb_status edb__plot_opts_read(edb__plot_opts *o, const edb__wctx *c)
         else
             edb_duration_parse(v, &o->max_gap_us, &derr);
     }
-    /* What only shows when options meet. */
-    for (int k = 0; k < 2; k++)
-        if (o->has_yellow[k] && o->has_red[k] &&
-            (k == 0 ? o->yellow[0] < o->red[0] : o->yellow[1] > o->red[1]))
-            return edb_err_set(c->err, EDB_ERR_USAGE, "-O yellow=%s lies outside -O red=%s: the "
-                               "yellow limits are the inner ones (red <= yellow on each side)",
-                               edb__wctx_opt(c, "yellow"), edb__wctx_opt(c, "red"));
+    /* What only shows when options meet: yellow inside red, for every panel. */
+    for (size_t q = 0; q <= o->nper; q++) {
+        edb__plot_limits l = q < o->nper ? edb__plot_limits_for(o, o->per[q].name) : o->lim;
+        for (int k = 0; k < 2; k++)
+            if (l.has_yellow[k] && l.has_red[k] &&
+                (k == 0 ? l.yellow[0] < l.red[0] : l.yellow[1] > l.red[1])) {
+                char a[64], b[64], w[160];
+                edb_format_double(l.yellow[k], a, sizeof a);
+                edb_format_double(l.red[k], b, sizeof b);
+                snprintf(w, sizeof w, "%s%s", q < o->nper ? o->per[q].name : "",
+                         q < o->nper ? ": " : "");
+                return edb_err_set(c->err, EDB_ERR_USAGE, "%sthe %s yellow limit %s lies beyond "
+                                   "the red one %s: the yellow limits are the inner ones (red "
+                                   "<= yellow <= red)", w, k ? "high" : "low", a, b);
+            }
+    }
     if (o->has_ymin && o->has_ymax && !(o->ymin < o->ymax))
         return edb_err_set(c->err, EDB_ERR_USAGE, "-O ymin=%s is not below -O ymax=%s",
                            edb__wctx_opt(c, "ymin"), edb__wctx_opt(c, "ymax"));
@@ -226,6 +323,8 @@ static char *dupstr(const char *s)
 }
 
 /* ---- building panels ------------------------------------------------------------------ */
+
+#define SHARED (shared_i >= 0 ? &p->p[shared_i] : NULL)
 
 static edb__plot_panel *add_panel(edb__plot *p)
 {
@@ -484,7 +583,8 @@ static edb_status make_states(edb__plot_panel *pn, const void *src, str_at_fn at
     }
     /* Sorted by name, so that the same states come out in the same order whatever order
      * they were seen in. */
-    qsort(refs, nref, sizeof *refs, cmp_ref);
+    if (nref > 1)
+        qsort(refs, nref, sizeof *refs, cmp_ref);
     int32_t *rank = malloc((nref ? nref : 1) * sizeof *rank);
     pn->states = calloc(nref ? nref : 1, sizeof *pn->states);
     if (!rank || !pn->states) {
@@ -665,7 +765,8 @@ edb_status edb__plot_from_series(edb__plot **out, const edb__plot_opts *o,
         edb__plot_free(p);
         return too_many(o, want > nnum ? want : nnum, n, err);
     }
-    edb__plot_panel *shared = NULL;
+    /* the overlay's panel, by index: adding panels moves them */
+    long shared_i = -1;
     const char *shared_unit = NULL;
     int units_differ = 0;
     for (size_t k = 0; k < n && st == EDB_OK; k++) {
@@ -673,24 +774,25 @@ edb_status edb__plot_from_series(edb__plot **out, const edb__plot_opts *o,
         int states = sr->vtype == EDB_VT_STRING;
         int change_only = sr->all_points == 0;
         edb__plot_panel *pn;
-        if (o->overlay && !states && shared)
-            pn = shared;
+        if (o->overlay && !states && shared_i >= 0)
+            pn = SHARED;
         else if (!(pn = add_panel(p))) {
             st = EDB_ERR_NOMEM;
             break;
         }
-        if (o->overlay && !states && !shared) {
-            shared = pn;
+        if (o->overlay && !states && shared_i < 0) {
+            shared_i = (long)(pn - p->p);
             shared_unit = sr->unit;
-        } else if (pn == shared && !units_differ) {
+        } else if (pn == SHARED && !units_differ) {
             units_differ = (shared_unit == NULL) != (sr->unit == NULL) ||
                            (shared_unit && strcmp(shared_unit, sr->unit) != 0);
         }
-        if (pn != shared) {
+        if (pn != SHARED) {
             pn->kind = states ? EDB__PANEL_STATES : EDB__PANEL_NUMBER;
             pn->ylabel = make_ylabel(sr->mnemonic, sr->unit);
             pn->description = dupstr(sr->description);
             pn->limits = !states;
+            pn->lim = edb__plot_limits_for(o, sr->mnemonic);
             if (!pn->ylabel || (sr->description && !pn->description)) {
                 st = EDB_ERR_NOMEM;
                 break;
@@ -703,7 +805,7 @@ edb_status edb__plot_from_series(edb__plot **out, const edb__plot_opts *o,
         }
         tr->label = dupstr(sr->mnemonic);
         tr->role = EDB__ROLE_LINE;
-        tr->colour = pn == shared ? (int)(pn->ntr - 1) : 0;
+        tr->colour = pn == SHARED ? (int)(pn->ntr - 1) : 0;
         tr->step = states || sr->vtype == EDB_VT_INT || change_only;
         tr->hold_end = change_only;
         tr->src.n = sr->n;
@@ -722,20 +824,21 @@ edb_status edb__plot_from_series(edb__plot **out, const edb__plot_opts *o,
         if (st == EDB_OK)
             st = set_gap(tr, o, change_only, &sc);
     }
-    if (st == EDB_OK && shared) {
-        shared->kind = EDB__PANEL_NUMBER;
-        shared->limits = 1;
-        shared->legend = 1;
-        if (shared->ntr == 1) {
-            shared->ylabel = make_ylabel(shared->tr[0].label, shared_unit);
+    if (st == EDB_OK && shared_i >= 0) {
+        SHARED->kind = EDB__PANEL_NUMBER;
+        SHARED->limits = 1;
+        SHARED->lim = o->lim; /* only the limits for every panel */
+        SHARED->legend = 1;
+        if (SHARED->ntr == 1) {
+            SHARED->ylabel = make_ylabel(SHARED->tr[0].label, shared_unit);
         } else {
             char buf[300];
             snprintf(buf, sizeof buf, "value%s%s%s", !units_differ && shared_unit ? " [" : "",
                      !units_differ && shared_unit ? shared_unit : "",
                      !units_differ && shared_unit ? "]" : "");
-            shared->ylabel = dupstr(buf);
+            SHARED->ylabel = dupstr(buf);
         }
-        if (!shared->ylabel)
+        if (!SHARED->ylabel)
             st = EDB_ERR_NOMEM;
     }
     if (st == EDB_OK && p->np == 0) {
@@ -900,7 +1003,8 @@ edb_status edb__plot_from_table(edb__plot **out, const edb__plot_opts *o,
         return too_many(o, want > nnum ? want : nnum, ng, err);
     }
     int64_t shift = any_stats && t->step_us > 0 ? t->step_us / 2 : 0;
-    edb__plot_panel *shared = NULL;
+    /* the overlay's panel, by index: adding panels moves them */
+    long shared_i = -1;
     const char *shared_unit = NULL;
     int units_differ = 0;
     for (size_t q = 0; q < ng && st == EDB_OK; q++) {
@@ -942,24 +1046,25 @@ edb_status edb__plot_from_table(edb__plot **out, const edb__plot_opts *o,
                 if (role == EDB__ROLE_ENV && !stat_is(c, "min"))
                     continue; /* the envelope once, from its min column */
                 if (!pn) {
-                    if (o->overlay && shared)
-                        pn = shared;
+                    if (o->overlay && shared_i >= 0)
+                        pn = SHARED;
                     else if (!(pn = add_panel(p))) {
                         st = EDB_ERR_NOMEM;
                         break;
                     } else {
                         pn->kind = EDB__PANEL_NUMBER;
                         pn->limits = 1;
+                        pn->lim = o->overlay ? o->lim : edb__plot_limits_for(o, gr->mnemonic);
                         pn->ylabel = make_ylabel(gr->mnemonic, any->unit);
                         pn->description = dupstr(any->description);
                         if (!pn->ylabel || (any->description && !pn->description))
                             st = EDB_ERR_NOMEM;
                         if (o->overlay) {
-                            shared = pn;
+                            shared_i = (long)(pn - p->p);
                             shared_unit = any->unit;
                         }
                     }
-                    if (pn == shared && shared->ntr > 0 && !units_differ)
+                    if (pn == SHARED && SHARED->ntr > 0 && !units_differ)
                         units_differ = (shared_unit == NULL) != (any->unit == NULL) ||
                                        (shared_unit && strcmp(shared_unit, any->unit) != 0);
                 }
@@ -999,10 +1104,10 @@ edb_status edb__plot_from_table(edb__plot **out, const edb__plot_opts *o,
                     st = set_gap(tr, o, 0, &sc);
             }
         }
-        if (pn && pn != shared && pn->ntr > 1)
+        if (pn && pn != SHARED && pn->ntr > 1)
             pn->legend = 1;
         /* A main line: when only extra statistics are there, the first is it. */
-        if (pn && pn != shared && !made_line)
+        if (pn && pn != SHARED && !made_line)
             for (size_t k = 0; k < pn->ntr; k++)
                 if (pn->tr[k].role == EDB__ROLE_EXTRA) {
                     pn->tr[k].role = EDB__ROLE_LINE;
@@ -1063,15 +1168,15 @@ edb_status edb__plot_from_table(edb__plot **out, const edb__plot_opts *o,
             st = set_gap(tr, o, 0, &sc);
         }
     }
-    if (st == EDB_OK && shared) {
-        shared->legend = 1;
+    if (st == EDB_OK && shared_i >= 0) {
+        SHARED->legend = 1;
         char buf[300];
         snprintf(buf, sizeof buf, "value%s%s%s", !units_differ && shared_unit ? " [" : "",
                  !units_differ && shared_unit ? shared_unit : "",
                  !units_differ && shared_unit ? "]" : "");
-        free(shared->ylabel);
-        shared->ylabel = dupstr(buf);
-        if (!shared->ylabel)
+        free(SHARED->ylabel);
+        SHARED->ylabel = dupstr(buf);
+        if (!SHARED->ylabel)
             st = EDB_ERR_NOMEM;
     }
     if (st == EDB_OK && p->np == 0) {
@@ -1341,16 +1446,17 @@ void edb__plot_scale(edb__plot *p, double panel_h, double font)
             integers &= pn->tr[q].src.i != NULL && !pn->tr[q].own[0];
         double a = have ? lo : 0, b = have ? hi : 1;
         if (have && pn->limits) {
+            const edb__plot_limits *L = &pn->lim;
             double lim[5];
             size_t nl = 0;
             for (int s = 0; s < 2; s++) {
-                if (o->has_yellow[s])
-                    lim[nl++] = o->yellow[s];
-                if (o->has_red[s])
-                    lim[nl++] = o->red[s];
+                if (L->has_yellow[s])
+                    lim[nl++] = L->yellow[s];
+                if (L->has_red[s])
+                    lim[nl++] = L->red[s];
             }
-            if (o->has_nominal)
-                lim[nl++] = o->nominal;
+            if (L->has_nominal)
+                lim[nl++] = L->nominal;
             for (size_t q = 0; q < nl; q++)
                 near_limit(lim[q], lo, hi, &a, &b);
         }

@@ -11,6 +11,14 @@
 (function () {
   "use strict";
 
+  // A script error shows on the page too (and, as every error does, on the console).
+  window.addEventListener("error", function (e) {
+    var p = document.createElement("p");
+    p.className = "error";
+    p.textContent = String(e.message);
+    document.body.appendChild(p);
+  });
+
   var data = JSON.parse(document.getElementById("edbx-data").textContent);
   var root = document.getElementById("edbx-plots");
   var T0 = data.t0_us / 1e6;
@@ -119,7 +127,7 @@
       if (panel.limits) {
         var span = max - min;
         if (!(span > 0)) span = Math.abs(max) > 0 ? Math.abs(max) : 1;
-        [data.yellow[0], data.yellow[1], data.red[0], data.red[1], data.nominal].forEach(function (L) {
+        [panel.yellow[0], panel.yellow[1], panel.red[0], panel.red[1], panel.nominal].forEach(function (L) {
           if (L != null && L >= min - span && L <= max + span) {
             lo = Math.min(lo, L); hi = Math.max(hi, L);
           }
@@ -134,15 +142,14 @@
     };
   }
 
-  function breaks(v) {
-    var r = 0;
-    if ((data.red[0] != null && v < data.red[0]) || (data.red[1] != null && v > data.red[1])) r = 2;
-    else if ((data.yellow[0] != null && v < data.yellow[0]) || (data.yellow[1] != null && v > data.yellow[1])) r = 1;
-    return r;
-  }
-
   // Limit bands under everything, limit lines and markers over the lines.
   function limitHooks(panel, lineSeries) {
+    var Y = panel.yellow, R = panel.red;
+    function breaks(v) {
+      if ((R[0] != null && v < R[0]) || (R[1] != null && v > R[1])) return 2;
+      if ((Y[0] != null && v < Y[0]) || (Y[1] != null && v > Y[1])) return 1;
+      return 0;
+    }
     function ypos(u, v) { return u.valToPos(v, "y", true); }
     function band(u, from, to, colour) {
       var bb = u.bbox, yA = ypos(u, from), yB = ypos(u, to);
@@ -155,12 +162,10 @@
       drawClear: [function (u) {
         var s = u.scales.y, lo = s.min, hi = s.max;
         u.ctx.save();
-        if (data.red[0] != null && data.red[0] > lo) band(u, lo, data.red[0], "#fabebe");
-        if (data.red[1] != null && data.red[1] < hi) band(u, data.red[1], hi, "#fabebe");
-        if (data.yellow[0] != null && data.yellow[0] > lo)
-          band(u, data.red[0] != null ? Math.max(lo, data.red[0]) : lo, data.yellow[0], "#ffec99");
-        if (data.yellow[1] != null && data.yellow[1] < hi)
-          band(u, data.yellow[1], data.red[1] != null ? Math.min(hi, data.red[1]) : hi, "#ffec99");
+        if (R[0] != null && R[0] > lo) band(u, lo, R[0], "#fabebe");
+        if (R[1] != null && R[1] < hi) band(u, R[1], hi, "#fabebe");
+        if (Y[0] != null && Y[0] > lo) band(u, R[0] != null ? Math.max(lo, R[0]) : lo, Y[0], "#ffec99");
+        if (Y[1] != null && Y[1] < hi) band(u, Y[1], R[1] != null ? Math.min(hi, R[1]) : hi, "#ffec99");
         u.ctx.restore();
       }],
       draw: [function (u) {
@@ -177,9 +182,9 @@
           ctx.setLineDash(dash ? [6 * devicePixelRatio, 4 * devicePixelRatio] : []);
           ctx.beginPath(); ctx.moveTo(bb.left, y); ctx.lineTo(bb.left + bb.width, y); ctx.stroke();
         }
-        hline(data.yellow[0], "#d6a000"); hline(data.yellow[1], "#d6a000");
-        hline(data.red[0], "#cc141e"); hline(data.red[1], "#cc141e");
-        hline(data.nominal, "#008c3c", true);
+        hline(Y[0], "#d6a000"); hline(Y[1], "#d6a000");
+        hline(R[0], "#cc141e"); hline(R[1], "#cc141e");
+        hline(panel.nominal, "#008c3c", true);
         ctx.setLineDash([]);
         var x = u.data[0], r = 3 * devicePixelRatio;
         lineSeries.forEach(function (si) {
@@ -277,7 +282,8 @@
       yscale = { range: numberRange(panel) };
     }
     var c = { full: full, busy: false, u: null };
-    var hooks = panel.limits && panel.kind === "number" ? limitHooks(panel, lineSeries) : {};
+    var hasLimits = panel.yellow.concat(panel.red, [panel.nominal]).some(function (v) { return v != null; });
+    var hooks = panel.limits && panel.kind === "number" && hasLimits ? limitHooks(panel, lineSeries) : {};
     hooks.setScale = [function (u, key) {
       if (key !== "x" || c.busy) return;
       redraw(c);
