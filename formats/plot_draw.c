@@ -474,7 +474,7 @@ static edb_status band(const draw *d, const edb__plot_panel *pn, const edb__plot
             int col = -1;
             for (size_t j = a; j < b; j++) {
                 size_t k = s->idx[j];
-                double v;
+                double v = 0;
                 edb__plot_value(src, k, &v);
                 int c = edb__plot_column(src->t[k] + src->t_shift, d->p->x0, d->p->x1, d->ncols);
                 if (c == col) {
@@ -561,7 +561,7 @@ static edb_status trace(draw *d, const edb__plot_panel *pn, const pbox *b,
             double py = 0;
             for (size_t j = s->run[r]; j < s->run[r + 1]; j++) {
                 size_t k = s->idx[j];
-                double v;
+                double v = 0;
                 edb__plot_value(src, k, &v);
                 double px = xpix_of_col(d, edb__plot_column(src->t[k] + src->t_shift, x0, x1,
                                                             d->ncols));
@@ -602,7 +602,7 @@ static edb_status trace(draw *d, const edb__plot_panel *pn, const pbox *b,
         size_t n = 0;
         for (size_t j = s->run[r]; j < s->run[r + 1]; j++) {
             size_t k = s->idx[j];
-            double v;
+            double v = 0;
             edb__plot_value(src, k, &v);
             double xw = xworld_of_col(d, edb__plot_column(src->t[k] + src->t_shift, x0, x1,
                                                           d->ncols));

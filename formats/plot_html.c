@@ -162,7 +162,7 @@ static void put_samples(edb__out *o, const edb__plot *p, const edb__plot_trace *
                 if (pass == 0) {
                     put_int(o, rel_us(p, &tr->src, k));
                 } else {
-                    double v;
+                    double v = 0;
                     if (edb__plot_value(src, k, &v))
                         put_num(o, v);
                     else

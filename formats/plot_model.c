@@ -35,7 +35,7 @@ edb_status edb__plot_check_size(const char *key, const char *value, edb_err *err
 
 edb_status edb__plot_check_number(const char *key, const char *value, edb_err *err)
 {
-    double v;
+    double v = 0;
     if (parse_num(value, strlen(value), &v) != 0)
         return edb_err_set(err, EDB_ERR_USAGE, "-O %s=%s: give a finite number, e.g. -O %s=0.5",
                            key, value, key);
@@ -100,7 +100,7 @@ edb_status edb__plot_check_limits(const char *key, const char *value, edb_err *e
 
 edb_status edb__plot_check_nominal(const char *key, const char *value, edb_err *err)
 {
-    double v;
+    double v = 0;
     char name[EDB_MNEMONIC_MAX + 1];
     const char *rest;
     if (split_prefix(value, name, &rest) != 0 || parse_num(rest, strlen(rest), &v) != 0)
@@ -437,7 +437,7 @@ static edb_status scan_src(const edb__plot_src *s, edb__plot_trace *tr, scratch 
     int have_prev = 0;
     edb_time prev = 0;
     for (size_t k = 0; k < s->n; k++) {
-        double v;
+        double v = 0;
         if (edb__plot_value(s, k, &v)) {
             if (v < tr->vmin)
                 tr->vmin = v;
@@ -1290,7 +1290,7 @@ static edb_status decimate_src(edb__plot_sel *sel, const edb__plot_src *s, int64
     int new_run = 1, have_prev = 0;
     edb_time prev = 0;
     for (size_t k = 0; k < s->n; k++) {
-        double v;
+        double v = 0;
         if (!edb__plot_value(s, k, &v)) {
             /* No value here (a NaN, an empty row): the line breaks. */
             if (m4_flush(&a, sel, &new_run) != 0)
