@@ -1369,6 +1369,8 @@ double edb__plot_nice_step(double y0, double y1, int max_ticks)
     if (!(span > 0) || max_ticks < 1)
         return 1;
     double raw = span / max_ticks;
+    if (!(raw < INFINITY) || raw < 1e-300)
+        return raw < 1e-300 ? 1e-300 : 1e300;
     double mag = pow(10, floor(log10(raw)));
     static const double m[] = {1, 2, 2.5, 5, 10};
     for (size_t k = 0; k < sizeof m / sizeof m[0]; k++)
@@ -1377,20 +1379,31 @@ double edb__plot_nice_step(double y0, double y1, int max_ticks)
     return 10 * mag;
 }
 
+/* floor(x) as an int, for exponents of ten: always in range. */
+static int ifloor(double x)
+{
+    x = floor(x);
+    return x > 400 ? 400 : x < -400 ? -400 : x == x ? (int)x : 0;
+}
+
 void edb__plot_format_value(double v, double step, double big, char *buf, size_t n)
 {
+    if (!(step > 0) || !(step < INFINITY) || !(big < INFINITY)) {
+        snprintf(buf, n, "%g", v);
+        return;
+    }
     if (fabs(v) < step * 1e-6)
         v = 0; /* no "-0.000" */
     if (big >= 1e6 || (big > 0 && big < 1e-3)) {
-        int digits = (int)floor(log10(big)) - (int)floor(log10(step)) + 1;
-        if (fabs(step / pow(10, floor(log10(step))) - 2.5) < 1e-9)
+        int digits = ifloor(log10(big)) - ifloor(log10(step)) + 1;
+        if (fabs(step / pow(10, ifloor(log10(step))) - 2.5) < 1e-9)
             digits++;
         digits = digits < 1 ? 1 : digits > 17 ? 17 : digits;
         snprintf(buf, n, "%.*e", digits - 1, v);
         return;
     }
-    int dec = (int)-floor(log10(step) + 1e-9);
-    if (fabs(step / pow(10, floor(log10(step) + 1e-9)) - 2.5) < 1e-9)
+    int dec = -ifloor(log10(step) + 1e-9);
+    if (fabs(step / pow(10, ifloor(log10(step) + 1e-9)) - 2.5) < 1e-9)
         dec++;
     dec = dec < 0 ? 0 : dec > 17 ? 17 : dec;
     snprintf(buf, n, "%.*f", dec, v);
@@ -1430,6 +1443,11 @@ void edb__plot_scale(edb__plot *p, double panel_h, double font)
                 lo = pn->tr[q].vmin;
             if (pn->tr[q].vmax > hi)
                 hi = pn->tr[q].vmax;
+        }
+        if (lo <= hi) {
+            /* Beyond 1e300 nothing can be told apart on an axis, and a span would overflow. */
+            lo = lo < -1e300 ? -1e300 : lo > 1e300 ? 1e300 : lo;
+            hi = hi < -1e300 ? -1e300 : hi > 1e300 ? 1e300 : hi;
         }
         if (pn->kind == EDB__PANEL_COUNT) {
             pn->y0 = 0;
