@@ -293,7 +293,7 @@ static edb_status do_layout(draw *d, edb_err *err)
         double fl = f;
         if (edb__plot_text_em(p->p[k].ylabel) * fl > ph)
             fl = ph / edb__plot_text_em(p->p[k].ylabel);
-        d->bx[k].font = fl < f * 0.75 ? f * 0.75 : fl;
+        d->bx[k].font = fl < f * 0.6 ? f * 0.6 : fl;
     }
     d->span_s = (double)((uint64_t)p->x1 - (uint64_t)p->x0) / 1e6;
 
@@ -584,6 +584,19 @@ static edb_status trace(draw *d, const edb__plot_panel *pn, const pbox *b,
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
         cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
         cairo_stroke(cr);
+        /* A sample alone between breaks would be a dot one line wide: make it visible. */
+        for (size_t r = 0; r < s->nrun; r++) {
+            if (s->run[r + 1] - s->run[r] != 1)
+                continue;
+            size_t k = s->idx[s->run[r]];
+            double v = 0;
+            edb__plot_value(src, k, &v);
+            cairo_new_path(cr);
+            cairo_arc(cr, xpix_of_col(d, edb__plot_column(src->t[k] + src->t_shift, x0, x1,
+                                                          d->ncols)),
+                      ypix(pn, b, v), width * 1.6, 0, 2 * M_PI);
+            cairo_fill(cr);
+        }
         cairo_restore(cr);
         return EDB_OK;
     }
@@ -621,11 +634,14 @@ static edb_status trace(draw *d, const edb__plot_panel *pn, const pbox *b,
             n++;
         }
         if (n == 1) {
-            /* a lone sample: a small dot */
+            /* a lone sample: a dot */
             double sx = d->span_s / d->ncols, sy = (pn->y1 - pn->y0) / (b->bottom - b->top);
-            PLFLT ox[4] = {x[0] - width * sx, x[0], x[0] + width * sx, x[0]};
-            PLFLT oy[4] = {y[0], y[0] + width * sy, y[0], y[0] - width * sy};
-            plfill(4, ox, oy);
+            PLFLT ox[8], oy[8];
+            for (int q = 0; q < 8; q++) {
+                ox[q] = x[0] + 1.6 * width * sx * cos(q * M_PI / 4);
+                oy[q] = y[0] + 1.6 * width * sy * sin(q * M_PI / 4);
+            }
+            plfill(8, ox, oy);
         } else if (n > 1) {
             plline((PLINT)n, x, y);
         }

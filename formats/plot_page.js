@@ -111,6 +111,33 @@
     return out;
   }
 
+  // A tick of an axis whose ticks are incr apart: as few digits as tell them apart (the
+  // pictures' rule, plot_model.c).
+  function fmtTick(v, incr, big) {
+    if (Math.abs(v) < incr * 1e-6) v = 0;
+    var e = Math.floor(Math.log10(incr) + 1e-9);
+    var quarter = Math.abs(incr / Math.pow(10, e) - 2.5) < 1e-9 ? 1 : 0;
+    if (big >= 1e6 || (big > 0 && big < 1e-3)) {
+      var digits = Math.floor(Math.log10(big)) - e + 1 + quarter;
+      return v.toExponential(Math.min(16, Math.max(0, digits - 1)));
+    }
+    return v.toFixed(Math.min(17, Math.max(0, -e + quarter)));
+  }
+
+  function tickValues(u, splits, axisIdx, space, incr) {
+    var big = splits.reduce(function (m, v) { return Math.max(m, Math.abs(v)); }, 0);
+    return splits.map(function (v) { return fmtTick(v, incr, big); });
+  }
+
+  // Room for the widest tick label and the turned axis label, the same on every chart so
+  // that their time axes line up (each asks again once all are drawn).
+  var widestY = 0;
+  function axisSize(u, values) {
+    var n = (values || []).reduce(function (m, v) { return Math.max(m, String(v).length); }, 1);
+    widestY = Math.max(widestY, 24 + 7.5 * n);
+    return widestY;
+  }
+
   function fmtNumber(v) {
     if (v == null) return "\u2013";
     var a = Math.abs(v);
@@ -217,7 +244,7 @@
   }
 
   function panelHeight(panel) {
-    var per = panel.kind === "count" ? 140 : 300;
+    var per = panel.kind === "count" ? 170 : 300;
     if (!data.height) return per;
     var weights = data.panels.reduce(function (s, p) { return s + (p.kind === "count" ? 0.45 : 1); }, 0);
     return Math.max(80, Math.round(data.height * (panel.kind === "count" ? 0.45 : 1) / weights) - 60);
@@ -264,16 +291,19 @@
       } else {
         tables.push([xs, v]);
         if (tr.role === "line" || tr.role === "extra") lineSeries.push(series.length);
+        // points: uPlot's own rule, shown once they are far enough apart (a lone sample too)
         series.push({ label: tr.label, stroke: tr.colour, width: tr.role === "extra" ? 1 : 1.5,
-                      paths: paths, points: { show: false }, value: fmt });
+                      paths: paths, value: fmt });
       }
     });
-    var full = uPlot.join(tables);
+    // Lines of one chart have samples at different times: joined on one time axis, a line
+    // runs over the times where only others have samples, and a break (null) widens to
+    // them, so that no line is drawn across a break (uPlot's NULL_EXPAND, 2).
+    var full = uPlot.join(tables, tables.map(function (t) { return t.map(function () { return 2; }); }));
     var yscale = { auto: true };
-    var yaxis = { label: panel.label, labelSize: 30, size: 80 };
+    var yaxis = { label: panel.label, labelSize: 30, size: axisSize, values: tickValues };
     if (panel.kind === "states") {
       yscale = { auto: false, range: function () { return [-0.5, Math.max(0.5, states.length - 0.5)]; } };
-      yaxis.size = 12 + 7 * states.reduce(function (m, s) { return Math.max(m, s.length); }, 4);
       yaxis.splits = function () { return states.map(function (s, i) { return i; }); };
       yaxis.values = function (u, splits) { return splits.map(function (v) { return states[v] || ""; }); };
     } else if (panel.kind === "count") {
@@ -299,6 +329,7 @@
       } }, y: yscale },
       series: series,
       bands: bands,
+      padding: [12, 40, 0, 0], // room for the last time label
       axes: [{ space: 80, values: timeValues }, yaxis],
       legend: { live: true },
       cursor: {
@@ -369,6 +400,7 @@
     if (data.width) return;
     charts.forEach(function (c) { c.u.setSize({ width: chartWidth(), height: c.u.height }); redraw(c); });
   });
+  charts.forEach(function (c) { c.u.redraw(false, true); });
   document.body.setAttribute("data-edbx-charts", String(charts.length));
   document.body.setAttribute("data-edbx-points", String(points));
 })();
