@@ -72,7 +72,7 @@ edb_status edb__plot_check_gap(const char *key, const char *value, edb_err *err)
 edb_status edb__plot_check_points(const char *key, const char *value, edb_err *err);
 
 #define EDB__PLOT_COMMON_OPTIONS                                                              \
-    {"width", "N", "width in pixels (points for SVG and PDF), 200-10000; default 1200",       \
+    {"width", "N", "pixels (points for SVG, PDF), 200-10000; default 1200 (SVG, PDF: 800)",  \
      edb__plot_check_size},                                                                    \
     {"height", "N", "height, 150-20000; default from the number of panels",                   \
      edb__plot_check_size},                                                                    \

@@ -1154,12 +1154,15 @@ edb_status edb__plot_from_table(edb__plot **out, const edb__plot_opts *o,
                 break;
             }
             cp->kind = EDB__PANEL_COUNT;
+            /* Right under its mnemonic's panel "count" says it; with overlay, whose. */
             char lab[300];
-            snprintf(lab, sizeof lab, "%s count", gr->mnemonic);
+            snprintf(lab, sizeof lab, "%s%scount", o->overlay || count_only ? gr->mnemonic : "",
+                     o->overlay || count_only ? " " : "");
             cp->ylabel = dupstr(lab);
             tr->label = dupstr("count");
             tr->role = EDB__ROLE_COUNT;
             tr->step = 1;
+            tr->hold_end = 1; /* the last bin's count holds to its end, the end of the axis */
             if (!cp->ylabel || !tr->label) {
                 st = EDB_ERR_NOMEM;
                 break;

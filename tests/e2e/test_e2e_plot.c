@@ -293,7 +293,7 @@ START_TEST(statistics)
                           NULL};
     get_ok(in_tmp("s.svg"), A_TXT, B_TXT, one, more, NULL);
     const char *args[] = {"svg", in_tmp("s.svg"), "mean", "mean \xc2\xb1 std", "min \xe2\x80\x93 max",
-                          "SA_ZATTEST1 count",
+                          "count",
                           "2021-01-26 02:29:00 to 02:35:00 UTC; statistics: mean, \xc2\xb1 std, min "
                           "\xe2\x80\x93 max per 1min bin (drawn at its middle)", NULL};
     python(args);

@@ -582,7 +582,7 @@ START_TEST(stats_table)
     const char *p = in_tmp("stats.svg");
     write_ok(p, "svg", NULL, 0, t, opts);
     const char *args[] = {"svg", p, "SA_ZTEMP [degC]", "mean", "mean \xc2\xb1 std",
-                          "min \xe2\x80\x93 max", "SA_ZTEMP count",
+                          "min \xe2\x80\x93 max", "count",
                           "2021-01-26 02:30:00 to 03:30:00 UTC; statistics: mean, \xc2\xb1 std, "
                           "min \xe2\x80\x93 max per 1min bin (drawn at its middle)", NULL};
     check_plots(args);
