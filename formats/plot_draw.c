@@ -213,9 +213,8 @@ static edb_status do_layout(draw *d, edb_err *err)
     int bottom = (int)(f * 1.3 * 2 + f * 1.7 + 10);
     int gap = (int)(f * 1.2);
     double per = p->np <= 2 ? 22 * f : p->np <= 4 ? 16 * f : 11.5 * f;
-    double wsum = 0, fixed_px = top + bottom;
+    double fixed_px = top + bottom;
     for (size_t k = 0; k < p->np; k++) {
-        wsum += panel_weight(&p->p[k]);
         fixed_px += (needs_header(&p->p[k]) ? f * 1.6 : 0) + (k ? gap : 0);
     }
     /* A states panel grows with its names, up to twice the usual height. */
@@ -250,7 +249,6 @@ static edb_status do_layout(draw *d, edb_err *err)
     } else {
         d->H = (int)ceil(want_px);
     }
-    (void)wsum;
     double y = top;
     for (size_t k = 0; k < p->np; k++) {
         if (k)
@@ -424,7 +422,17 @@ static void limit_lines(const draw *d, const edb__plot_panel *pn)
         hline(d, o->nominal, C_NOMINAL, 1, 1.5);
 }
 
-static void grid(const draw *d, const edb__plot_panel *pn)
+/* Every how many state names there is room to write one. */
+static size_t states_every(const draw *d, const edb__plot_panel *pn, const pbox *b)
+{
+    double ph = b->bottom - b->top, fs = d->f * 0.92;
+    size_t every = 1;
+    while ((double)(pn->nstates / every) * fs * 1.15 > ph && every < pn->nstates)
+        every++;
+    return every;
+}
+
+static void grid(const draw *d, const edb__plot_panel *pn, const pbox *b)
 {
     colour(C_GRID);
     plwidth(1);
@@ -433,7 +441,8 @@ static void grid(const draw *d, const edb__plot_panel *pn)
         pljoin(x, pn->y0, x, pn->y1);
     }
     if (pn->kind == EDB__PANEL_STATES) {
-        for (size_t k = 0; k < pn->nstates; k++)
+        size_t every = states_every(d, pn, b);
+        for (size_t k = 0; k < pn->nstates; k += every)
             pljoin(0, (double)k, d->span_s, (double)k);
     } else if (pn->ystep > 0) {
         double k0 = ceil(pn->y0 / pn->ystep - 1e-9);
@@ -840,10 +849,7 @@ static void yaxis(draw *d, const edb__plot_panel *pn, const pbox *b, int last)
     colour(C_FG);
     font(fs, 0);
     if (pn->kind == EDB__PANEL_STATES) {
-        double ph = b->bottom - b->top;
-        size_t every = 1;
-        while (pn->nstates / every * fs * 1.15 > ph && every < pn->nstates)
-            every++;
+        size_t every = states_every(d, pn, b);
         for (size_t k = 0; k < pn->nstates; k += every) {
             double yp = ypix(pn, b, (double)k);
             pljoin(d->left, yp, d->left + tick, yp);
@@ -905,7 +911,7 @@ static edb_status draw_panel(draw *d, size_t k)
     panel_viewport(d, pn, b);
     if (lim)
         limit_bands(d, pn);
-    grid(d, pn);
+    grid(d, pn, b);
     int any = 0;
     /* bands under lines */
     for (size_t q = 0; q < pn->ntr; q++) {

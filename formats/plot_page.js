@@ -304,7 +304,13 @@
     var yaxis = { label: panel.label, labelSize: 30, size: axisSize, values: tickValues };
     if (panel.kind === "states") {
       yscale = { auto: false, range: function () { return [-0.5, Math.max(0.5, states.length - 0.5)]; } };
-      yaxis.splits = function () { return states.map(function (s, i) { return i; }); };
+      // every name while they fit, else every other one, every third...
+      yaxis.splits = function (u) {
+        var every = Math.max(1, Math.ceil(states.length * 16 / Math.max(1, u.bbox.height / devicePixelRatio)));
+        var out = [];
+        for (var i = 0; i < states.length; i += every) out.push(i);
+        return out;
+      };
       yaxis.values = function (u, splits) { return splits.map(function (v) { return states[v] || ""; }); };
     } else if (panel.kind === "count") {
       yscale = { range: function (u, min, max) { return [0, Math.max(1, (max || 0) * 1.08)]; } };
