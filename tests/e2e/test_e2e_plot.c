@@ -285,6 +285,29 @@ START_TEST(same_bytes_twice)
 }
 END_TEST
 
+/* To standard output (-o - with --format): the bytes of the file, nothing else. */
+START_TEST(stdout_same_as_file)
+{
+    static const char *const fmts[] = {"png", "svg", "pdf", "html"};
+    for (int k = 0; k < 4; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "f.%s", fmts[k]);
+        get_ok(in_tmp(name), A_TXT, B_TXT, THREE, NULL, NULL);
+        const char *args[] = {"get", "SA_ZATTEST1", "SA_ZFGDETID", "SA_ZFGGSPOSX", "--start",
+                              A_TXT, "--end", B_TXT, "--source", store(), "--format", fmts[k],
+                              "-o", "-", NULL};
+        tu_run r;
+        ck_assert_int_eq(edbx(&r, args, NULL), 0);
+        size_t len;
+        char *file = tu_read_file(in_tmp(name), &len);
+        ck_assert_msg(r.out_len == len && memcmp(r.out, file, len) == 0,
+                      "%s: standard output differs from the file", fmts[k]);
+        free(file);
+        tu_run_free(&r);
+    }
+}
+END_TEST
+
 /* Statistics from the command line: mean, bands, counts. */
 START_TEST(statistics)
 {
@@ -466,6 +489,7 @@ static Suite *suite(void)
     tcase_add_test(tc, pdf_from_fixtures);
     tcase_add_test(tc, html_from_fixtures);
     tcase_add_test(tc, same_bytes_twice);
+    tcase_add_test(tc, stdout_same_as_file);
     tcase_add_test(tc, statistics);
     tcase_add_test(tc, states_and_units);
     tcase_add_test(tc, empty_range);

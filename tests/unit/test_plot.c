@@ -503,12 +503,13 @@ START_TEST(svg_text)
     static const double sec[] = {0, 60, 120, 180, 240};
     static const double v[] = {20.5, 21, 21.5, 22, 22.5};
     s[1] = series_of("SA_ZTEMP", sec, v, 5);
-    edb_series_set_meta(s[1], "degC", "Tank #2 <inner> & outer");
+    edb_series_set_meta(s[1], "\xc2\xb0" "C", "Tank #2 <inner> & outer, \xc2\xb5s \xe2\x86\x92 K");
     const char *p = in_tmp("t.svg");
     write_ok(p, "svg", (const edb_series *const *)s, 2, NULL, NULL);
     const char *args[] = {"svg", p, "SA_ZSTATE, SA_ZTEMP", "2021-01-26 02:30:00 to 03:30:00 UTC",
-                          "SA_ZSTATE", "OFF", "ON", "SAFE MODE", "SA_ZTEMP [degC]",
-                          "Tank #2 <inner> & outer", "time (UTC)", "02:30", "2021-01-26", NULL};
+                          "SA_ZSTATE", "OFF", "ON", "SAFE MODE", "SA_ZTEMP [\xc2\xb0" "C]",
+                          "Tank #2 <inner> & outer, \xc2\xb5s \xe2\x86\x92 K", "time (UTC)", "02:30",
+                          "2021-01-26", NULL};
     check_plots(args);
     /* states sorted by name on the axis: OFF, ON, SAFE MODE from the bottom */
     edb__plot_opts o;
