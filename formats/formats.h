@@ -75,6 +75,10 @@ extern const edb__format edb__format_csvgz;
 extern const edb__format edb__format_ecsv;
 extern const edb__format edb__format_fits;
 extern const edb__format edb__format_hdf5;
+extern const edb__format edb__format_png; /* plot_draw.c */
+extern const edb__format edb__format_svg;
+extern const edb__format edb__format_pdf;
+extern const edb__format edb__format_html; /* plot_html.c */
 
 /* ---- common.c ---------------------------------------------------------------------- */
 

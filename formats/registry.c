@@ -10,7 +10,10 @@
 
 static const edb__format *const registry[] = {&edb__format_csv,  &edb__format_csvgz,
                                               &edb__format_ecsv, &edb__format_fits,
-                                              &edb__format_hdf5};
+                                              &edb__format_hdf5,
+                                              /* plots (plot_draw.c) */
+                                              &edb__format_png,  &edb__format_svg,
+                                              &edb__format_pdf,  &edb__format_html};
 #define N_FORMATS (sizeof registry / sizeof registry[0])
 
 static int ends_with(const char *s, const char *suffix)

@@ -409,6 +409,10 @@ static edb_status fail(edb_writer *w, edb_status st, int e)
         e = w->sk.err_no;
     if (e == EPIPE)
         w->pipe_closed = 1;
+    /* A refusal of what was asked (a plot of too many panels, limits that contradict each
+     * other) is the user's to fix, not a failure of the file: said as the format said it. */
+    if (st == EDB_ERR_USAGE && !e && w->ferr.msg[0])
+        return edb_err_set(&w->err, st, "%s", w->ferr.msg);
     return edb_err_set(&w->err, st, "cannot write %s: %s", target_name(w),
                        e ? strerror(e) : w->ferr.msg[0] ? w->ferr.msg : edb_strerror(st));
 }

@@ -969,8 +969,9 @@ START_TEST(issue15_2_11_bad_outputs_fail_before_any_request)
     snprintf(dirmsg, sizeof dirmsg, "edbx: -o %s is a folder: name a file in it (%s/x.csv)\n",
              dir, dir);
     snprintf(extmsg, sizeof extmsg, "edbx: %s: edbx writes no '.gz' files (it knows .csv, "
-             ".csv.gz, .ecsv, .fits, .fit, .h5, .hdf5); to write one of its formats under this "
-             "name anyway, name the format (--format csv, csv.gz, ecsv, fits, hdf5)\n",
+             ".csv.gz, .ecsv, .fits, .fit, .h5, .hdf5, .png, .svg, .pdf, .html, .htm); to write "
+             "one of its formats under this name anyway, name the format (--format csv, csv.gz, "
+             "ecsv, fits, hdf5, png, svg, pdf, html)\n",
              in_tmp("x.fits.gz"));
     snprintf(hardmsg, sizeof hardmsg, "edbx: %s has 2 hard links: edbx replaces an output by "
              "renaming a new file over it, which would silently part it from its other names; "
@@ -988,7 +989,7 @@ START_TEST(issue15_2_11_bad_outputs_fail_before_any_request)
         {{"-o", xfg, NULL}, 2, extmsg},
         {{"-o", h1, NULL}, 7, hardmsg},
         {{"--format", "xls", NULL}, 2,
-         "edbx: unknown --format 'xls' (known: csv, csv.gz, ecsv, fits, hdf5)\n"},
+         "edbx: unknown --format 'xls' (known: csv, csv.gz, ecsv, fits, hdf5, png, svg, pdf, html)\n"},
         {{"--compress", "3", "-o", "x.fits"}, 2,
          "edbx: -O compress: fits takes no such option (it takes none)\n"},
         {{"--compress", "12", NULL}, 2,

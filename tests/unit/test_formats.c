@@ -870,10 +870,11 @@ END_TEST
  * open, naming the key and what the format takes, before anything is written. */
 START_TEST(writer_options_checked_at_open)
 {
-    ck_assert_uint_eq(edb_format_count(), 5);
+    /* csv, csv.gz, ecsv, fits, hdf5 and the plots png, svg, pdf, html */
+    ck_assert_uint_eq(edb_format_count(), 9);
     ck_assert_str_eq(edb_format_name(0), "csv");
     ck_assert_str_eq(edb_format_extensions(1)[0], ".csv.gz");
-    ck_assert_ptr_null(edb_format_name(5));
+    ck_assert_ptr_null(edb_format_name(9));
     ck_assert_uint_eq(edb_format_option_count("fits"), 0);
     edb_format_option fo;
     ck_assert_int_eq(edb_format_option_get("fits", 0, &fo), -1);
@@ -1216,8 +1217,9 @@ START_TEST(issue15_11_unknown_extension_refused)
         const char *p = in_tmp(names[k]);
         ck_assert_int_eq(try_write(p, NULL, NULL, &fx_run, msg, sizeof msg), EDB_ERR_USAGE);
         snprintf(want, sizeof want, "%s: edbx writes no '%s' files (it knows .csv, .csv.gz, "
-                 ".ecsv, .fits, .fit, .h5, .hdf5); to write one of its formats under this name "
-                 "anyway, name the format (--format csv, csv.gz, ecsv, fits, hdf5)", p, exts[k]);
+                 ".ecsv, .fits, .fit, .h5, .hdf5, .png, .svg, .pdf, .html, .htm); to write one of "
+                 "its formats under this name anyway, name the format (--format csv, csv.gz, ecsv, "
+                 "fits, hdf5, png, svg, pdf, html)", p, exts[k]);
         ck_assert_str_eq(msg, want);
         ck_assert(!tu_exists(p));
         ck_assert_uint_eq(count_entries(tmp), 0);
