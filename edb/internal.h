@@ -12,6 +12,13 @@
 #define EDB__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define EDB__PRINTF(a, b)
+/* A bundle from its manifest's bytes alone (bundle.c), as edb_bundle_open makes it after
+ * reading them; label names it in messages.  For the manifest's fuzz target: verify and
+ * extract of such a bundle read label as the archive. */
+struct edb_bundle;
+edb_status edb__bundle_from_manifest(struct edb_bundle **out, const char *label,
+                                     const char *data, size_t len, edb_err *err);
+
 #endif
 
 /* Record an error in e (if e is not NULL and holds none yet: the first error wins) and
@@ -51,5 +58,12 @@ int edb__reply_format(const struct edb_series *s, edb__buf *b);
 struct edb_store;
 edb_status edb__store_reply(struct edb_store *s, const char *mnemonic, int64_t start,
                             int64_t end, edb__buf *out, edb_err *err);
+
+/* A bundle from its manifest's bytes alone (bundle.c), as edb_bundle_open makes it after
+ * reading them; label names it in messages.  For the manifest's fuzz target: verify and
+ * extract of such a bundle read label as the archive. */
+struct edb_bundle;
+edb_status edb__bundle_from_manifest(struct edb_bundle **out, const char *label,
+                                     const char *data, size_t len, edb_err *err);
 
 #endif
