@@ -1320,7 +1320,7 @@ static edb_status check_bundle(const edb_bundle *b, const char *dir, edb_bundle_
         edb_archive_reader_free(r);
         return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
     }
-    st = read_manifest_entry(r, b->path, b->manifest_len, &m, err);
+    st = read_manifest_entry(r, b->path, EDB_BUNDLE_MANIFEST_MAX, &m, err);
     if (st == EDB_OK) {
         char sha[EDB_SHA256_HEX];
         edb_sha256_hex(m.p ? m.p : "", m.len, sha);
