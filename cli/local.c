@@ -530,6 +530,13 @@ edb_status cli_local_settle(cli_local *l, edb_status st, const char *output, edb
     }
     if (l->keep)
         unlink(l->keep);
+    if (st == EDB_ERR_INTERRUPTED) {
+        /* One message for wherever the signal came, naming what is not there. */
+        edb_err_clear(err);
+        edb_err_set(err, st, "interrupted: %s%s%s not written (a file there before is kept)",
+                    strcmp(output, "-") ? output : "the output", l->bundle ? " and " : "",
+                    l->bundle ? l->bundle : "");
+    }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return st;
 }
