@@ -111,7 +111,9 @@ typedef struct cli_local {
     size_t n_outputs;
     char *text;
     /* Putting the outputs in place. */
+    const char *output; /* -o, once in place */
     char *target;       /* the file the output replaces (a link's target) */
+    char *link_text;    /* -o was a symbolic link to this */
     char *keep;         /* a second name of the file it replaces, until the run is through */
     int placed;         /* the output was renamed into place */
     int placed_new;     /* ... where no file was */

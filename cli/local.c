@@ -404,20 +404,23 @@ edb_status cli_local_close_output(cli_local *l, edb_writer *w, const char *outpu
         return edb_err_set(err, EDB_ERR_INTERRUPTED, "interrupted: %s was not written", output);
     int to_file = strcmp(output, "-") != 0;
     struct stat sb;
-    if (to_file) {
-        /* Through a link the file replaced is the link's target. */
-        if (lstat(output, &sb) == 0 && S_ISLNK(sb.st_mode))
-            l->target = realpath(output, NULL);
-        else
-            l->target = strdup(output);
-        if (!l->target)
-            to_file = 0; /* a dangling link: nothing is replaced that could be put back */
+    if (to_file && lstat(output, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+        /* A symbolic link: the writer replaces either the link or the file it points to;
+         * keep both ways back (the link's text, and the file). */
+        char text[PATH_MAX];
+        ssize_t n = readlink(output, text, sizeof text - 1);
+        if (n > 0) {
+            text[n] = '\0';
+            l->link_text = strdup(text);
+        }
+        l->target = realpath(output, NULL);
+    } else if (to_file) {
+        l->target = strdup(output);
     }
-    if (to_file) {
+    if (l->target) {
         if (lstat(l->target, &sb) == 0) {
             if (S_ISREG(sb.st_mode))
                 l->keep = keep_old(l->target);
-            l->placed_new = 0;
         } else {
             l->placed_new = errno == ENOENT;
         }
@@ -426,6 +429,7 @@ edb_status cli_local_close_output(cli_local *l, edb_writer *w, const char *outpu
     if (st != EDB_OK)
         return edb_err_set(err, st, "%s", edb_writer_errmsg(w));
     l->placed = to_file;
+    l->output = output;
     cli_local_pause("close");
     if (cli_interrupted)
         return edb_err_set(err, EDB_ERR_INTERRUPTED, "interrupted: %s was not kept", output);
@@ -499,6 +503,33 @@ edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
     return st;
 }
 
+/* The run stops after its output went into place: what was there before comes back. */
+static void put_back(cli_local *l)
+{
+    struct stat sb;
+    if (l->link_text && lstat(l->output, &sb) == 0 && !S_ISLNK(sb.st_mode)) {
+        /* The link itself was replaced by the new file: a new link, renamed over it. */
+        size_t n = strlen(l->output) + 48;
+        char *tmp = malloc(n);
+        if (tmp) {
+            snprintf(tmp, n, "%s.edbx-link-%ld", l->output, (long)getpid());
+            if (symlink(l->link_text, tmp) == 0 && rename(tmp, l->output) != 0)
+                unlink(tmp);
+            free(tmp);
+        }
+        return;
+    }
+    if (l->keep && rename(l->keep, l->target) == 0) {
+        free(l->keep);
+        l->keep = NULL;
+    } else if (l->placed_new && l->target && lstat(l->target, &sb) == 0 &&
+               S_ISREG(sb.st_mode)) {
+        unlink(l->target);
+    } else {
+        fprintf(stderr, "edbx: %s was already replaced when the run stopped\n", l->output);
+    }
+}
+
 edb_status cli_local_settle(cli_local *l, edb_status st, const char *output, edb_err *err)
 {
     /* The one moment the run is through: signals wait until the bundle is in place, or it
@@ -517,16 +548,8 @@ edb_status cli_local_settle(cli_local *l, edb_status st, const char *output, edb
     if (st != EDB_OK) {
         if (l->pending)
             unlink(l->pending);
-        struct stat sb;
-        if (l->placed && l->keep && rename(l->keep, l->target) == 0) {
-            free(l->keep);
-            l->keep = NULL;
-        } else if (l->placed && l->placed_new && lstat(l->target, &sb) == 0 &&
-                   S_ISREG(sb.st_mode)) {
-            unlink(l->target);
-        } else if (l->placed) {
-            fprintf(stderr, "edbx: %s was already replaced when the run stopped\n", output);
-        }
+        if (l->placed)
+            put_back(l);
     }
     if (l->keep)
         unlink(l->keep);
@@ -557,6 +580,7 @@ void cli_local_free(cli_local *l)
         unlink(l->keep);
     free(l->keep);
     free(l->target);
+    free(l->link_text);
     cli_free_secret(l->token);
     memset(l, 0, sizeof *l);
 }

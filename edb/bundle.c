@@ -1289,7 +1289,8 @@ static edb_status check_bundle(const edb_bundle *b, const char *dir, edb_bundle_
     if (dir) {
         struct statvfs vfs;
         uint64_t need = edb_bundle_unpacked_size(b);
-        if (statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail < UINT64_MAX / vfs.f_frsize &&
+        if (statvfs(dir, &vfs) == 0 && vfs.f_frsize > 0 &&
+            (uint64_t)vfs.f_bavail < UINT64_MAX / vfs.f_frsize &&
             (uint64_t)vfs.f_bavail * vfs.f_frsize < need)
             return edb__fail(err, EDB_ERR_IO, "%s: unpacks to %llu bytes, and %s has %llu free: "
                              "make room, or replay with TMPDIR set to a folder with room",

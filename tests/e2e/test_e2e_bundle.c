@@ -880,6 +880,29 @@ START_TEST(signals_leave_no_new_output)
             }
             tu_run_free(&ls);
         }
+    /* An output that is a symbolic link: the link and the file it points to stay as they
+     * were, whichever of them the writer replaced. */
+    P(dl, "dl");
+    ck_assert_int_eq(mkdir(dl, 0700), 0);
+    char real[4400], link_path[4400], text[64] = "";
+    snprintf(real, sizeof real, "%s/real.csv", dl);
+    snprintf(link_path, sizeof link_path, "%s/o.csv", dl);
+    tu_write_file(real, "OLD\n", 4);
+    ck_assert_int_eq(symlink("real.csv", link_path), 0);
+    ck_assert_int_eq(interrupted_run(dl, "o.csv", "b.tar.gz", "close", SIGINT), 130);
+    struct stat sb;
+    ck_assert_int_eq(lstat(link_path, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_eq(readlink(link_path, text, sizeof text - 1), 8);
+    ck_assert_str_eq(text, "real.csv");
+    char *o = tu_read_file(real, NULL);
+    ck_assert_str_eq(o, "OLD\n");
+    free(o);
+    tu_run ls;
+    const char *la[] = {"/bin/ls", "-A", dl, NULL};
+    tu_run_cmd(&ls, la, NULL);
+    ck_assert_str_eq(ls.out, "o.csv\nreal.csv\n");
+    tu_run_free(&ls);
 }
 END_TEST
 
