@@ -1,28 +1,33 @@
 /* bundle.c: `edbx replay BUNDLE [--out DIR]` and `edbx bundle verify BUNDLE`.
  *
- * A replay re-runs the recorded `edbx get` in this process with the bundle's raw/ as its
- * only source (no network, no token, no cache), its in/ copies of the --meta files, and the
- * recorded run time as "now", then
- * compares every output with the recorded one byte for byte. */
+ * A replay rebuilds the recorded `edbx get` from the manifest's description of it (never
+ * from a command line: record.h says what is accepted), unpacks the bundle's replies and
+ * input files into a private folder while checking every hash, re-runs the command in this
+ * process with that folder as its only source (no network, no token, no cache, no file
+ * outside the bundle) and the recorded time as "now", then compares every output with the
+ * recorded one byte for byte. */
+#include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "get_options.h"
+#include "record.h"
 
 void help_replay(FILE *out)
 {
     fputs("Usage: edbx replay BUNDLE [--out DIR] [-v]\n"
           "\n"
           "Check every hash of BUNDLE (made by 'edbx get ... --bundle BUNDLE'), re-run the\n"
-          "recorded command with the bundle's raw/ replies as the only source (no network,\n"
-          "no token, no cache; 'now' is the recorded run time; each --meta file is the\n"
-          "bundle's copy in in/) and check that every output is byte-identical to the\n"
-          "recorded one.  Prints one line per output; exits 0 when all are identical, 6\n"
-          "otherwise.\n"
+          "recorded command from the manifest's description of it, with the bundle's raw/\n"
+          "replies as the only source (no network, no token, no cache; 'now' is the\n"
+          "recorded run time; every input file is the bundle's copy in in/), and check that\n"
+          "every output is byte-identical to the recorded one.  A manifest naming an option\n"
+          "edbx does not know or a file outside the bundle is refused.  Prints one line per\n"
+          "output; exits 0 when all are identical, 6 otherwise.\n"
           "\n"
           "      --out DIR        keep the replayed outputs in DIR (default: a temporary\n"
           "                       folder, removed afterwards)\n"
@@ -35,10 +40,10 @@ void help_bundle(FILE *out)
 {
     fputs("Usage: edbx bundle verify BUNDLE\n"
           "\n"
-          "Check every file a bundle's manifest lists (raw/ replies, in/ inputs such as\n"
-          "--meta files, and out/ outputs) against its byte count and SHA-256, and that the\n"
-          "bundle holds nothing else, without re-running anything.  Prints one line per file\n"
-          "that fails (every file with -v); exits 0 when all match, 6 otherwise.\n",
+          "Check every file a bundle's manifest lists (raw/ replies, in/ input files, out/\n"
+          "outputs) against its byte count and SHA-256, and that the bundle holds nothing\n"
+          "else, without re-running anything.  Prints one line per file that fails (every\n"
+          "file with -v); exits 0 when all match, 6 otherwise.\n",
           out);
 }
 
@@ -60,23 +65,18 @@ static void on_file(void *ctx, const char *file, int ok, const char *why)
     }
 }
 
-static int verify(const char *path, edb_bundle **keep, int verbose)
+/* Check b (and with dir, unpack its raw/ and in/ there); the exit code. */
+static int check(const char *path, const edb_bundle *b, const char *dir, int verbose)
 {
     edb_err err = EDB_ERR_INIT;
-    edb_bundle *b = NULL;
-    if (edb_bundle_open(&b, path, &err) != EDB_OK)
-        return cli_fail(err.status, "%s", err.msg);
     report r = {verbose, 0, 0};
-    edb_bundle_verify(b, on_file, &r, &err);
-    if (r.bad) {
-        edb_bundle_free(b);
+    edb_status st = dir ? edb_bundle_extract(b, dir, on_file, &r, &err)
+                        : edb_bundle_verify(b, on_file, &r, &err);
+    if (r.bad)
         return cli_fail(EDB_ERR_DATA, "%s: %u of %u files do not match the manifest", path, r.bad,
                         r.bad + r.good);
-    }
-    if (keep)
-        *keep = b;
-    else
-        edb_bundle_free(b);
+    if (st != EDB_OK)
+        return cli_fail(st, "%s", err.msg);
     return EXIT_OK;
 }
 
@@ -100,333 +100,187 @@ int cmd_bundle(int argc, char **argv)
     }
     if (!action || strcmp(action, "verify") != 0 || !path)
         return cli_fail(EDB_ERR_USAGE, "usage: edbx bundle verify BUNDLE");
-    int rc = verify(path, NULL, verbose);
+    edb_err err = EDB_ERR_INIT;
+    edb_bundle *b = NULL;
+    if (edb_bundle_open(&b, path, &err) != EDB_OK)
+        return cli_fail(err.status, "%s", err.msg);
+    int rc = check(path, b, NULL, verbose);
+    edb_bundle_free(b);
     if (rc == EXIT_OK)
         printf("%s: every file matches its manifest\n", path);
     return rc;
 }
 
-/* Options of the recorded command that a replay replaces: where data comes from and where
- * it goes.  1 = takes a value. */
-static int replaced(const char *a, int *takes_value)
-{
-    static const struct {
-        const char *name;
-        int value;
-    } drop[] = {{"--bundle", 1}, {"--source", 1}, {"--cache", 1}, {"--output", 1},
-                {"--base-url", 1}, {"--token-file", 1}, {"--run-time-us", 1}, {"--file", 1},
-                {"--no-cache", 0}, {"--refresh", 0}, {"--progress", 0}};
-    *takes_value = 0;
-    if (strcmp(a, "-o") == 0 || strcmp(a, "-f") == 0) {
-        *takes_value = 1;
-        return 1;
-    }
-    if (strncmp(a, "-o", 2) == 0 || strncmp(a, "-f", 2) == 0)
-        return a[1] != '-';
-    for (size_t k = 0; k < sizeof drop / sizeof drop[0]; k++) {
-        size_t n = strlen(drop[k].name);
-        if (strncmp(a, drop[k].name, n) == 0 && (a[n] == '\0' || a[n] == '=')) {
-            *takes_value = drop[k].value && a[n] == '\0';
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int same_file(const char *path, size_t want_len, const char *want_sha, char *why,
+/* The SHA-256 of a file, read in pieces, compared with the recorded one. */
+static int same_file(const char *path, uint64_t want_len, const char *want_sha, char *why,
                      size_t whylen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(why, whylen, "not written by the replay (%s)", strerror(errno));
+    edb_sha256 *h = f ? edb_sha256_new() : NULL;
+    if (!h) {
+        snprintf(why, whylen, "not written by the replay (%s)", f ? "out of memory" :
+                 strerror(errno));
+        if (f)
+            fclose(f);
         return 0;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, got;
     char chunk[65536];
+    size_t got;
+    uint64_t len = 0;
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + got > cap) {
-            cap = (len + got) * 2;
-            char *n = realloc(buf, cap);
-            if (!n) {
-                free(buf);
-                fclose(f);
-                snprintf(why, whylen, "out of memory");
-                return 0;
-            }
-            buf = n;
-        }
-        memcpy(buf + len, chunk, got);
+        edb_sha256_update(h, chunk, got);
         len += got;
     }
     fclose(f);
     char sha[EDB_SHA256_HEX];
-    edb_sha256_hex(buf ? buf : "", len, sha);
-    free(buf);
+    edb_sha256_final(h, sha);
     if (len != want_len || strcmp(sha, want_sha) != 0) {
-        snprintf(why, whylen, "DIFFERS: replayed %zu bytes, SHA-256 %s; recorded %zu bytes, "
-                 "SHA-256 %s", len, sha, want_len, want_sha);
+        snprintf(why, whylen, "DIFFERS: replayed %llu bytes, SHA-256 %s; recorded %llu bytes, "
+                 "SHA-256 %s", (unsigned long long)len, sha, (unsigned long long)want_len,
+                 want_sha);
         return 0;
     }
-    snprintf(why, whylen, "identical (%zu bytes, SHA-256 %s)", len, sha);
+    snprintf(why, whylen, "identical (%llu bytes, SHA-256 %s)", (unsigned long long)len, sha);
     return 1;
 }
 
-static void rm_tree_shallow(const char *dir, const edb_bundle *b)
+/* Remove what a replay put in a folder of its own: the files of its subfolders, which it
+ * made (never through a link: unlink removes a link, not what it points to), then them. */
+static void remove_tree(const char *dir)
 {
-    for (size_t k = 0; k < edb_bundle_output_count(b); k++) {
-        char p[8448];
-        snprintf(p, sizeof p, "%s/%s", dir, edb_bundle_output_name(b, k));
-        unlink(p);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            size_t n = strlen(dir) + strlen(e->d_name) + 2;
+            char *p = malloc(n);
+            if (!p)
+                continue;
+            snprintf(p, n, "%s/%s", dir, e->d_name);
+            struct stat sb;
+            if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                remove_tree(p);
+            else
+                unlink(p);
+            free(p);
+        }
+        closedir(d);
     }
     rmdir(dir);
 }
 
-/* The bundle's inputs (--meta files), copied for the re-run to a private folder of their
- * own: the command reads them by path, and nothing outside the bundle may be used. */
-typedef struct replay_inputs {
-    char dir[4096];
-    char **path; /* dir/NAME, one for each input */
-    size_t n;
-} replay_inputs;
-
-static void inputs_remove(replay_inputs *in)
+static int make_temp_dir(char *buf, size_t n, const char *what)
 {
-    for (size_t k = 0; in->path && k < in->n; k++) {
-        if (in->path[k])
-            unlink(in->path[k]);
-        free(in->path[k]);
-    }
-    free(in->path);
-    in->path = NULL;
-    if (in->dir[0])
-        rmdir(in->dir);
-    in->dir[0] = '\0';
-}
-
-static int inputs_extract(replay_inputs *in, const edb_bundle *b, const char *bundle)
-{
-    memset(in, 0, sizeof *in);
-    in->n = edb_bundle_input_count(b);
-    if (in->n == 0)
-        return EXIT_OK;
     const char *t = getenv("TMPDIR");
-    snprintf(in->dir, sizeof in->dir, "%s/edbx-replay-in-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(in->dir)) {
-        in->dir[0] = '\0';
+    snprintf(buf, n, "%s/edbx-replay-%s-XXXXXX", t && *t ? t : "/tmp", what);
+    if (!mkdtemp(buf)) {
+        buf[0] = '\0';
         return cli_fail(EDB_ERR_IO, "cannot create a temporary folder: %s", strerror(errno));
-    }
-    if (!(in->path = calloc(in->n, sizeof *in->path)))
-        return cli_fail(EDB_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; k < in->n; k++) {
-        size_t len = 0, plen = strlen(in->dir) + strlen(edb_bundle_input_name(b, k)) + 2;
-        const char *data = edb_bundle_input_data(b, k, &len);
-        if (!(in->path[k] = malloc(plen)))
-            return cli_fail(EDB_ERR_NOMEM, "out of memory");
-        snprintf(in->path[k], plen, "%s/%s", in->dir, edb_bundle_input_name(b, k));
-        FILE *f = data ? fopen(in->path[k], "wb") : NULL;
-        int ok = f && (len == 0 || fwrite(data, 1, len, f) == len);
-        if (f && fclose(f) != 0)
-            ok = 0;
-        if (!ok)
-            return cli_fail(EDB_ERR_IO, "%s: cannot extract in/%s to %s: %s", bundle,
-                            edb_bundle_input_name(b, k), in->dir,
-                            data ? strerror(errno) : "not in the bundle");
     }
     return EXIT_OK;
 }
 
 int cmd_replay(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, 'O'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out_dir = NULL;
-    int verbose = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'O': out_dir = optarg; break;
-        case 'v': verbose = 1; break;
-        case 'h': help_replay(stdout); return EXIT_OK;
-        case ':':
-            return cli_fail(EDB_ERR_USAGE, "option %s needs a value (see 'edbx replay --help')",
-                            argv[optind - 1]);
-        default:
-            return cli_fail(EDB_ERR_USAGE, "unknown option %s (see 'edbx replay --help')",
-                            argv[optind - 1]);
+    const char *out_dir = NULL, *path = NULL;
+    int verbose = 0;
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            help_replay(stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            verbose = 1;
+        } else if (strcmp(a, "--out") == 0 || strncmp(a, "--out=", 6) == 0) {
+            if (a[5] == '=')
+                out_dir = a + 6;
+            else if (k + 1 < argc)
+                out_dir = argv[++k];
+            else
+                return cli_fail(EDB_ERR_USAGE, "option --out needs a value (DIR)");
+        } else if (a[0] == '-' && a[1]) {
+            return cli_fail(EDB_ERR_USAGE, "unknown option %s (see 'edbx replay --help')", a);
+        } else if (!path) {
+            path = a;
+        } else {
+            return cli_fail(EDB_ERR_USAGE, "name one bundle: edbx replay BUNDLE [--out DIR]");
         }
     }
-    if (optind + 1 != argc)
+    if (!path)
         return cli_fail(EDB_ERR_USAGE, "name one bundle: edbx replay BUNDLE [--out DIR]");
-    const char *path = argv[optind];
-    edb_bundle *b = NULL;
-    int rc = verify(path, &b, verbose);
-    if (rc != EXIT_OK)
-        return rc;
-    if (edb_bundle_argc(b) < 1 || strcmp(edb_bundle_arg(b, 0), "get") != 0 ||
-        edb_bundle_output_count(b) != 1) {
-        edb_bundle_free(b);
-        return cli_fail(EDB_ERR_DATA, "%s: the manifest does not record an 'edbx get' with one "
-                        "output", path);
-    }
-    replay_inputs in;
-    rc = inputs_extract(&in, b, path);
-    if (rc != EXIT_OK) {
-        inputs_remove(&in);
-        edb_bundle_free(b);
-        return rc;
-    }
-    char tmpl[4096];
-    int own_dir = 0;
-    char **av = NULL, **full = NULL, **rec = NULL, **owned = NULL;
-    size_t n_owned = 0;
-    if (!out_dir) {
-        const char *t = getenv("TMPDIR");
-        snprintf(tmpl, sizeof tmpl, "%s/edbx-replay-XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmpl)) {
-            rc = cli_fail(EDB_ERR_IO, "cannot create a temporary folder: %s", strerror(errno));
-            goto done;
-        }
-        out_dir = tmpl;
-        own_dir = 1;
-    } else if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        rc = cli_fail(EDB_ERR_IO, "--out %s: %s", out_dir, strerror(errno));
-        goto done;
-    }
+    if (out_dir && !*out_dir)
+        return cli_fail(EDB_ERR_USAGE, "--out needs a folder");
+    cli_trap_signals();
 
-    /* The recorded options, less those that say where data comes from and goes, then the
-     * bundle as the source, the recorded time and service, and the output in out_dir. */
-    size_t n = edb_bundle_argc(b);
-    char out_path[8448], run_us[32];
-    snprintf(out_path, sizeof out_path, "%s/%s", out_dir, edb_bundle_output_name(b, 0));
-    snprintf(run_us, sizeof run_us, "%lld", (long long)edb_bundle_run_time(b));
-    int ac = 0;
-    av = calloc(n + 16, sizeof *av);
-    owned = calloc(in.n + 1, sizeof *owned);
-    if (!av || !owned) {
-        rc = cli_fail(EDB_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    av[ac++] = (char *)"get";
-    int dash_dash = 0, had_file = 0;
-    size_t metas = 0;
-    for (size_t k = 1; k < n; k++) {
-        const char *a = edb_bundle_arg(b, k);
-        int tv;
-        if (!dash_dash && strcmp(a, "--") == 0)
-            dash_dash = 1;
-        if (!dash_dash && replaced(a, &tv)) {
-            had_file |= strncmp(a, "-f", 2) == 0 || strncmp(a, "--file", 6) == 0;
-            k += (size_t)tv;
-            continue;
+    edb_err err = EDB_ERR_INIT;
+    edb_bundle *b = NULL;
+    if (edb_bundle_open(&b, path, &err) != EDB_OK)
+        return cli_fail(err.status, "%s", err.msg);
+
+    /* The plan first: a manifest asking for anything replay does not do is refused before
+     * anything is unpacked or written. */
+    char src[4096] = "", own_out[4096] = "";
+    int rc = make_temp_dir(src, sizeof src, "src");
+    cli_replay_plan plan = {0};
+    if (rc == EXIT_OK && !out_dir && (rc = make_temp_dir(own_out, sizeof own_out, "out")) == EXIT_OK)
+        out_dir = own_out;
+    if (rc == EXIT_OK && cli_replay_plan_make(&plan, b, &cli_get_options, "get", src, out_dir,
+                                              &err) != EDB_OK)
+        rc = cli_fail(EDB_ERR_DATA, "%s: refused: %s", path, err.msg);
+    if (rc == EXIT_OK && !own_out[0] && mkdir(out_dir, 0777) != 0 && errno != EEXIST)
+        rc = cli_fail(EDB_ERR_IO, "--out %s: %s", out_dir, strerror(errno));
+    if (rc == EXIT_OK)
+        rc = check(path, b, src, verbose);
+    if (rc == EXIT_OK && cli_interrupted)
+        rc = cli_fail(EDB_ERR_INTERRUPTED, "interrupted");
+    if (rc == EXIT_OK) {
+        if (verbose) {
+            fputs("edbx: replaying: edbx", stderr);
+            for (int k = 0; k < plan.argc; k++)
+                fprintf(stderr, " %s", plan.argv[k]);
+            fputc('\n', stderr);
         }
-        /* Each --meta file is read from the bundle's copy, matched by order and checked
-         * against the path the manifest recorded; a bundle without inputs (made before
-         * they were kept) reads the files named, as it always did. */
-        int joined = strncmp(a, "--meta=", 7) == 0;
-        if (!dash_dash && in.n > 0 && (joined || (strcmp(a, "--meta") == 0 && k + 1 < n))) {
-            const char *given = joined ? a + 7 : edb_bundle_arg(b, k + 1);
-            if (metas >= in.n || strcmp(given, edb_bundle_input_path(b, metas)) != 0) {
-                rc = cli_fail(EDB_ERR_DATA, "%s: the command line's --meta %s is not the "
-                              "bundle's input %zu (%s)", path, given, metas + 1,
-                              metas < in.n ? edb_bundle_input_path(b, metas) : "none");
-                goto done;
-            }
-            if (joined) {
-                size_t len = strlen(in.path[metas]) + 8;
-                if (!(owned[n_owned] = malloc(len))) {
-                    rc = cli_fail(EDB_ERR_NOMEM, "out of memory");
-                    goto done;
-                }
-                snprintf(owned[n_owned], len, "--meta=%s", in.path[metas]);
-                av[ac++] = owned[n_owned++];
-            } else {
-                av[ac++] = (char *)a;
-                av[ac++] = in.path[metas];
-                k++;
-            }
-            metas++;
-            continue;
+        /* The environment the run had, as far as it changes the outputs; nothing else of
+         * this one's (a service, a token) is used. */
+        int64_t sde;
+        char sde_s[32];
+        if (edb_bundle_source_date_epoch(b, &sde)) {
+            snprintf(sde_s, sizeof sde_s, "%lld", (long long)sde);
+            setenv("SOURCE_DATE_EPOCH", sde_s, 1);
+        } else {
+            unsetenv("SOURCE_DATE_EPOCH");
         }
-        av[ac++] = (char *)a;
+        unsetenv("MAST_API_TOKEN");
+        unsetenv("ENG_BASE_URL");
+        cli_replay_text = plan.text;
+        int got = cmd_get(plan.argc, plan.argv);
+        cli_replay_text = NULL;
+        if (got == EXIT_INTERRUPTED)
+            rc = got;
+        else if (got != EXIT_OK)
+            rc = cli_fail(EDB_ERR_DATA, "replay of %s failed: the recorded command exited %d",
+                          path, got);
     }
-    if (metas != in.n) {
-        rc = cli_fail(EDB_ERR_DATA, "%s: the bundle holds %zu inputs but the command line has "
-                      "%zu --meta", path, in.n, metas);
-        goto done;
-    }
-    /* Mnemonics read from a -f file are not in the command line: the manifest's list is. */
-    const char *extra[] = {"--source", path, "--no-cache", "--run-time-us", run_us, "--base-url",
-                           edb_bundle_base_url(b), "-o", out_path};
-    size_t nm = had_file ? edb_bundle_mnemonic_count(b) : 0;
-    full = calloc((size_t)ac + nm + 16, sizeof *full);
-    if (!full) {
-        rc = cli_fail(EDB_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    int fc = 0;
-    /* Options before any "--", so that getopt sees them as options. */
-    int split = ac;
-    for (int k = 0; k < ac; k++)
-        if (strcmp(av[k], "--") == 0) {
-            split = k;
-            break;
+    if (rc == EXIT_OK) {
+        unsigned bad = 0;
+        for (size_t k = 0; k < plan.n_out; k++) {
+            char why[400];
+            int ok = same_file(plan.out_path[k], edb_bundle_output_size(b, k),
+                               edb_bundle_output_sha256(b, k), why, sizeof why);
+            printf("out/%s: %s\n", edb_bundle_output_name(b, k), why);
+            bad += !ok;
         }
-    for (int k = 0; k < split; k++)
-        full[fc++] = av[k];
-    for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
-        full[fc++] = (char *)extra[k];
-    /* The names of a -f file, in the order asked; the client keeps the first of twins. */
-    for (size_t k = 0; k < nm; k++)
-        full[fc++] = (char *)edb_bundle_mnemonic(b, k);
-    for (int k = split; k < ac; k++)
-        full[fc++] = av[k];
-    if (verbose) {
-        fputs("edbx: replaying: edbx", stderr);
-        for (int k = 0; k < fc; k++)
-            fprintf(stderr, " %s", full[k]);
-        fputc('\n', stderr);
+        if (bad)
+            rc = cli_fail(EDB_ERR_DATA, "replay of %s: %u of %zu outputs differ from the "
+                          "recorded ones", path, bad, plan.n_out);
     }
-    rec = calloc(n + 1, sizeof *rec);
-    for (size_t k = 0; rec && k < n; k++)
-        rec[k] = (char *)edb_bundle_arg(b, k);
-    cli_recorded_argv = rec;
-    cli_recorded_argc = rec ? (int)n : 0;
-    rc = cmd_get(fc, full);
-    cli_recorded_argv = NULL;
-    cli_recorded_argc = 0;
-    if (rc != EXIT_OK) {
-        rc = cli_fail(EDB_ERR_DATA, "replay of %s failed: the recorded command exited %d", path,
-                      rc);
-        goto done;
-    }
-    unsigned bad = 0;
-    for (size_t k = 0; k < edb_bundle_output_count(b); k++) {
-        char p[8448], why[400];
-        snprintf(p, sizeof p, "%s/%s", out_dir, edb_bundle_output_name(b, k));
-        int ok = same_file(p, edb_bundle_output_size(b, k), edb_bundle_output_sha256(b, k), why,
-                           sizeof why);
-        printf("out/%s: %s\n", edb_bundle_output_name(b, k), why);
-        bad += !ok;
-    }
-    if (bad)
-        rc = cli_fail(EDB_ERR_DATA, "replay of %s: %u of %zu outputs differ from the recorded "
-                      "ones", path, bad, edb_bundle_output_count(b));
-done:
-    if (own_dir)
-        rm_tree_shallow(out_dir, b);
-    inputs_remove(&in);
-    for (size_t k = 0; k < n_owned; k++)
-        free(owned[k]);
-    free(owned);
-    free(rec);
-    free(full);
-    free(av);
+    if (src[0])
+        remove_tree(src);
+    if (own_out[0])
+        remove_tree(own_out);
+    cli_replay_plan_free(&plan);
     edb_bundle_free(b);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include <edb/edb.h>
+#include <edb/writer.h>
 
 /* Exit codes: documented in README.md, `edbx --help` and docs/edbx.1.  Never renumber. */
 enum {
@@ -115,11 +116,14 @@ void cli_progress_init(cli_progress *p, int force);
 void cli_progress_update(void *ctx, const edb_progress *p);
 void cli_progress_done(cli_progress *p);
 
-/* Set by SIGINT/SIGTERM once cli_trap_signals() ran. */
+/* Set by SIGINT, SIGTERM and SIGHUP once cli_trap_signals() ran. */
 extern volatile int cli_interrupted;
 void cli_trap_signals(void);
 
-/* Local data for `edbx get` (local.c): --source, the cache, --bundle. */
+/* Local data for `edbx get` (local.c): --source, the cache, --bundle, the record of the
+ * command, and the outputs on their way into place. */
+struct cli_recorded;
+struct cli_args;
 typedef struct cli_local {
     const char *source, *cache_dir, *bundle; /* from the options; borrowed */
     int no_cache, refresh;
@@ -129,11 +133,27 @@ typedef struct cli_local {
     edb_recorder *rec;
     edb_reply_hooks hooks[3];
     size_t n_hooks;
-    char **argv; /* the command line as given, for the bundle's manifest */
-    int argc;
     char *token; /* kept only to prove that no bundle holds it */
-    const char **meta; /* the --meta files in the order given (borrowed): bundle inputs */
-    size_t n_meta;
+    int has_sde; /* SOURCE_DATE_EPOCH */
+    int64_t sde;
+    /* The record (values and arguments borrowed from argv): the options the manifest keeps,
+     * the arguments, the outputs (OUTPUT options but --bundle), what the outputs record. */
+    struct cli_recorded *recorded;
+    size_t n_recorded;
+    const char **args;
+    size_t n_args;
+    const char **outputs;
+    size_t n_outputs;
+    char *text;
+    /* Putting the outputs in place. */
+    const char *output; /* -o, once in place */
+    char *target;       /* the file the output replaces (a link's target) */
+    char *link_text;    /* -o was a symbolic link to this */
+    char *keep;         /* a second name of the file it replaces, until the run is through */
+    int placed;         /* the output was renamed into place */
+    int placed_new;     /* ... where no file was */
+    char *pending;      /* the bundle, written beside its name, not yet in place */
+    unsigned entries_written;
 } cli_local;
 
 /* $XDG_CACHE_HOME/edbx, else ~/.cache/edbx; NULL without either.  Malloc'ed. */
@@ -142,17 +162,32 @@ char *cli_cache_dir(void);
  * (the XDG rule), or ~/.cache when $HOME is a folder, never $HOME nor anything above it.
  * NULL with err set if it cannot be. */
 char *cli_cache_dir_prepare(edb_err *err);
-void cli_local_note_argv(cli_local *l, int argc, char **argv);
-edb_status cli_local_note_meta(cli_local *l, const char *path);
-/* Set by `edbx replay` around its run of `get`: the recorded command line, which is what
- * the outputs must record again (FITS HISTORY...) to come out byte-identical. */
-extern char **cli_recorded_argv;
-extern int cli_recorded_argc;
+/* Record the parsed options and arguments of `get` (by their role), check that the files
+ * they name are distinct (exit 2 before any request), and with --bundle make its spool and
+ * copy every input file into it.  Does nothing when --help is among them. */
+edb_status cli_local_note_args(cli_local *l, const struct cli_args *a, edb_err *err);
+/* "now": the clock, or SOURCE_DATE_EPOCH when that is earlier. */
+edb_time cli_local_now(const cli_local *l);
+/* The command line the outputs record (record.h); borrowed. */
+const char *cli_local_text(const cli_local *l);
+/* Set by `edbx replay` around its run of `get`: the command line the outputs must record
+ * again to come out byte-identical (made from the manifest, never run). */
+extern const char *cli_replay_text;
 edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, const char *output,
                            const char *token, edb_err *err);
+/* Close the writer (its file goes into place), keeping a way back to the file it replaces
+ * until cli_local_settle; EDB_ERR_INTERRUPTED when a signal came first. */
+edb_status cli_local_close_output(cli_local *l, edb_writer *w, const char *output, edb_err *err);
+/* Write the bundle beside its name (not yet in place). */
 edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
                             const char *const *mnemonics, size_t n, edb_time start, edb_time end,
                             int brackets, int64_t chunk_us, const char *output, edb_err *err);
+/* The end of the run, st its outcome so far: the bundle put in place, or, when st is a
+ * failure or a signal came first, the output's old file (or none) put back and the bundle
+ * removed.  Returns the outcome. */
+edb_status cli_local_settle(cli_local *l, edb_status st, const char *output, edb_err *err);
+/* A test hook: with EDBX_TEST_PAUSE=stage, wait here for a signal (docs/bundles.md). */
+void cli_local_pause(const char *stage);
 void cli_local_free(cli_local *l);
 
 #endif

@@ -24,6 +24,7 @@ void cli_trap_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal: stop as cleanly as for Ctrl-C */
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report, not a death */
 }
 

@@ -305,29 +305,6 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
 
 /* The body of `edbx get`; names (the mnemonics of -f and of the arguments) is freed by
  * the caller whatever the outcome. */
-/* "edbx get ARG..." with arguments quoted for a POSIX shell where they need it. */
-static void cli_command_line(int argc, char **argv, char *buf, size_t n)
-{
-    size_t o = (size_t)snprintf(buf, n, "edbx");
-    for (int k = 0; k < argc && o < n; k++) {
-        const char *a = argv[k];
-        int plain = *a != '\0';
-        for (const char *p = a; *p; p++)
-            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,:/@%",
-                        *p))
-                plain = 0;
-        if (plain) {
-            o += (size_t)snprintf(buf + o, n - o, " %s", a);
-            continue;
-        }
-        o += (size_t)snprintf(buf + o, n - o, " '");
-        for (const char *p = a; *p && o < n; p++)
-            o += (size_t)snprintf(buf + o, n - o, *p == '\'' ? "'\\''" : "%c", *p);
-        if (o < n)
-            o += (size_t)snprintf(buf + o, n - o, "'");
-    }
-}
-
 /* --source, the cache and --bundle: reset and freed by cmd_get around each run. */
 static cli_local get_local;
 /* --meta files, loaded as the options are read so that a bad file fails before any
@@ -387,6 +364,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         code = cli_fail(__VA_ARGS__);                                                          \
         goto parsed;                                                                           \
     } while (0)
+    /* Recorded by role, and the files named checked, before any is read. */
+    if (cli_local_note_args(&get_local, &args, &err) != EDB_OK)
+        FAIL(err.status, "%s", err.msg);
     for (size_t ai = 0; ai < args.n; ai++) {
         const char *optarg = args.v[ai].value;
         switch (args.v[ai].opt->id) {
@@ -420,8 +400,6 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
                 FAIL(EDB_ERR_NOMEM, "out of memory");
             if (edb_meta_load_file(get_meta, optarg, &err) != EDB_OK)
                 FAIL(err.status, "--meta: %s", err.msg);
-            if (cli_local_note_meta(&get_local, optarg) != EDB_OK)
-                FAIL(EDB_ERR_NOMEM, "out of memory");
             break;
         case GOPT_BRACKETS: brackets = 1; break;
         case GOPT_BASE_URL: base_url = optarg; break;
@@ -521,7 +499,7 @@ parsed:
             return cli_fail(err.status, "%s", err.msg);
     }
     /* A replay passes the recorded time, so that "now-6h" and FITS DATE come out the same. */
-    edb_time now = run_time_given ? get_local.run_time : edb_time_now(), start, end;
+    edb_time now = run_time_given ? get_local.run_time : cli_local_now(&get_local), start, end;
     if (edb_time_parse(start_s, now, &start, &err) != EDB_OK)
         return cli_fail(err.status, "--start: %s", err.msg);
     if (edb_time_parse(end_s ? end_s : "now", now, &end, &err) != EDB_OK)
@@ -614,15 +592,13 @@ parsed:
     }
 
     /* Open the output first: a bad output folder fails before any request is made. */
-    /* The command line goes into the file (FITS HISTORY, an HDF5 attribute): it holds
+    /* The command line goes into the file (FITS HISTORY, an HDF5 attribute): made from the
+     * record of the options (record.h), so that a replay writes the same bytes; it holds
      * no secret, since the token is refused on the command line.  The run's time goes in
      * only with --stamp (the clock, or in a replay the recorded time) or SOURCE_DATE_EPOCH
      * (the reproducible-builds convention: it is the time), so by default the same query
      * gives the same bytes whenever it runs. */
-    char cmdline[2048];
-    /* As typed (not as getopt permuted it), and in a replay as recorded: the same bytes. */
-    cli_command_line(get_local.argc, get_local.argv, cmdline, sizeof cmdline);
-    edb_run_info run = {cmdline, now, start, end, stamp};
+    edb_run_info run = {cli_local_text(&get_local), now, start, end, stamp};
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
         char *endp;
@@ -702,11 +678,15 @@ parsed:
         st = rs_write(rs, w, series, nw, names->n, brackets, quiet, &rows, &rerr);
     else
         st = edb_writer_write_series(w, series, nw);
+    if (st == EDB_OK && cli_interrupted)
+        st = edb_err_set(&rerr, EDB_ERR_INTERRUPTED, "interrupted: nothing was written");
     if (st == EDB_OK)
-        st = edb_writer_close(w);
+        st = cli_local_close_output(&get_local, w, output, &rerr);
     if (st == EDB_OK && get_local.bundle)
         st = cli_local_finish(&get_local, &co, (const char *const *)names->v, names->n, start,
                               end, brackets, chunk_us, output, &rerr);
+    /* Both outputs in place, or neither (a signal or a failure puts the old file back). */
+    st = cli_local_settle(&get_local, st, output, &rerr);
     code = EXIT_OK;
     if (st != EDB_OK && edb_writer_pipe_closed(w))
         code = EXIT_PIPE; /* | head has what it wanted: quiet, as cat would be */
@@ -736,10 +716,8 @@ int cmd_get(int argc, char **argv)
     get_rs rs;
     memset(&rs, 0, sizeof rs);
     memset(&get_local, 0, sizeof get_local);
-    if (cli_recorded_argv)
-        cli_local_note_argv(&get_local, cli_recorded_argc, cli_recorded_argv);
-    else
-        cli_local_note_argv(&get_local, argc, argv);
+    /* From the start: a signal at any moment ends the run through its clean-up. */
+    cli_trap_signals();
     int rc = run_get(argc, argv, &names, &rs);
     cli_local_free(&get_local);
     edb_meta_free(get_meta);

@@ -120,8 +120,9 @@ static const cli_opt opts[] = {
      "ask the service again and replace what the cache holds"},
     {GOPT_BUNDLE, "bundle", 0, "FILE", 0, CLI_ROLE_OUTPUT,
      "also write FILE (.tar.gz, .tgz, .tar.xz, .tar or .zip): the\n"
-     "manifest, every reply as received and the output, for\n"
-     "'edbx replay' and 'edbx bundle verify' (needs -o FILE)"},
+     "manifest, every reply as received, a copy of every file\n"
+     "the run read and the output, for 'edbx replay' and 'edbx\n"
+     "bundle verify' (needs -o FILE)"},
     SECTION(""),
     SECTION("Service (docs/services.md):"),
     {GOPT_API, "api", 0, "NAME", 0, CLI_ROLE_SOURCE,

@@ -24,6 +24,12 @@ edb_status edb__store_window(struct edb_store *s, const char *mnemonic, int64_t 
                              int64_t end, int brackets, const struct edb_series **all,
                              size_t *lo, size_t *hi, edb_err *err);
 edb_status edb__store_meta_json(struct edb_store *s, edb__buf *out, edb_err *err);
+/* A bundle from its manifest's bytes alone (bundle.c), as edb_bundle_open makes it after
+ * reading them; label names it in messages.  For the manifest's fuzz target: verify and
+ * extract of such a bundle read label as the archive. */
+struct edb_bundle;
+edb_status edb__bundle_from_manifest(struct edb_bundle **out, const char *label,
+                                     const char *data, size_t len, edb_err *err);
 
 #endif
 
@@ -139,5 +145,11 @@ edb_status edb__store_window(struct edb_store *s, const char *mnemonic, int64_t 
                              int64_t end, int brackets, const struct edb_series **all,
                              size_t *lo, size_t *hi, edb_err *err);
 edb_status edb__store_meta_json(struct edb_store *s, edb__buf *out, edb_err *err);
+/* A bundle from its manifest's bytes alone (bundle.c), as edb_bundle_open makes it after
+ * reading them; label names it in messages.  For the manifest's fuzz target: verify and
+ * extract of such a bundle read label as the archive. */
+struct edb_bundle;
+edb_status edb__bundle_from_manifest(struct edb_bundle **out, const char *label,
+                                     const char *data, size_t len, edb_err *err);
 
 #endif

@@ -172,8 +172,8 @@ START_TEST(every_source_kind_gives_what_serve_gives)
             edb_recorder_hooks(rec, &h);
             edb_result *ref = fetch(base, &h, 1, 0, a, b, br);
             ck_assert_uint_eq(edb_recorder_count(rec), 4);
-            edb_bundle_info bi = {NULL, 0, "mast", base, NAMES, 4, a, b, br,
-                                  0, 0, NULL, NULL, 0};
+            edb_bundle_info bi = {.service = "mast", .base_url = base, .mnemonics = NAMES,
+                                  .n_mnemonics = 4, .start = a, .end = b, .keep_brackets = br};
             edb_err e = EDB_ERR_INIT;
             char bname[64];
             snprintf(bname, sizeof bname, "replies-%zu-%d.tar", r, br);
@@ -228,7 +228,8 @@ START_TEST(saved_replies_refuse_ranges_they_do_not_cover)
     edb_recorder_hooks(rec, &h);
     edb_time a = T("2021-01-26T02:30:00"), b = T("2021-01-26T02:31:00");
     edb_result_free(fetch(base, &h, 1, 0, a, b, 0));
-    edb_bundle_info bi = {NULL, 0, "mast", base, NAMES, 4, a, b, 0, 0, 0, NULL, NULL, 0};
+    edb_bundle_info bi = {.service = "mast", .base_url = base, .mnemonics = NAMES,
+                          .n_mnemonics = 4, .start = a, .end = b};
     edb_err e = EDB_ERR_INIT;
     ck_assert_int_eq(edb_bundle_write(in_tmp("r.zip"), &bi, rec, NULL, 0, &e), EDB_OK);
     edb_recorder_free(rec);
