@@ -1462,7 +1462,9 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
             break;
         case S_BOM:
             if (*p != "\xEF\xBB\xBF"[d->lit_pos])
-                return fail_got(d, p, end, "expected '{' at the start of the reply (a JSON object)");
+                return fail_got(d, p, end,
+                                "expected a UTF-8 byte order mark (EF BB BF) or '{' at the start "
+                                "of the reply");
             if (++d->lit_pos == 3)
                 d->state = S_TOP;
             p++;
@@ -1719,7 +1721,8 @@ static void where_cut(const edb_jsondec *d, char *buf, size_t len)
     if (in_sample)
         snprintf(buf, len, "%sin Data[%zu]", what, d->idx);
     else if (in_data)
-        snprintf(buf, len, "%sin the Data array after %zu samples", what, d->rows);
+        snprintf(buf, len, "%sin the Data array after %zu sample%s", what, d->rows,
+                 d->rows == 1 ? "" : "s");
     else
         snprintf(buf, len, "%sin the reply object", what);
 }

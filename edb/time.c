@@ -392,7 +392,7 @@ static const char *rest(const tparse *p, char *q, size_t qlen)
 static int fail_unexpected(tparse *p, const char *where)
 {
     char q[40];
-    if (p->s[p->pos] == '+' || p->s[p->pos] == '-')
+    if (!p->iso && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
         snprintf(p->why, p->whylen,
                  "unexpected '%s' after the %s (times are UTC: no zone offset, only a Z)",
                  rest(p, q, sizeof q), where);
