@@ -428,11 +428,14 @@ static edb_status parse_when(edb_jsondec *d, const char *s, size_t n, edb_time *
                        why);
     }
     if (n > 0 && is_digit(s[0])) {
-        edb_err e = EDB_ERR_INIT;
-        if (edb_time_parse_iso(s, n, t, &e) == EDB_OK)
+        if (edb_time_parse_iso(s, n, t, NULL) == EDB_OK)
             return EDB_OK;
+        edb_err e = EDB_ERR_INIT; /* 1 KiB to clear: only when there is something to say */
+        edb_time_parse_iso(s, n, t, &e);
+        /* the time module quotes the text as it is: keep the message plain ASCII */
+        show(e.msg, strlen(e.msg), sizeof why - 8, why, sizeof why);
         return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len, "%s: %s",
-                       subject(d, d->role, sb, sizeof sb), e.msg);
+                       subject(d, d->role, sb, sizeof sb), why);
     }
     return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
                    "%s '%s' is not a time (expected /Date(milliseconds)/ or "
@@ -1016,7 +1019,8 @@ static const char *string_begin(edb_jsondec *d, const char *p, const char *end)
 {
     d->tok_off = off_of(d, p);
     const char *s = p + 1;
-    const char *q = s + plain_run(s, (size_t)(end - s) > MAX_STRING ? MAX_STRING : (size_t)(end - s));
+    size_t room = (size_t)(end - s);
+    const char *q = s + plain_run(s, room > MAX_STRING ? MAX_STRING : room);
     if (q < end && *q == '"')
         return string_done(d, s, (size_t)(q - s), off_of(d, q) + 1, cur_len_of(d, end)) == EDB_OK
                    ? q + 1
@@ -1454,7 +1458,8 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
                 break;
             }
             if (*p != '{')
-                return fail_got(d, p, end, "expected '{' at the start of the reply (a JSON object)");
+                return fail_got(d, p, end,
+                                "expected '{' at the start of the reply (a JSON object)");
             d->tok_off = off_of(d, p);
             d->stack[d->depth++] = F_REPLY;
             d->state = S_OBJ_FIRST;
@@ -1553,7 +1558,8 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
                     char shown[32];
                     d->num[MAX_NUMBER] = *p; /* the character that makes it too long */
                     return fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, p) + 1,
-                                   cur_len_of(d, end), "huge number '%s' (longer than %d characters)",
+                                   cur_len_of(d, end),
+                                   "huge number '%s' (longer than %d characters)",
                                    show(d->num, d->num_len + 1, 20, shown, sizeof shown),
                                    MAX_NUMBER);
                 }
@@ -1782,7 +1788,8 @@ static void settle(const edb_jsondec *d, int tag, uint64_t bits, edb_vtype vt, s
     }
 }
 
-static edb_status settle_slot(const edb_jsondec *d, slot *sl, edb_vtype vt)
+/* A kept bracket, once the type is known. */
+static void settle_slot(slot *sl, edb_vtype vt)
 {
     if (sl->tag == V_STR && vt != EDB_VT_STRING) {
         int64_t iv;
@@ -1800,8 +1807,6 @@ static edb_status settle_slot(const edb_jsondec *d, slot *sl, edb_vtype vt)
         sl->tag = V_REAL;
         sl->bits = dbits((double)(int64_t)sl->bits);
     }
-    (void)d;
-    return EDB_OK;
 }
 
 /* The bracket before start, in front of the samples (or, behind samples the series held
@@ -1892,9 +1897,9 @@ edb_status edb_jsondec_finish(edb_jsondec *d)
                            "the reply's values are %s but the series already holds %s samples",
                            edb_vtype_name(vt), edb_vtype_name(s->vtype));
         if (d->before.have_t)
-            settle_slot(d, &d->before, vt);
+            settle_slot(&d->before, vt);
         if (d->after.have_t)
-            settle_slot(d, &d->after, vt);
+            settle_slot(&d->after, vt);
         size_t total = s->n + d->bn + (d->before.have_t != 0) + (d->after.have_t != 0);
         st = edb_series_reserve(s, total);
         /* in front when nothing can be earlier: no moving of the samples after it */

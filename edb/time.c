@@ -518,7 +518,8 @@ static int parse_clock(tparse *p, int64_t *tod)
         snprintf(p->why, p->whylen, "a fraction needs seconds first: use hh:mm:ss.ffffff");
         return -1;
     } else if (p->iso) {
-        snprintf(p->why, p->whylen, "expected ':' and 2 digits of seconds after hh:mm, found '%s'",
+        snprintf(p->why, p->whylen,
+                 "expected ':' and 2 digits of seconds after hh:mm, found '%s'",
                  rest(p, q, sizeof q));
         return -1;
     }
@@ -617,7 +618,8 @@ static int parse_calendar(tparse *p, edb_time *out)
 
     int64_t tod = 0;
     if (p->iso && p->pos == p->len) {
-        snprintf(p->why, p->whylen, "a date without a time of day (expected YYYY-MM-DDThh:mm:ss)");
+        snprintf(p->why, p->whylen,
+                 "a date without a time of day (expected YYYY-MM-DDThh:mm:ss)");
         return -1;
     }
     if (!p->iso && at_end(p)) {
@@ -781,31 +783,53 @@ edb_status edb_time_parse(const char *s, edb_time now, edb_time *out, edb_err *e
 /* The form a decoder meets millions of times, YYYY-MM-DDThh:mm:ss[.f{1,6}][Z], read at fixed
  * positions.  It only accepts: anything else (a zone offset, a bad field) goes to the
  * general parser, which says what is wrong. */
+static _Thread_local char iso_fast_date[10]; /* the last date read, and its day number: */
+static _Thread_local int64_t iso_fast_days = INT64_MIN; /* consecutive stamps share it */
+
 static int iso_fast(const char *s, size_t len, edb_time *out)
 {
-    static const unsigned char at[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
-    unsigned v[14];
+    static const unsigned char at[6] = {11, 12, 14, 15, 17, 18};
+    unsigned v[8];
     if (len < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' ||
         (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
         return -1;
-    for (int k = 0; k < 14; k++) {
+    int64_t days;
+    if (iso_fast_days != INT64_MIN && memcmp(s, iso_fast_date, 10) == 0) {
+        days = iso_fast_days;
+    } else {
+        static const unsigned char dat[8] = {0, 1, 2, 3, 5, 6, 8, 9};
+        for (int k = 0; k < 8; k++) {
+            v[k] = (unsigned)(s[dat[k]] - '0');
+            if (v[k] > 9)
+                return -1;
+        }
+        int year = (int)(v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3]);
+        unsigned month = v[4] * 10 + v[5], day = v[6] * 10 + v[7];
+        if (year < YEAR_MIN || month < 1 || month > 12 || day < 1 ||
+            day > days_in_month(year, month))
+            return -1;
+        days = edb_days_from_civil(year, month, day);
+        memcpy(iso_fast_date, s, 10);
+        iso_fast_days = days;
+    }
+    for (int k = 0; k < 6; k++) {
         v[k] = (unsigned)(s[at[k]] - '0');
         if (v[k] > 9)
             return -1;
     }
-    int year = (int)(v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3]);
-    unsigned month = v[4] * 10 + v[5], day = v[6] * 10 + v[7];
-    unsigned h = v[8] * 10 + v[9], mi = v[10] * 10 + v[11], sec = v[12] * 10 + v[13];
-    if (year < YEAR_MIN || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
-        h > 23 || mi > 59 || sec > 59)
+    unsigned h = v[0] * 10 + v[1], mi = v[2] * 10 + v[3], sec = v[4] * 10 + v[5];
+    if (h > 23 || mi > 59 || sec > 59)
         return -1;
     size_t k = 19;
     int64_t us = 0;
     if (k < len && s[k] == '.') {
         size_t nf = 0;
-        for (k++; k < len && is_digit(s[k]); k++, nf++)
+        for (k++; k < len && is_digit(s[k]); k++, nf++) {
+            if (nf == 6)
+                return -1; /* more than microseconds: the general parser says so */
             us = us * 10 + (s[k] - '0');
-        if (nf == 0 || nf > 6)
+        }
+        if (nf == 0)
             return -1;
         for (; nf < 6; nf++)
             us *= 10;
@@ -814,8 +838,7 @@ static int iso_fast(const char *s, size_t len, edb_time *out)
         k++;
     if (k != len)
         return -1;
-    *out = edb_days_from_civil(year, month, day) * EDB_USEC_PER_DAY +
-           ((int64_t)h * 3600 + mi * 60 + sec) * EDB_USEC_PER_SEC + us;
+    *out = days * EDB_USEC_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec) * EDB_USEC_PER_SEC + us;
     return 0;
 }
 

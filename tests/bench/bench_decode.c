@@ -129,7 +129,8 @@ static char *make_body(int kind, size_t rows, size_t *len)
         p += sizeof a - 1;
         p = put_uint(p, rows, 1);
         if (kind == PATHB) {
-            p += sprintf(p, ",\"ReqSTime\":\"/Date(%llu+0000)/\",\"ReqETime\":\"/Date(%llu+0000)/\"",
+            p += sprintf(p,
+                         ",\"ReqSTime\":\"/Date(%llu+0000)/\",\"ReqETime\":\"/Date(%llu+0000)/\"",
                          (unsigned long long)ms0, (unsigned long long)(ms0 + rows * 256));
         } else {
             p += sprintf(p, ",\"ReqSTime\":\"2022-01-01T00:00:00.000\",\"ReqETime\":\"%s\"",

@@ -236,6 +236,10 @@ START_TEST(parse_iso_stamps)
         {" 2027-02-23T01:00:00", "invalid time ' 2027-02-23T01:00:00': expected "
                                  "YYYY-MM-DDThh:mm:ss[.ffffff][Z or +hh:mm]"},
         {"now", "invalid time 'now': expected YYYY-MM-DDThh:mm:ss[.ffffff][Z or +hh:mm]"},
+        /* a fraction too long to add up in an int64 (found by fuzz_jsondec) */
+        {"2027-02-23T00:59:59.0000000000000000000000000000000001",
+         "invalid time '2027-02-23T00:59:59.0000000000000000000000000000000001': fraction "
+         "'.00000000000000000000000...' has more than 6 digits (the finest is microseconds)"},
         {"", "invalid time '': empty (expected YYYY-MM-DDThh:mm:ss)"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
