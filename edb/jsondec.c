@@ -115,7 +115,8 @@ struct edb_jsondec {
 
     /* where the bytes are */
     uint64_t pos;     /* offset of the current chunk's first byte */
-    const char *cur;  /* the chunk being fed */
+    const char *cur;  /* the chunk being fed, and its length (0 outside feed) */
+    size_t cur_len;
     char ctx[CTX];    /* the last bytes before it, for excerpts */
     size_t ctx_len;
 
@@ -259,13 +260,13 @@ static uint64_t off_of(const edb_jsondec *d, const char *p)
 
 /* The NEAR bytes of the body before offset upto (exclusive), from the kept context and
  * the current chunk; "..." in front when earlier bytes exist. */
-static void near_text(const edb_jsondec *d, uint64_t upto, size_t chunk_len, char *out,
+static void near_text(const edb_jsondec *d, uint64_t upto, char *out,
                       size_t outlen)
 {
     char tmp[NEAR];
     uint64_t lo = d->pos - d->ctx_len;
-    if (upto > d->pos + chunk_len)
-        upto = d->pos + chunk_len;
+    if (upto > d->pos + d->cur_len)
+        upto = d->pos + d->cur_len;
     uint64_t from = upto > lo + NEAR ? upto - NEAR : lo;
     size_t n = 0;
     for (uint64_t k = from; k < upto && n < NEAR; k++)
@@ -279,9 +280,9 @@ static void near_text(const edb_jsondec *d, uint64_t upto, size_t chunk_len, cha
 }
 
 /* "byte OFF: WHAT near '...'": the offset of what is wrong, the bytes up to where it was
- * found.  chunk_len is how much of d->cur may be shown (0 outside feed). */
-static edb_status EDB__PRINTF(6, 7) fail_at(edb_jsondec *d, edb_status st, uint64_t off,
-                                            uint64_t upto, size_t chunk_len, const char *fmt,
+ * found. */
+static edb_status EDB__PRINTF(5, 6) fail_at(edb_jsondec *d, edb_status st, uint64_t off,
+                                            uint64_t upto, const char *fmt,
                                             ...)
 {
     if (d->err.status != EDB_OK)
@@ -291,18 +292,12 @@ static edb_status EDB__PRINTF(6, 7) fail_at(edb_jsondec *d, edb_status st, uint6
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    near_text(d, upto, chunk_len, near, sizeof near);
+    near_text(d, upto, near, sizeof near);
     return edb__fail(&d->err, st, "byte %llu: %s near '%s'", (unsigned long long)off, what, near);
 }
 
-/* The current chunk's length while feeding: set by feed for the messages. */
-static size_t cur_len_of(const edb_jsondec *d, const char *end)
-{
-    return (size_t)(end - d->cur);
-}
-
 /* "expected X, got 'c'" at the byte p. */
-static edb_status fail_got(edb_jsondec *d, const char *p, const char *end, const char *expected)
+static edb_status fail_got(edb_jsondec *d, const char *p, const char *expected)
 {
     unsigned char c = (unsigned char)*p;
     char got[16];
@@ -311,7 +306,7 @@ static edb_status fail_got(edb_jsondec *d, const char *p, const char *end, const
     else
         snprintf(got, sizeof got, "byte 0x%02x", c);
     uint64_t o = off_of(d, p);
-    return fail_at(d, EDB_ERR_DATA, o, o + 1, cur_len_of(d, end), "%s, got %s", expected, got);
+    return fail_at(d, EDB_ERR_DATA, o, o + 1, "%s, got %s", expected, got);
 }
 
 static edb_status nomem(edb_jsondec *d)
@@ -356,10 +351,10 @@ static const char *expectation(int r)
 }
 
 /* A value of the wrong kind for where it is, reported at its first byte. */
-static edb_status wrong_kind(edb_jsondec *d, const char *kind, uint64_t upto, size_t chunk_len)
+static edb_status wrong_kind(edb_jsondec *d, const char *kind, uint64_t upto)
 {
     char sb[48];
-    return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len, "%s is %s, expected %s",
+    return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, "%s is %s, expected %s",
                    subject(d, d->role, sb, sizeof sb), kind, expectation(d->role));
 }
 
@@ -417,13 +412,13 @@ static int parse_msdate(const char *s, size_t n, edb_time *out, char *why, size_
 
 /* A time from the reply: the /Date()/ form of path B or the ISO form of the EDP. */
 static edb_status parse_when(edb_jsondec *d, const char *s, size_t n, edb_time *t,
-                             uint64_t upto, size_t chunk_len)
+                             uint64_t upto)
 {
     char why[EDB_ERRMSG_SIZE], sb[48], shown[72];
     if (n > 0 && s[0] == '/') {
         if (parse_msdate(s, n, t, why, sizeof why) == 0)
             return EDB_OK;
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len, "%s '%s' is not a time: %s",
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, "%s '%s' is not a time: %s",
                        subject(d, d->role, sb, sizeof sb), show(s, n, 48, shown, sizeof shown),
                        why);
     }
@@ -434,10 +429,10 @@ static edb_status parse_when(edb_jsondec *d, const char *s, size_t n, edb_time *
         edb_time_parse_iso(s, n, t, &e);
         /* the time module quotes the text as it is: keep the message plain ASCII */
         show(e.msg, strlen(e.msg), sizeof why - 8, why, sizeof why);
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len, "%s: %s",
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, "%s: %s",
                        subject(d, d->role, sb, sizeof sb), why);
     }
-    return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+    return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                    "%s '%s' is not a time (expected /Date(milliseconds)/ or "
                    "YYYY-MM-DDThh:mm:ss.fff)",
                    subject(d, d->role, sb, sizeof sb), show(s, n, 48, shown, sizeof shown));
@@ -543,8 +538,7 @@ static void keyset_clear(keyset *ks)
 
 /* A key of the reply object or of a sample: known keys once each, unknown ones too (kept,
  * bounded, so that a duplicate is found without keeping the text of the reply). */
-static edb_status key_check(edb_jsondec *d, const char *k, size_t n, uint64_t upto,
-                            size_t chunk_len)
+static edb_status key_check(edb_jsondec *d, const char *k, size_t n, uint64_t upto)
 {
     int frame = d->stack[d->depth - 1];
     keyset *ks = frame == F_SAMPLE ? &d->skeys : &d->rkeys;
@@ -560,20 +554,20 @@ static edb_status key_check(edb_jsondec *d, const char *k, size_t n, uint64_t up
     else
         snprintf(obj, sizeof obj, "the reply object");
     if (r != R_OTHER)
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                        "duplicate key \"%s\" in %s", show(k, n, 48, shown, sizeof shown), obj);
     if (n > MAX_KEY)
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                        "key \"%s\" in %s is longer than %d bytes: not an EDB reply",
                        show(k, n, 48, shown, sizeof shown), obj, MAX_KEY);
     for (size_t j = 0; j < ks->n; j++) {
         size_t a = ks->off[j], b = ks->off[j + 1];
         if (b - a == n && memcmp(ks->names.p + a, k, n) == 0)
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "duplicate key \"%s\" in %s", show(k, n, 48, shown, sizeof shown), obj);
     }
     if (ks->n == MAX_KEYS)
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                        "more than %d unknown keys in %s: not an EDB reply", MAX_KEYS, obj);
     if (ks->n == 0)
         ks->off[0] = 0;
@@ -667,12 +661,12 @@ static edb_status push_waiting(edb_jsondec *d, const slot *v)
 }
 
 /* A complete sample: checked, then kept, set aside as a bracket, or dropped. */
-static edb_status sample_done(edb_jsondec *d, const char *p, const char *end)
+static edb_status sample_done(edb_jsondec *d, const char *p)
 {
     slot *v = &d->cur_s;
     if (!v->have_t || !v->have_v) {
         uint64_t o = off_of(d, p);
-        return fail_at(d, EDB_ERR_DATA, o, o + 1, cur_len_of(d, end), "Data[%zu] has no %s",
+        return fail_at(d, EDB_ERR_DATA, o, o + 1, "Data[%zu] has no %s",
                        d->idx, v->have_t ? "EUValue" : "ObsTime");
     }
     d->rows++;
@@ -711,16 +705,15 @@ static void note_int(edb_jsondec *d, int64_t i)
 
 /* Without a type, a number after a string that is not one (or the reverse) cannot be
  * typed: found at the second of the two, whichever comes first. */
-static edb_status mixed(edb_jsondec *d, int is_string, const char *s, size_t n, uint64_t upto,
-                        size_t chunk_len)
+static edb_status mixed(edb_jsondec *d, int is_string, const char *s, size_t n, uint64_t upto)
 {
     char shown[72];
     if (is_string)
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                        "Data[%zu]: EUValue '%s' is a string that is not a number, but Data[%zu] "
                        "is a number: with no type from metadata the values must not mix",
                        d->idx, show(s, n, 40, shown, sizeof shown), d->first_num);
-    return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+    return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                    "Data[%zu]: EUValue is a number, but Data[%zu] is the string '%s', which is "
                    "not: with no type from metadata the values must not mix",
                    d->idx, d->first_other, d->other_text);
@@ -733,14 +726,14 @@ static const char *type_said(const edb_jsondec *d)
 
 /* EUValue as a number: text is its JSON text (grammar checked). */
 static edb_status eu_number(edb_jsondec *d, const char *text, size_t n, int is_int, int64_t iv,
-                            double dv, uint64_t upto, size_t chunk_len)
+                            double dv, uint64_t upto)
 {
     slot *v = &d->cur_s;
     char shown[72];
     int int_ok = is_int; /* an integer literal inside int64: iv holds it */
     if (d->given == EDB_VT_NONE) {
         if (d->seen & SEEN_STR_OTHER)
-            return mixed(d, 0, NULL, 0, upto, chunk_len);
+            return mixed(d, 0, NULL, 0, upto);
         if (!(d->seen & (SEEN_NUM_INT | SEEN_NUM_REAL)))
             d->first_num = d->idx;
         if (int_ok) {
@@ -762,7 +755,7 @@ static edb_status eu_number(edb_jsondec *d, const char *text, size_t n, int is_i
         int64_t i = iv;
         if (!int_ok && whole_int64(dv, &i) != 0) {
             int whole = is_int || (isfinite(dv) && dv == floor(dv));
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "Data[%zu]: EUValue %s is %s (the type is %s)", d->idx,
                            show(text, n, 40, shown, sizeof shown),
                            whole ? "out of range for a 64-bit integer" : "not a whole number",
@@ -782,8 +775,7 @@ static edb_status eu_number(edb_jsondec *d, const char *text, size_t n, int is_i
 }
 
 /* EUValue as a string. */
-static edb_status eu_string(edb_jsondec *d, const char *s, size_t n, uint64_t upto,
-                            size_t chunk_len)
+static edb_status eu_string(edb_jsondec *d, const char *s, size_t n, uint64_t upto)
 {
     slot *v = &d->cur_s;
     char shown[72];
@@ -793,11 +785,11 @@ static edb_status eu_string(edb_jsondec *d, const char *s, size_t n, uint64_t up
         if (edb_parse_int64(s, n, &iv) == 0) {
             dv = (double)iv;
         } else if (edb_parse_double(s, n, &dv) != 0) {
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "Data[%zu]: EUValue '%s' is not a number (the type is %s)", d->idx,
                            show(s, n, 40, shown, sizeof shown), type_said(d));
         } else if (d->given == EDB_VT_INT && whole_int64(dv, &iv) != 0) {
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "Data[%zu]: EUValue '%s' is %s (the type is %s)", d->idx,
                            show(s, n, 40, shown, sizeof shown),
                            isfinite(dv) && dv == floor(dv) ? "out of range for a 64-bit integer"
@@ -826,7 +818,7 @@ static edb_status eu_string(edb_jsondec *d, const char *s, size_t n, uint64_t up
             d->seen |= SEEN_STR_REAL;
         } else {
             if (d->seen & (SEEN_NUM_INT | SEEN_NUM_REAL))
-                return mixed(d, 1, s, n, upto, chunk_len);
+                return mixed(d, 1, s, n, upto);
             if (!(d->seen & SEEN_STR_OTHER)) {
                 d->first_other = d->idx;
                 show(s, n, 40, d->other_text, sizeof d->other_text);
@@ -844,8 +836,7 @@ static edb_status eu_string(edb_jsondec *d, const char *s, size_t n, uint64_t up
 
 /* A string value of role d->role: its decoded bytes and the offset just past its closing
  * quote. */
-static edb_status string_value(edb_jsondec *d, const char *s, size_t n, uint64_t upto,
-                               size_t chunk_len)
+static edb_status string_value(edb_jsondec *d, const char *s, size_t n, uint64_t upto)
 {
     char shown[72];
     switch (d->role) {
@@ -860,25 +851,24 @@ static edb_status string_value(edb_jsondec *d, const char *s, size_t n, uint64_t
             same = upper(s[k]) == upper(m[k]);
         if (same)
             return EDB_OK;
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                        "the reply is for '%s', not %s", show(s, n, 64, shown, sizeof shown), m);
     }
     case R_REQS:
     case R_REQE: {
         edb_time t;
-        return parse_when(d, s, n, &t, upto, chunk_len);
+        return parse_when(d, s, n, &t, upto);
     }
     case R_OBSTIME:
         d->cur_s.have_t = 1;
-        return parse_when(d, s, n, &d->cur_s.t, upto, chunk_len);
-    case R_EUVALUE: return eu_string(d, s, n, upto, chunk_len);
-    default: return wrong_kind(d, "a string", upto, chunk_len);
+        return parse_when(d, s, n, &d->cur_s.t, upto);
+    case R_EUVALUE: return eu_string(d, s, n, upto);
+    default: return wrong_kind(d, "a string", upto);
     }
 }
 
 /* A complete string, a key or a value. */
-static edb_status string_done(edb_jsondec *d, const char *s, size_t n, uint64_t upto,
-                              size_t chunk_len)
+static edb_status string_done(edb_jsondec *d, const char *s, size_t n, uint64_t upto)
 {
     if (d->str_key) {
         d->state = S_COLON;
@@ -886,21 +876,20 @@ static edb_status string_done(edb_jsondec *d, const char *s, size_t n, uint64_t 
             d->role = R_OTHER;
             return EDB_OK;
         }
-        return key_check(d, s, n, upto, chunk_len);
+        return key_check(d, s, n, upto);
     }
     d->state = S_AFTER;
-    return string_value(d, s, n, upto, chunk_len);
+    return string_value(d, s, n, upto);
 }
 
 /* A number token of role d->role, not yet checked against the grammar. */
-static edb_status number_value(edb_jsondec *d, const char *s, size_t n, uint64_t upto,
-                               size_t chunk_len)
+static edb_status number_value(edb_jsondec *d, const char *s, size_t n, uint64_t upto)
 {
     char shown[80];
     int is_int;
     const char *why = json_number(s, n, &is_int);
     if (why)
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len, "invalid number '%s' (%s)",
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, "invalid number '%s' (%s)",
                        show(s, n, MAX_NUMBER, shown, sizeof shown), why);
     int64_t iv = 0;
     double dv = 0;
@@ -913,39 +902,38 @@ static edb_status number_value(edb_jsondec *d, const char *s, size_t n, uint64_t
                              "grammar but not the parser", (unsigned long long)d->tok_off,
                              show(s, n, MAX_NUMBER, shown, sizeof shown));
         if (isinf(dv))
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "huge number '%s' (beyond the range of a double)",
                            show(s, n, MAX_NUMBER, shown, sizeof shown));
     }
     switch (d->role) {
     case R_OTHER: return EDB_OK;
-    case R_EUVALUE: return eu_number(d, s, n, is_int, iv, dv, upto, chunk_len);
+    case R_EUVALUE: return eu_number(d, s, n, is_int, iv, dv, upto);
     case R_COUNT:
         if (!is_int || iv < 0)
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "Count is %s, expected a whole number",
                            show(s, n, 40, shown, sizeof shown));
         d->hint = (uint64_t)iv > COUNT_TRUST ? COUNT_TRUST : (size_t)iv;
         return EDB_OK;
     case R_ALLPOINTS:
         if (!is_int || (iv != 0 && iv != 1))
-            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto, chunk_len,
+            return fail_at(d, EDB_ERR_DATA, d->tok_off, upto,
                            "AllPoints is %s, expected 0 or 1", show(s, n, 40, shown, sizeof shown));
         d->dst->all_points = (int)iv;
         return EDB_OK;
-    default: return wrong_kind(d, "a number", upto, chunk_len);
+    default: return wrong_kind(d, "a number", upto);
     }
 }
 
-static edb_status number_done(edb_jsondec *d, const char *s, size_t n, uint64_t upto,
-                              size_t chunk_len)
+static edb_status number_done(edb_jsondec *d, const char *s, size_t n, uint64_t upto)
 {
     d->state = S_AFTER;
-    return number_value(d, s, n, upto, chunk_len);
+    return number_value(d, s, n, upto);
 }
 
 /* A complete true, false or null. */
-static edb_status literal_done(edb_jsondec *d, uint64_t upto, size_t chunk_len)
+static edb_status literal_done(edb_jsondec *d, uint64_t upto)
 {
     d->state = S_AFTER;
     char kind = d->lit[0];
@@ -966,16 +954,16 @@ static edb_status literal_done(edb_jsondec *d, uint64_t upto, size_t chunk_len)
         return EDB_OK;
     default: break;
     }
-    return wrong_kind(d, kind == 'n' ? "null" : kind == 't' ? "true" : "false", upto, chunk_len);
+    return wrong_kind(d, kind == 'n' ? "null" : kind == 't' ? "true" : "false", upto);
 }
 
 /* ---- containers ---------------------------------------------------------------------- */
 
-static edb_status push_frame(edb_jsondec *d, int f, const char *p, const char *end)
+static edb_status push_frame(edb_jsondec *d, int f, const char *p)
 {
     if (d->depth == MAX_DEPTH) {
         uint64_t o = off_of(d, p);
-        return fail_at(d, EDB_ERR_DATA, o, o + 1, cur_len_of(d, end),
+        return fail_at(d, EDB_ERR_DATA, o, o + 1,
                        "nesting deeper than %d levels", MAX_DEPTH);
     }
     d->stack[d->depth++] = (unsigned char)f;
@@ -994,15 +982,15 @@ static int is_object(int f)
 }
 
 /* The closer at p ends the container on top. */
-static edb_status close_frame(edb_jsondec *d, const char *p, const char *end)
+static edb_status close_frame(edb_jsondec *d, const char *p)
 {
     int f = d->stack[d->depth - 1];
     edb_status st = EDB_OK;
     if (f == F_SAMPLE) {
-        st = sample_done(d, p, end);
+        st = sample_done(d, p);
     } else if (f == F_REPLY && !(d->rkeys.known & (1u << R_DATA))) {
         uint64_t o = off_of(d, p);
-        st = fail_at(d, EDB_ERR_DATA, o, o + 1, cur_len_of(d, end),
+        st = fail_at(d, EDB_ERR_DATA, o, o + 1,
                      "the reply has no Data (not a path B or EDP data reply?)");
     }
     d->depth--;
@@ -1022,7 +1010,7 @@ static const char *string_begin(edb_jsondec *d, const char *p, const char *end)
     size_t room = (size_t)(end - s);
     const char *q = s + plain_run(s, room > MAX_STRING ? MAX_STRING : room);
     if (q < end && *q == '"')
-        return string_done(d, s, (size_t)(q - s), off_of(d, q) + 1, cur_len_of(d, end)) == EDB_OK
+        return string_done(d, s, (size_t)(q - s), off_of(d, q) + 1) == EDB_OK
                    ? q + 1
                    : NULL;
     d->state = S_STRING;
@@ -1039,7 +1027,7 @@ static const char *string_begin(edb_jsondec *d, const char *p, const char *end)
 }
 
 /* Add the code point cp, UTF-8 encoded, to the string being decoded. */
-static edb_status put_code(edb_jsondec *d, unsigned cp, const char *p, const char *end)
+static edb_status put_code(edb_jsondec *d, unsigned cp, const char *p)
 {
     char u[4];
     size_t n;
@@ -1063,7 +1051,7 @@ static edb_status put_code(edb_jsondec *d, unsigned cp, const char *p, const cha
         n = 4;
     }
     if (d->str_len + n > MAX_STRING)
-        return fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, p) + 1, cur_len_of(d, end),
+        return fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, p) + 1,
                        "string longer than %zu MiB: not an EDB reply", MAX_STRING >> 20);
     d->str_len += n;
     if (d->want && edb__buf_append(&d->tok, u, n) != 0)
@@ -1085,7 +1073,6 @@ static int hexval(unsigned char c)
 /* The byte-at-a-time string path, from p.  Returns where to go on, NULL after an error. */
 static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
 {
-    size_t cl = cur_len_of(d, end);
     while (p < end) {
         unsigned char c = (unsigned char)*p;
         if (d->esc == E_NONE && d->u8need == 0) {
@@ -1095,7 +1082,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
                 size_t run = (size_t)(q - p);
                 if (d->str_len + run > MAX_STRING) {
                     const char *over = p + (MAX_STRING - d->str_len);
-                    fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, over) + 1, cl,
+                    fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, over) + 1,
                             "string longer than %zu MiB: not an EDB reply", MAX_STRING >> 20);
                     return NULL;
                 }
@@ -1108,7 +1095,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
                 continue;
             }
             if (c == '"') {
-                if (string_done(d, d->tok.p ? d->tok.p : "", d->tok.len, off_of(d, p) + 1, cl) !=
+                if (string_done(d, d->tok.p ? d->tok.p : "", d->tok.len, off_of(d, p) + 1) !=
                     EDB_OK)
                     return NULL;
                 return p + 1;
@@ -1120,7 +1107,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
             }
             if (c < 0x20) {
                 uint64_t o = off_of(d, p);
-                fail_at(d, EDB_ERR_DATA, o, o + 1, cl,
+                fail_at(d, EDB_ERR_DATA, o, o + 1,
                         "control byte 0x%02x inside a string (it must be escaped)", c);
                 return NULL;
             }
@@ -1144,12 +1131,12 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
                     hi = 0x8F;
             } else {
                 uint64_t o = off_of(d, p);
-                fail_at(d, EDB_ERR_DATA, o, o + 1, cl, "invalid UTF-8 in a string (byte 0x%02x)",
+                fail_at(d, EDB_ERR_DATA, o, o + 1, "invalid UTF-8 in a string (byte 0x%02x)",
                         c);
                 return NULL;
             }
             if (d->str_len + 1 + (size_t)need > MAX_STRING) {
-                fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, p) + 1, cl,
+                fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, p) + 1,
                         "string longer than %zu MiB: not an EDB reply", MAX_STRING >> 20);
                 return NULL;
             }
@@ -1167,7 +1154,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
         if (d->u8need) {
             if (c < d->u8lo || c > d->u8hi) {
                 uint64_t o = off_of(d, p);
-                fail_at(d, EDB_ERR_DATA, o, o + 1, cl,
+                fail_at(d, EDB_ERR_DATA, o, o + 1,
                         "invalid UTF-8 in a string (byte 0x%02x where a continuation byte "
                         "0x%02x-0x%02x belongs)",
                         c, d->u8lo, d->u8hi);
@@ -1191,7 +1178,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
             const char *f = c ? memchr(from, c, sizeof from - 1) : NULL;
             if (f) {
                 d->esc = E_NONE;
-                if (put_code(d, (unsigned char)to[f - from], p, end) != EDB_OK)
+                if (put_code(d, (unsigned char)to[f - from], p) != EDB_OK)
                     return NULL;
             } else if (c == 'u') {
                 d->esc = E_U;
@@ -1200,7 +1187,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
             } else {
                 uint64_t o = off_of(d, p);
                 char shown[8];
-                fail_at(d, EDB_ERR_DATA, o - 1, o + 1, cl,
+                fail_at(d, EDB_ERR_DATA, o - 1, o + 1,
                         "invalid escape '\\%s' in a string (expected one of \\\" \\\\ \\/ \\b "
                         "\\f \\n \\r \\t \\uXXXX)",
                         show((const char *)&c, 1, 1, shown, sizeof shown));
@@ -1214,7 +1201,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
             if (h < 0) {
                 uint64_t o = off_of(d, p);
                 char shown[8];
-                fail_at(d, EDB_ERR_DATA, o, o + 1, cl,
+                fail_at(d, EDB_ERR_DATA, o, o + 1,
                         "invalid \\u escape in a string: '%s' is not a hex digit",
                         show((const char *)&c, 1, 1, shown, sizeof shown));
                 return NULL;
@@ -1227,7 +1214,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
             uint64_t o = off_of(d, p);
             if (d->hi_sur) {
                 if (u < 0xDC00 || u > 0xDFFF) {
-                    fail_at(d, EDB_ERR_DATA, o - 12, o, cl,
+                    fail_at(d, EDB_ERR_DATA, o - 12, o,
                             "invalid \\u escape in a string: \\u%04X is not a low surrogate "
                             "after the high surrogate \\u%04X",
                             u, d->hi_sur);
@@ -1236,18 +1223,18 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
                 unsigned cp = 0x10000 + ((d->hi_sur - 0xD800) << 10) + (u - 0xDC00);
                 d->hi_sur = 0;
                 d->esc = E_NONE;
-                if (put_code(d, cp, p - 1, end) != EDB_OK)
+                if (put_code(d, cp, p - 1) != EDB_OK)
                     return NULL;
             } else if (u >= 0xD800 && u <= 0xDBFF) {
                 d->hi_sur = u;
                 d->esc = E_LOW1;
             } else if (u >= 0xDC00 && u <= 0xDFFF) {
-                fail_at(d, EDB_ERR_DATA, o - 6, o, cl,
+                fail_at(d, EDB_ERR_DATA, o - 6, o,
                         "invalid \\u escape in a string: lone low surrogate \\u%04X", u);
                 return NULL;
             } else {
                 d->esc = E_NONE;
-                if (put_code(d, u, p - 1, end) != EDB_OK)
+                if (put_code(d, u, p - 1) != EDB_OK)
                     return NULL;
             }
             break;
@@ -1256,7 +1243,7 @@ static const char *string_slow(edb_jsondec *d, const char *p, const char *end)
         case E_LOW2:
             if (c != (d->esc == E_LOW1 ? '\\' : 'u')) {
                 uint64_t o = off_of(d, p);
-                fail_at(d, EDB_ERR_DATA, o - (d->esc == E_LOW1 ? 6 : 7), o + 1, cl,
+                fail_at(d, EDB_ERR_DATA, o - (d->esc == E_LOW1 ? 6 : 7), o + 1,
                         "invalid \\u escape in a string: high surrogate \\u%04X without a "
                         "\\u low surrogate after it",
                         d->hi_sur);
@@ -1333,18 +1320,17 @@ static const char *sample_fast(edb_jsondec *d, const char *p, const char *end)
             return p;
         q++;
     }
-    size_t cl = cur_len_of(d, end);
     d->cur_s.have_t = d->cur_s.have_v = 0;
     for (int k = 0; k < 2; k++) {
         d->role = role[k];
         d->tok_off = off_of(d, val[k]);
         uint64_t upto = d->tok_off + vlen[k];
-        edb_status st = val[k][0] == '"' ? string_value(d, val[k] + 1, vlen[k] - 2, upto, cl)
-                                         : number_value(d, val[k], vlen[k], upto, cl);
+        edb_status st = val[k][0] == '"' ? string_value(d, val[k] + 1, vlen[k] - 2, upto)
+                                         : number_value(d, val[k], vlen[k], upto);
         if (st != EDB_OK)
             return NULL;
     }
-    if (sample_done(d, q - 1, end) != EDB_OK)
+    if (sample_done(d, q - 1) != EDB_OK)
         return NULL;
     d->state = S_AFTER;
     return q;
@@ -1357,7 +1343,6 @@ static const char *value_begin(edb_jsondec *d, const char *p, const char *end)
     d->tok_off = off_of(d, p);
     if (d->role == R_SAMPLE)
         d->idx = d->elems++;
-    size_t cl = cur_len_of(d, end);
     switch (c) {
     case '"':
         d->str_key = 0;
@@ -1382,25 +1367,25 @@ static const char *value_begin(edb_jsondec *d, const char *p, const char *end)
                 d->tok_off = off_of(d, q);
                 p = q;
             }
-            if (push_frame(d, F_SAMPLE, p, end) != EDB_OK)
+            if (push_frame(d, F_SAMPLE, p) != EDB_OK)
                 return NULL;
             d->cur_s.have_t = d->cur_s.have_v = 0;
             keyset_clear(&d->skeys);
         } else if (d->role == R_OTHER) {
-            if (push_frame(d, F_SKIP_OBJ, p, end) != EDB_OK)
+            if (push_frame(d, F_SKIP_OBJ, p) != EDB_OK)
                 return NULL;
         } else {
-            wrong_kind(d, "an object", d->tok_off + 1, cl);
+            wrong_kind(d, "an object", d->tok_off + 1);
             return NULL;
         }
         d->state = S_OBJ_FIRST;
         return p + 1;
     case '[':
         if (d->role == R_DATA || d->role == R_OTHER) {
-            if (push_frame(d, d->role == R_DATA ? F_DATA : F_SKIP_ARR, p, end) != EDB_OK)
+            if (push_frame(d, d->role == R_DATA ? F_DATA : F_SKIP_ARR, p) != EDB_OK)
                 return NULL;
         } else {
-            wrong_kind(d, "an array", d->tok_off + 1, cl);
+            wrong_kind(d, "an array", d->tok_off + 1);
             return NULL;
         }
         d->role = element_role(d);
@@ -1412,7 +1397,7 @@ static const char *value_begin(edb_jsondec *d, const char *p, const char *end)
         d->lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
         size_t ln = strlen(d->lit);
         if ((size_t)(end - p) >= ln && memcmp(p, d->lit, ln) == 0)
-            return literal_done(d, d->tok_off + ln, cl) == EDB_OK ? p + ln : NULL;
+            return literal_done(d, d->tok_off + ln) == EDB_OK ? p + ln : NULL;
         d->lit_pos = 1;
         d->state = S_LITERAL;
         return p + 1;
@@ -1426,19 +1411,19 @@ static const char *value_begin(edb_jsondec *d, const char *p, const char *end)
             q++;
         if ((size_t)(q - p) > MAX_NUMBER) {
             char shown[32];
-            fail_at(d, EDB_ERR_DATA, d->tok_off, d->tok_off + MAX_NUMBER + 1, cl,
+            fail_at(d, EDB_ERR_DATA, d->tok_off, d->tok_off + MAX_NUMBER + 1,
                     "huge number '%s' (longer than %d characters)",
                     show(p, (size_t)(q - p), 20, shown, sizeof shown), MAX_NUMBER);
             return NULL;
         }
         if (q < end)
-            return number_done(d, p, (size_t)(q - p), off_of(d, q), cl) == EDB_OK ? q : NULL;
+            return number_done(d, p, (size_t)(q - p), off_of(d, q)) == EDB_OK ? q : NULL;
         memcpy(d->num, p, (size_t)(q - p));
         d->num_len = (size_t)(q - p);
         d->state = S_NUMBER;
         return q;
     }
-    fail_got(d, p, end, "expected a value (an object, array, string, number, true, false or null)");
+    fail_got(d, p, "expected a value (an object, array, string, number, true, false or null)");
     return NULL;
 }
 
@@ -1458,7 +1443,7 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
                 break;
             }
             if (*p != '{')
-                return fail_got(d, p, end,
+                return fail_got(d, p,
                                 "expected '{' at the start of the reply (a JSON object)");
             d->tok_off = off_of(d, p);
             d->stack[d->depth++] = F_REPLY;
@@ -1467,7 +1452,7 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
             break;
         case S_BOM:
             if (*p != "\xEF\xBB\xBF"[d->lit_pos])
-                return fail_got(d, p, end,
+                return fail_got(d, p,
                                 "expected a UTF-8 byte order mark (EF BB BF) or '{' at the start "
                                 "of the reply");
             if (++d->lit_pos == 3)
@@ -1484,11 +1469,11 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
                 d->want = wants_bytes(d);
                 p = string_begin(d, p, end);
             } else if (*p == '}' && d->state == S_OBJ_FIRST) {
-                if (close_frame(d, p, end) != EDB_OK)
+                if (close_frame(d, p) != EDB_OK)
                     return d->err.status;
                 p++;
             } else {
-                return fail_got(d, p, end,
+                return fail_got(d, p,
                                 d->state == S_OBJ_FIRST ? "expected a key (a string) or '}'"
                                                         : "expected a key (a string) after ','");
             }
@@ -1498,7 +1483,7 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
             if (p == end)
                 break;
             if (*p != ':')
-                return fail_got(d, p, end, "expected ':' after a key");
+                return fail_got(d, p, "expected ':' after a key");
             d->state = S_VALUE;
             p++;
             break;
@@ -1507,7 +1492,7 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
             if (p == end)
                 break;
             if (*p == ']') {
-                if (close_frame(d, p, end) != EDB_OK)
+                if (close_frame(d, p) != EDB_OK)
                     return d->err.status;
                 p++;
                 break;
@@ -1534,11 +1519,11 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
                 }
                 p++;
             } else if (*p == (is_object(f) ? '}' : ']')) {
-                if (close_frame(d, p, end) != EDB_OK)
+                if (close_frame(d, p) != EDB_OK)
                     return d->err.status;
                 p++;
             } else {
-                return fail_got(d, p, end,
+                return fail_got(d, p,
                                 is_object(f) ? "expected ',' or '}' after a value"
                                              : "expected ',' or ']' after a value");
             }
@@ -1548,7 +1533,7 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
             p = skip_ws(p, end);
             if (p == end)
                 break;
-            return fail_got(d, p, end, "expected nothing after the end of the reply object");
+            return fail_got(d, p, "expected nothing after the end of the reply object");
         case S_STRING:
             p = string_slow(d, p, end);
             break;
@@ -1558,14 +1543,13 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
                     char shown[32];
                     d->num[MAX_NUMBER] = *p; /* the character that makes it too long */
                     return fail_at(d, EDB_ERR_DATA, d->tok_off, off_of(d, p) + 1,
-                                   cur_len_of(d, end),
                                    "huge number '%s' (longer than %d characters)",
                                    show(d->num, d->num_len + 1, 20, shown, sizeof shown),
                                    MAX_NUMBER);
                 }
                 d->num[d->num_len++] = *p++;
             }
-            if (p < end && number_done(d, d->num, d->num_len, off_of(d, p), cur_len_of(d, end)) !=
+            if (p < end && number_done(d, d->num, d->num_len, off_of(d, p)) !=
                                EDB_OK)
                 return d->err.status;
             break;
@@ -1573,13 +1557,13 @@ static edb_status run(edb_jsondec *d, const char *p, const char *end)
             if (*p != d->lit[d->lit_pos]) {
                 char got[8];
                 uint64_t o = off_of(d, p);
-                return fail_at(d, EDB_ERR_DATA, d->tok_off, o + 1, cur_len_of(d, end),
+                return fail_at(d, EDB_ERR_DATA, d->tok_off, o + 1,
                                "invalid literal '%.*s%s' (expected true, false or null)",
                                (int)d->lit_pos, d->lit, show(p, 1, 1, got, sizeof got));
             }
             p++;
             if (d->lit[++d->lit_pos] == '\0' &&
-                literal_done(d, off_of(d, p), cur_len_of(d, end)) != EDB_OK)
+                literal_done(d, off_of(d, p)) != EDB_OK)
                 return d->err.status;
             break;
         }
@@ -1701,10 +1685,12 @@ edb_status edb_jsondec_feed(edb_jsondec *d, const char *buf, size_t len)
     if (!buf)
         return edb__fail(&d->err, EDB_ERR_USAGE, "edb_jsondec_feed: NULL buffer");
     d->cur = buf;
+    d->cur_len = len;
     edb_status st = run(d, buf, buf + len);
     keep_context(d, buf, len);
     d->pos += len;
     d->cur = NULL;
+    d->cur_len = 0;
     return st;
 }
 
@@ -1871,7 +1857,7 @@ edb_status edb_jsondec_finish(edb_jsondec *d)
                              "byte 0: empty reply (expected a JSON object): cut short?");
         char where[96];
         where_cut(d, where, sizeof where);
-        return fail_at(d, EDB_ERR_TRUNCATED, d->pos, d->pos, 0,
+        return fail_at(d, EDB_ERR_TRUNCATED, d->pos, d->pos,
                        "the reply stops %s: cut short?", where);
     }
     edb_series *s = d->dst;
@@ -1893,7 +1879,7 @@ edb_status edb_jsondec_finish(edb_jsondec *d)
     if (d->given == EDB_VT_NONE && vt != EDB_VT_NONE) {
         st = edb_series_set_type(s, vt);
         if (st != EDB_OK)
-            return fail_at(d, st == EDB_ERR_NOMEM ? st : EDB_ERR_DATA, d->pos, d->pos, 0,
+            return fail_at(d, st == EDB_ERR_NOMEM ? st : EDB_ERR_DATA, d->pos, d->pos,
                            "the reply's values are %s but the series already holds %s samples",
                            edb_vtype_name(vt), edb_vtype_name(s->vtype));
         if (d->before.have_t)
