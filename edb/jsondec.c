@@ -579,15 +579,13 @@ static edb_status key_check(edb_jsondec *d, const char *k, size_t n, uint64_t up
 
 /* ---- keeping samples ----------------------------------------------------------------- */
 
-/* The capacity to grow to when need samples must fit in cap: double, but stop at the
+/* The capacity to grow to when cap samples are not enough: double, but stop at the
  * reply's Count when it lies in between, so that a truthful Count leaves no slack and a
  * false one costs nothing beyond what the samples themselves justify. */
-static size_t next_cap(size_t cap, size_t need, size_t hint)
+static size_t next_cap(size_t cap, size_t hint)
 {
     size_t c = cap < 32 ? 64 : (cap > SIZE_MAX / 4 ? SIZE_MAX / 2 : cap * 2);
-    if (c < need)
-        c = need;
-    if (hint >= need && hint < c)
+    if (hint > cap && hint < c)
         c = hint;
     return c;
 }
@@ -610,7 +608,7 @@ static edb_status push_typed(edb_jsondec *d, const slot *v)
     edb_series *s = d->dst;
     if (s->n == s->cap) {
         size_t hint = d->hint ? d->n0 + d->hint : 0;
-        edb_status st = edb_series_reserve(s, next_cap(s->cap, s->n + 1, hint));
+        edb_status st = edb_series_reserve(s, next_cap(s->cap, hint));
         if (st != EDB_OK)
             return st;
     }
@@ -626,7 +624,7 @@ static edb_status push_typed(edb_jsondec *d, const slot *v)
 static edb_status push_waiting(edb_jsondec *d, const slot *v)
 {
     if (d->bn == d->bcap) {
-        size_t cap = next_cap(d->bcap, d->bn + 1, d->hint);
+        size_t cap = next_cap(d->bcap, d->hint);
         if (cap > SIZE_MAX / 16)
             return EDB_ERR_NOMEM;
         edb_time *t = realloc(d->bt, cap * sizeof *t);
@@ -1877,11 +1875,8 @@ edb_status edb_jsondec_finish(edb_jsondec *d)
 
     edb_status st = EDB_OK;
     if (d->given == EDB_VT_NONE && vt != EDB_VT_NONE) {
+        /* the series came untyped, hence empty: only memory can fail here */
         st = edb_series_set_type(s, vt);
-        if (st != EDB_OK)
-            return fail_at(d, st == EDB_ERR_NOMEM ? st : EDB_ERR_DATA, d->pos, d->pos,
-                           "the reply's values are %s but the series already holds %s samples",
-                           edb_vtype_name(vt), edb_vtype_name(s->vtype));
         if (d->before.have_t)
             settle_slot(&d->before, vt);
         if (d->after.have_t)

@@ -89,6 +89,10 @@ b = b'{"Count":1.5,"Data":null}'
 add('count_fraction', b, 'NONE', 'DATA', 9, 12, 'Count is 1.5, expected a whole number')
 b = b'{"AllPoints":2,"Data":null}'
 add('allpoints_2', b, 'NONE', 'DATA', 13, 14, 'AllPoints is 2, expected 0 or 1')
+b = b'{"AllPoints":"1","Data":null}'
+add('allpoints_string', b, 'NONE', 'DATA', 13, 16, 'AllPoints is a string, expected 0 or 1')
+b = b'{}'
+add('empty_object', b, 'NONE', 'DATA', 1, 2, 'the reply has no Data (not a path B or EDP data reply?)')
 b = b'{"ReqSTime":[],"Data":null}'
 add('reqstime_array', b, 'NONE', 'DATA', 12, 13, 'ReqSTime is an array, expected a time string')
 b = b'{"Data":null,"ReqETime":"soon"}'
@@ -100,6 +104,9 @@ b = b'\xef\xbb{}'
 add('bom_cut', b, 'NONE', 'DATA', 2, 3, "expected a UTF-8 byte order mark (EF BB BF) or '{' at the start of the reply, got '{'")
 
 # times
+b = P + b'{"ObsTime":"/Dat(1)/","EUValue":1}]}'
+o = at(b, b'"/Dat(')
+add('msdate_prefix', b, 'NONE', 'DATA', o, o + 10, "Data[0]: ObsTime '/Dat(1)/' is not a time: expected /Date(milliseconds)/")
 b = P + b'{"ObsTime":"/Date(abc)/","EUValue":1}]}'
 o = at(b, b'"/Date(abc')
 add('msdate_letters', b, 'NONE', 'DATA', o, o + 13, "Data[0]: ObsTime '/Date(abc)/' is not a time: expected 1 to 16 digits of milliseconds, then an optional +hhmm, in /Date(...)/")

@@ -744,6 +744,43 @@ START_TEST(test_brackets_ties_and_order)
 }
 END_TEST
 
+/* With no type given, kept brackets wait like the other samples and take the type at
+ * finish: an integer before a REAL series, a numeric string after it. */
+START_TEST(test_brackets_typed_at_finish)
+{
+    const char *body = "{\"Data\":[{\"ObsTime\":\"/Date(1000)/\",\"EUValue\":1},"
+                       "{\"ObsTime\":\"/Date(5000)/\",\"EUValue\":2.5},"
+                       "{\"ObsTime\":\"/Date(9000)/\",\"EUValue\":\"3\"}]}";
+    edb_decode_options o = EDB_DECODE_OPTIONS_INIT;
+    o.start = 2000000;
+    o.end = 8000000;
+    o.keep_before = o.keep_after = 1;
+    result r;
+    decode_str(&r, "X", body, &o);
+    ck_assert_int_eq(r.s->vtype, EDB_VT_REAL);
+    ck_assert_str_eq(r.s->sqltype, "float");
+    ck_assert_uint_eq(r.s->n, 3);
+    const double want[3] = {1.0, 2.5, 3.0};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(r.s->t[k], 1000000 + 4000000 * k);
+        ck_assert(same_bits(r.s->d[k], want[k]));
+    }
+    done(&r);
+    /* the same shapes in an INT series: a numeric string before, numbers after */
+    body = "{\"Data\":[{\"ObsTime\":\"/Date(1000)/\",\"EUValue\":\"-4\"},"
+           "{\"ObsTime\":\"/Date(5000)/\",\"EUValue\":7},"
+           "{\"ObsTime\":\"/Date(9000)/\",\"EUValue\":3000000000}]}";
+    decode_str(&r, "X", body, &o);
+    ck_assert_int_eq(r.s->vtype, EDB_VT_INT);
+    ck_assert_str_eq(r.s->sqltype, "bigint");
+    ck_assert_uint_eq(r.s->n, 3);
+    ck_assert_int_eq(r.s->i[0], -4);
+    ck_assert_int_eq(r.s->i[1], 7);
+    ck_assert_int_eq(r.s->i[2], INT64_C(3000000000));
+    done(&r);
+}
+END_TEST
+
 /* A series that already holds samples (a retry keeps nothing, but a caller may append):
  * the reply's samples follow, the before bracket goes in front when it is earlier. */
 START_TEST(test_appends_to_series)
@@ -774,6 +811,32 @@ START_TEST(test_appends_to_series)
     o.vtype = EDB_VT_STRING;
     ck_assert_int_eq(edb_jsondec_new(&d, s, &o), EDB_ERR_USAGE);
     ck_assert_ptr_null(d);
+    edb_series_free(s);
+
+    /* earlier samples on both sides of the brackets: the brackets go behind them, and the
+     * series is sorted at finish */
+    ck_assert_int_eq(edb_series_new(&s, "X"), EDB_OK);
+    ck_assert_int_eq(edb_series_set_type(s, EDB_VT_REAL), EDB_OK);
+    ck_assert_int_eq(edb_series_push_real(s, 500000, 0.5), EDB_OK);
+    ck_assert_int_eq(edb_series_push_real(s, 99000000, 99), EDB_OK);
+    o = (edb_decode_options)EDB_DECODE_OPTIONS_INIT;
+    o.start = 4000000;
+    o.end = 8000000;
+    o.keep_before = o.keep_after = 1;
+    ck_assert_int_eq(edb_jsondec_new(&d, s, &o), EDB_OK);
+    body = "{\"Data\":[{\"ObsTime\":\"/Date(1000)/\",\"EUValue\":1},"
+           "{\"ObsTime\":\"/Date(5000)/\",\"EUValue\":5},"
+           "{\"ObsTime\":\"/Date(9000)/\",\"EUValue\":9}]}";
+    ck_assert_int_eq(edb_jsondec_feed(d, body, strlen(body)), EDB_OK);
+    ck_assert_int_eq(edb_jsondec_finish(d), EDB_OK);
+    const int64_t wt[5] = {500000, 1000000, 5000000, 9000000, 99000000};
+    const double wv[5] = {0.5, 1, 5, 9, 99};
+    ck_assert_uint_eq(s->n, 5);
+    for (int k = 0; k < 5; k++) {
+        ck_assert_int_eq(s->t[k], wt[k]);
+        ck_assert(s->d[k] == wv[k]);
+    }
+    edb_jsondec_free(d);
     edb_series_free(s);
 }
 END_TEST
@@ -943,8 +1006,24 @@ START_TEST(test_sticky_and_reset)
     ck_assert_int_eq(edb_jsondec_feed(d, " ", 1), EDB_ERR_USAGE);
     ck_assert_str_eq(edb_jsondec_errmsg(d), "data fed after edb_jsondec_finish");
     edb_jsondec_free(d);
+
+    /* the caller's mistakes */
     edb_jsondec_free(NULL);
+    edb_jsondec_reset(NULL);
     ck_assert_int_eq(edb_jsondec_new(&d, NULL, NULL), EDB_ERR_USAGE);
+    ck_assert_int_eq(edb_jsondec_new(NULL, s, NULL), EDB_ERR_USAGE);
+    edb_decode_options o = EDB_DECODE_OPTIONS_INIT;
+    o.vtype = (edb_vtype)7;
+    ck_assert_int_eq(edb_jsondec_new(&d, s, &o), EDB_ERR_USAGE);
+    ck_assert_int_eq(edb_jsondec_feed(NULL, "{", 1), EDB_ERR_USAGE);
+    ck_assert_int_eq(edb_jsondec_finish(NULL), EDB_ERR_USAGE);
+    ck_assert_uint_eq(edb_jsondec_rows(NULL), 0);
+    ck_assert_uint_eq(edb_jsondec_memory(NULL), 0);
+    ck_assert_str_eq(edb_jsondec_errmsg(NULL), "");
+    ck_assert_int_eq(edb_jsondec_new(&d, s, NULL), EDB_OK);
+    ck_assert_int_eq(edb_jsondec_feed(d, NULL, 3), EDB_ERR_USAGE);
+    ck_assert_str_eq(edb_jsondec_errmsg(d), "edb_jsondec_feed: NULL buffer");
+    edb_jsondec_free(d);
     edb_series_free(s);
 }
 END_TEST
@@ -982,7 +1061,8 @@ START_TEST(test_truncated_everywhere)
 }
 END_TEST
 
-/* Strings are bounded: 1 MiB of decoded bytes is fine, one more is not. */
+/* Strings are bounded: 1 MiB of decoded bytes is fine, one more is not, whether that
+ * byte comes plain, from an escape or as the start of a UTF-8 character. */
 START_TEST(test_string_limit)
 {
     const size_t mib = (size_t)1 << 20;
@@ -1011,6 +1091,26 @@ START_TEST(test_string_limit)
             ck_assert_int_eq(r.st, EDB_ERR_DATA);
             ck_assert_str_eq(r.msg, want);
         }
+        done(&r);
+    }
+    static const struct {
+        const char *tail, *near_end;
+    } over[] = {{"\\n", "\\n"}, {"\\u00e9", "\\u00e9"}, {"\xc3\xa9", "?"}};
+    for (size_t k = 0; k < 3; k++) {
+        memset(body + hl, 'a', mib);
+        size_t len = hl + mib;
+        len += (size_t)sprintf(body + len, "%s\"}]}", over[k].tail);
+        result r;
+        decode_all_ways(&r, "X", body, len, NULL);
+        /* found at the escape's last byte, or at the UTF-8 lead byte */
+        char want[256], tail[48];
+        size_t nl = strlen(over[k].near_end);
+        memset(tail, 'a', 40 - nl);
+        memcpy(tail + 40 - nl, over[k].near_end, nl + 1);
+        snprintf(want, sizeof want,
+                 "byte %zu: string longer than 1 MiB: not an EDB reply near '...%s'", hl - 1, tail);
+        ck_assert_int_eq(r.st, EDB_ERR_DATA);
+        ck_assert_str_eq(r.msg, want);
         done(&r);
     }
     free(body);
@@ -1146,6 +1246,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_string_values);
     tcase_add_test(tc, test_brackets_recording);
     tcase_add_test(tc, test_brackets_ties_and_order);
+    tcase_add_test(tc, test_brackets_typed_at_finish);
     tcase_add_test(tc, test_appends_to_series);
     tcase_add_test(tc, test_data_null_and_empty);
     tcase_add_test(tc, test_reply_fields);
