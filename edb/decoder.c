@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <edb/decoder.h>
+#include <edb/jsondec.h>
 #include <edb/mastcsv.h>
 
 #include "internal.h"
@@ -55,8 +56,36 @@ static void csv_destroy(void *d)
     edb_mastcsv_free(d);
 }
 
+/* ---- path B and EDP: JSON -------------------------------------------------------------- */
+
+static edb_status json_create(void **out, edb_series *dst, const edb_decode_options *o)
+{
+    return edb_jsondec_new((edb_jsondec **)out, dst, o);
+}
+static edb_status json_feed(void *d, const char *buf, size_t len)
+{
+    return edb_jsondec_feed(d, buf, len);
+}
+static edb_status json_finish(void *d)
+{
+    return edb_jsondec_finish(d);
+}
+static void json_reset(void *d)
+{
+    edb_jsondec_reset(d);
+}
+static const char *json_errmsg(const void *d)
+{
+    return edb_jsondec_errmsg(d);
+}
+static void json_destroy(void *d)
+{
+    edb_jsondec_free(d);
+}
+
 static const decoder_vt decoders[] = {
     {"mast-csv", csv_create, csv_feed, csv_finish, csv_reset, csv_errmsg, csv_destroy},
+    {"json", json_create, json_feed, json_finish, json_reset, json_errmsg, json_destroy},
 };
 #define N_DECODERS (sizeof decoders / sizeof decoders[0])
 

@@ -211,14 +211,9 @@ edb_status edb_series_set_type(edb_series *s, edb_vtype t)
     return EDB_OK;
 }
 
-static edb_status grow_rows(edb_series *s, size_t need)
+/* Resize every array to exactly cap samples (cap >= s->n). */
+static edb_status resize_rows(edb_series *s, size_t cap)
 {
-    size_t cap = s->cap ? s->cap : MIN_ROWS;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2 / sizeof(int64_t))
-            return EDB_ERR_NOMEM;
-        cap *= 2;
-    }
     if (cap > SIZE_MAX / sizeof(int64_t) - 1)
         return EDB_ERR_NOMEM;
     /* Each array is grown on its own; if a later one fails, the earlier ones are just
@@ -253,6 +248,26 @@ static edb_status grow_rows(edb_series *s, size_t need)
     }
     s->cap = cap;
     return EDB_OK;
+}
+
+static edb_status grow_rows(edb_series *s, size_t need)
+{
+    size_t cap = s->cap ? s->cap : MIN_ROWS;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(int64_t))
+            return EDB_ERR_NOMEM;
+        cap *= 2;
+    }
+    return resize_rows(s, cap);
+}
+
+edb_status edb_series_reserve(edb_series *s, size_t n)
+{
+    if (!s)
+        return EDB_ERR_USAGE;
+    if (n <= s->cap)
+        return EDB_OK;
+    return resize_rows(s, n);
 }
 
 static edb_status grow_bytes(edb_series *s, size_t need)

@@ -72,6 +72,45 @@ START_TEST(test_push_real_grows)
 }
 END_TEST
 
+/* reserve: exactly the room asked for, once; pushes beyond it grow as always */
+START_TEST(test_reserve)
+{
+    edb_series *s = new_series("X", EDB_VT_NONE);
+    ck_assert_int_eq(edb_series_reserve(s, 1000), EDB_OK);
+    ck_assert_uint_eq(s->cap, 1000);
+    ck_assert_int_eq(edb_series_set_type(s, EDB_VT_REAL), EDB_OK); /* the values get the room */
+    for (int k = 0; k < 1000; k++)
+        ck_assert_int_eq(edb_series_push_real(s, k, k), EDB_OK);
+    ck_assert_uint_eq(s->cap, 1000);
+    ck_assert_int_eq(edb_series_reserve(s, 10), EDB_OK); /* never shrinks */
+    ck_assert_uint_eq(s->cap, 1000);
+    ck_assert_int_eq(edb_series_push_real(s, 1000, 1000), EDB_OK);
+    ck_assert_uint_eq(s->cap, 2000);
+    for (int k = 0; k <= 1000; k++)
+        ck_assert(s->t[k] == k && s->d[k] == k);
+    edb_series_free(s);
+
+    s = new_series("X", EDB_VT_STRING);
+    ck_assert_int_eq(edb_series_push_str(s, 1, "ab", 2), EDB_OK);
+    ck_assert_int_eq(edb_series_reserve(s, 3), EDB_OK);
+    ck_assert_uint_eq(s->cap, 64); /* already more */
+    ck_assert_int_eq(edb_series_reserve(s, 100), EDB_OK);
+    ck_assert_uint_eq(s->cap, 100);
+    ck_assert_int_eq(edb_series_push_str(s, 2, "cde", 3), EDB_OK);
+    size_t n;
+    const char *v = edb_series_str(s, 1, &n);
+    ck_assert(n == 3 && memcmp(v, "cde", 3) == 0);
+    v = edb_series_str(s, 0, &n);
+    ck_assert(n == 2 && memcmp(v, "ab", 2) == 0);
+    edb_series_free(s);
+    ck_assert_int_eq(edb_series_reserve(NULL, 1), EDB_ERR_USAGE);
+    s = new_series("X", EDB_VT_INT);
+    ck_assert_int_eq(edb_series_reserve(s, SIZE_MAX / 4), EDB_ERR_NOMEM);
+    ck_assert_int_eq(edb_series_push_int(s, 1, 2), EDB_OK);
+    edb_series_free(s);
+}
+END_TEST
+
 START_TEST(test_set_type)
 {
     edb_series *s = new_series("X", EDB_VT_INT);
@@ -366,6 +405,7 @@ static Suite *series_suite(void)
     TCase *tc = tcase_create("series");
     tcase_add_test(tc, test_new_free);
     tcase_add_test(tc, test_push_real_grows);
+    tcase_add_test(tc, test_reserve);
     tcase_add_test(tc, test_set_type);
     tcase_add_test(tc, test_strings);
     tcase_add_test(tc, test_push_prepend_from);

@@ -182,6 +182,83 @@ START_TEST(parse_invalid)
 }
 END_TEST
 
+/* edb_time_parse_iso: the stamps a service writes, from a bounded buffer (no NUL), zone
+ * offsets applied.  Expected values: python datetime.fromisoformat(...).timestamp(). */
+START_TEST(parse_iso_stamps)
+{
+    static const valid_case ok[] = {
+        {"2027-02-23T00:59:59.054", INT64_C(1803344399054000)},
+        {"2027-02-23T01:00:00", INT64_C(1803344400000000)},
+        {"2027-02-23 01:00:00Z", INT64_C(1803344400000000)},
+        {"2027-02-23t01:00:00z", INT64_C(1803344400000000)},
+        {"2027-02-23T00:59:59.123456", INT64_C(1803344399123456)},
+        {"2027-02-23T01:00:00+01:00", INT64_C(1803340800000000)},
+        {"2027-02-23T01:00:00+0100", INT64_C(1803340800000000)},
+        {"2027-02-23T01:00:00+01", INT64_C(1803340800000000)},
+        {"2027-02-23T01:00:00-05:30", INT64_C(1803364200000000)},
+        {"2027-02-23T01:00:00.5-00:00", INT64_C(1803344400500000)},
+        {"2024-02-29T23:59:59.9", INT64_C(1709251199900000)},
+        {"1969-12-31T23:59:59.999", -1000},
+        {"1000-01-01T00:00:00+23:59", INT64_C(-30610310340000000)},
+        {"9999-12-31T23:59:59.999999", INT64_C(253402300799999999)},
+    };
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        /* a copy with junk after it: only len bytes may be read */
+        char buf[64];
+        size_t n = strlen(ok[k].in);
+        memcpy(buf, ok[k].in, n);
+        memcpy(buf + n, "99:99", 6);
+        edb_err err = EDB_ERR_INIT;
+        edb_time t = 0;
+        ck_assert_msg(edb_time_parse_iso(buf, n, &t, &err) == EDB_OK, "%s: %s", ok[k].in, err.msg);
+        ck_assert_msg(t == ok[k].want, "%s: %lld", ok[k].in, (long long)t);
+    }
+    static const invalid_case bad[] = {
+        {"2027-054T00:59:59", "invalid time '2027-054T00:59:59': expected YYYY-MM-DD, found a day "
+                              "of year '054T00:59:59'"},
+        {"2027:054:00:59:59", "invalid time '2027:054:00:59:59': unexpected ':054:00:59:59' after the year"},
+        {"2027-02-23", "invalid time '2027-02-23': a date without a time of day (expected "
+                       "YYYY-MM-DDThh:mm:ss)"},
+        {"2027-02-23T00:59", "invalid time '2027-02-23T00:59': expected ':' and 2 digits of seconds "
+                             "after hh:mm, found ''"},
+        {"2027-02-30T00:00:00", "invalid time '2027-02-30T00:00:00': day 30 out of range for "
+                                "2027-02 (1-28)"},
+        {"2027-02-23T00:00:60", "invalid time '2027-02-23T00:00:60': second 60 out of range (0-59): "
+                                "leap seconds are not supported, times are POSIX UTC"},
+        {"2027-02-23T01:00:00+1:00", "invalid time '2027-02-23T01:00:00+1:00': UTC offset '+1:00' is "
+                                     "not +hh:mm, +hhmm or +hh"},
+        {"2027-02-23T01:00:00+01:", "invalid time '2027-02-23T01:00:00+01:': UTC offset '+01:' is "
+                                    "not +hh:mm, +hhmm or +hh"},
+        {"2027-02-23T01:00:00+01:60", "invalid time '2027-02-23T01:00:00+01:60': UTC offset '+01:60' "
+                                      "out of range (hours 0-23, minutes 0-59)"},
+        {"2027-02-23T01:00:00Z+01", "invalid time '2027-02-23T01:00:00Z+01': unexpected '+01' after "
+                                    "the time"},
+        {" 2027-02-23T01:00:00", "invalid time ' 2027-02-23T01:00:00': expected "
+                                 "YYYY-MM-DDThh:mm:ss[.ffffff][Z or +hh:mm]"},
+        {"now", "invalid time 'now': expected YYYY-MM-DDThh:mm:ss[.ffffff][Z or +hh:mm]"},
+        /* a fraction too long to add up in an int64 (found by fuzz_jsondec) */
+        {"2027-02-23T00:59:59.0000000000000000000000000000000001",
+         "invalid time '2027-02-23T00:59:59.0000000000000000000000000000000001': fraction "
+         "'.00000000000000000000000...' has more than 6 digits (the finest is microseconds)"},
+        {"", "invalid time '': empty (expected YYYY-MM-DDThh:mm:ss)"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        edb_err err = EDB_ERR_INIT;
+        edb_time t = 12345;
+        ck_assert_int_eq(edb_time_parse_iso(bad[k].in, strlen(bad[k].in), &t, &err), EDB_ERR_TIME);
+        ck_assert_str_eq(err.msg, bad[k].frag);
+        ck_assert_int_eq(t, 12345);
+    }
+    edb_time t;
+    ck_assert_int_eq(edb_time_parse_iso(NULL, 0, &t, NULL), EDB_ERR_TIME);
+    ck_assert_int_eq(edb_time_parse_iso(NULL, 3, &t, NULL), EDB_ERR_USAGE);
+    ck_assert_int_eq(edb_time_parse_iso("2027-02-23T01:00:00", 19, NULL, NULL), EDB_ERR_USAGE);
+    /* the general parser still refuses offsets */
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_time_parse("2027-02-23T01:00:00+01:00", NOW, &t, &err), EDB_ERR_TIME);
+}
+END_TEST
+
 START_TEST(parse_null_and_first_error_wins)
 {
     edb_err err = EDB_ERR_INIT;
@@ -637,6 +714,7 @@ static Suite *time_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_loop_test(tc, parse_valid, 0, (int)(sizeof VALID / sizeof VALID[0]));
     tcase_add_loop_test(tc, parse_invalid, 0, (int)(sizeof INVALID / sizeof INVALID[0]));
+    tcase_add_test(tc, parse_iso_stamps);
     tcase_add_test(tc, parse_null_and_first_error_wins);
     tcase_add_test(tc, parse_long_input_is_cut_in_message);
     tcase_add_test(tc, parse_fraction_digits);

@@ -10,6 +10,7 @@
 #include <edb/decoder.h>
 #include <edb/meta.h>
 #include <edb/mastcsv.h>
+#include <edb/jsondec.h>
 #include <edb/client.h>
 #include <edb/archive.h>
 #include <edb/store.h>

@@ -67,6 +67,12 @@ void edb_series_clear(edb_series *s);
  * INT -> REAL, which converts the samples already stored. */
 edb_status edb_series_set_type(edb_series *s, edb_vtype t);
 
+/* Room for n samples in all (not n more), exactly: a caller that knows how many samples
+ * are coming (a reply's Count) allocates once and wastes nothing.  Never shrinks.  Pushes
+ * beyond the room grow the arrays geometrically as always, so a wrong count costs only
+ * time; call it once with the expected total, not once per sample. */
+edb_status edb_series_reserve(edb_series *s, size_t n);
+
 /* Append one sample.  The series must have the matching type (set_type first). */
 edb_status edb_series_push_real(edb_series *s, edb_time t, double v);
 edb_status edb_series_push_int(edb_series *s, edb_time t, int64_t v);

@@ -39,6 +39,13 @@ typedef int64_t edb_time;
  * ("invalid time '2022-13-01': month 13 out of range (1-12)"). */
 edb_status edb_time_parse(const char *s, edb_time now, edb_time *out, edb_err *err);
 
+/* Parse a time stamp as a service writes it, from len bytes (no NUL needed, no white space
+ * allowed): YYYY-MM-DDThh:mm:ss[.ffffff] ('T' or a space), then an optional Z or a UTC
+ * offset (+hh:mm, +hhmm or +hh; '-' west), which is applied: 2027-02-23T01:00:00+01:00 is
+ * 2027-02-23T00:00:00Z.  Nothing else (no day of year, no date alone, no "now").  On failure
+ * EDB_ERR_TIME and a message in err, as edb_time_parse. */
+edb_status edb_time_parse_iso(const char *s, size_t len, edb_time *out, edb_err *err);
+
 /* Parse a duration such as 250ms, 90s, 15min, 6h, 7d.  EDB_ERR_TIME on failure. */
 edb_status edb_duration_parse(const char *s, int64_t *out_us, edb_err *err);
 
