@@ -113,15 +113,15 @@ int main(int argc, char **argv)
     sp.weighted = 1;
     run("mean,min --weighted", list, 2, &sp, n);
     sp.weighted = 0;
-    edb_where *w = NULL;
+    edb_expr *w = NULL;
     edb_err err = EDB_ERR_INIT;
-    if (edb_where_parse(&w, "SA_ZFGDETID != 1", &err) != EDB_OK)
+    if (edb_expr_parse(&w, "SA_ZFGDETID != 1", EDB_EXPR_CONDITION, &err) != EDB_OK)
         return 1;
-    const edb_where *ws[1] = {w};
+    const edb_expr *ws[1] = {w};
     sp.where = ws;
     sp.n_where = 1;
     run("mean,min --where", list, 2, &sp, n);
-    edb_where_free(w);
+    edb_expr_free(w);
     edb_series_free(s);
     edb_series_free(c);
     return 0;
