@@ -827,10 +827,16 @@ parsed:
         if (rs->n_during > 1) {
             if (!(rs->ranges = calloc(rs->n_during, sizeof *rs->ranges)))
                 return cli_fail(EDB_ERR_NOMEM, "out of memory");
+            /* In order of their starts (stably), so that the rows run forward in time. */
             for (size_t k = 0; k < rs->n_during; k++) {
-                rs->ranges[k].start = rs->dr[k].start;
-                rs->ranges[k].end = rs->dr[k].end;
-                rs->ranges[k].label = rs->dr[k].label;
+                size_t q = k;
+                while (q > 0 && rs->ranges[q - 1].start > rs->dr[k].start) {
+                    rs->ranges[q] = rs->ranges[q - 1];
+                    q--;
+                }
+                rs->ranges[q].start = rs->dr[k].start;
+                rs->ranges[q].end = rs->dr[k].end;
+                rs->ranges[q].label = rs->dr[k].label;
             }
             rs->n_ranges = rs->n_during;
         }
