@@ -64,7 +64,7 @@ static void url_host(const char *url, char *out, size_t n)
 
 typedef struct get_rs {
     const char *every, *on, *at, *method, *max_gap, *stats, *clip, *align, *group_by;
-    int weighted, daily, hourly, changes, grid, blocks, quiet;
+    int weighted, daily, hourly, changes, grid, blocks, quiet, end_open;
     const char *where[GET_MAX_WHERE];
     size_t n_where;
     const char *exprs[GET_MAX_EXPR];
@@ -190,6 +190,7 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
     r->spec = init;
     r->spec.start = start;
     r->spec.end = end;
+    r->spec.end_open = r->end_open;
     int grids = !!r->every + !!r->on + !!r->at + !!r->align + r->daily + r->hourly;
     if (grids > 1)
         return edb_err_set(err, EDB_ERR_USAGE, "choose one of --every, --daily, --hourly, "
@@ -856,6 +857,7 @@ parsed:
                 return cli_fail(EDB_ERR_USAGE, "--for %s: the range ends after the year 9999",
                                 for_s);
             end = start + dur - 1;
+            rs->end_open = 1;
         } else if (edb_time_parse(end_s ? end_s : "now", now, &end, &err) != EDB_OK) {
             return cli_fail(err.status, "--end: %s", err.msg);
         }

@@ -317,16 +317,44 @@ static int64_t median_cadence(const edb_series *s)
     return med >= 9.2e18 ? INT64_MAX : (int64_t)llround(med);
 }
 
-static void gap_record(gapacc *g, edb_time a, edb_time b, int dropped)
+static void gap_add(gapacc *g, edb_time a, edb_time b, int dropped)
 {
-    if (!g)
-        return;
     g->values++;
     g->dropped |= dropped;
     if (g->values == 1 || tdiff(b, a) > tdiff(g->b, g->a)) {
         g->a = a;
         g->b = b;
     }
+}
+
+/* A value at x across the gap (a, b), waiting to be told whether x is in the output: values
+ * are computed on the whole grid before the conditions pick rows, and only the rows that
+ * are written count. */
+typedef struct gappend {
+    size_t idx; /* the input */
+    edb_time x, a, b;
+    int dropped;
+} gappend;
+
+typedef struct gaplist {
+    gappend *v;
+    size_t n, cap;
+} gaplist;
+
+static void gap_record(gaplist *l, size_t idx, edb_time x, edb_time a, edb_time b, int dropped)
+{
+    if (!l)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        gappend *nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return; /* the warning is advice: it never fails a run */
+        l->v = nv;
+        l->cap = cap;
+    }
+    gappend g = {idx, x, a, b, dropped};
+    l->v[l->n++] = g;
 }
 
 /* ---- point values: what a method gives at one time ----------------------------------- */
@@ -338,7 +366,8 @@ typedef struct cursor {
     size_t j;         /* first sample after the last time asked */
     int64_t max_gap;  /* 0: none */
     int64_t limit;    /* > 0: record values across gaps longer than this */
-    gapacc *acc;      /* where to record them; NULL: not recorded */
+    gaplist *acc;     /* where to record them; NULL: not recorded */
+    size_t idx;       /* the input s is */
 } cursor;
 
 typedef struct pval {
@@ -366,11 +395,11 @@ static pval point_at(cursor *c, edb_time x)
             return v;
         edb_time b = j < n ? s->t[j] : x;
         if (gap > 0 && tdiff(x, a) > gap) {
-            gap_record(c->acc, a, b, 1);
+            gap_record(c->acc, c->idx, x, a, b, 1);
             return none;
         }
         if (c->limit > 0 && tdiff(b, a) > c->limit)
-            gap_record(c->acc, a, b, 0);
+            gap_record(c->acc, c->idx, x, a, b, 0);
         return v;
     }
     case EDB_METHOD_NEAREST: {
@@ -396,11 +425,11 @@ static pval point_at(cursor *c, edb_time x)
             return v;
         int64_t dist = x > s->t[k] ? tdiff(x, s->t[k]) : tdiff(s->t[k], x);
         if (gap > 0 && dist > gap) {
-            gap_record(c->acc, a, b, 1);
+            gap_record(c->acc, c->idx, x, a, b, 1);
             return none;
         }
         if (c->limit > 0 && tdiff(b, a) > c->limit)
-            gap_record(c->acc, a, b, 0);
+            gap_record(c->acc, c->idx, x, a, b, 0);
         return v;
     }
     case EDB_METHOD_LINEAR: {
@@ -412,11 +441,11 @@ static pval point_at(cursor *c, edb_time x)
             return none;
         edb_time a = s->t[j - 1], b = s->t[j];
         if (gap > 0 && tdiff(b, a) > gap) {
-            gap_record(c->acc, a, b, 1);
+            gap_record(c->acc, c->idx, x, a, b, 1);
             return none;
         }
         if (c->limit > 0 && tdiff(b, a) > c->limit)
-            gap_record(c->acc, a, b, 0);
+            gap_record(c->acc, c->idx, x, a, b, 0);
         double va = num_at(s, j - 1), vb = num_at(s, j);
         double w = (double)tdiff(x, a) / (double)tdiff(b, a);
         pval v = {2, 0, va + w * (vb - va)};
@@ -494,6 +523,20 @@ static int64_t span_measure(const spans *sp, int have, size_t *p, edb_time x, ed
     return m;
 }
 
+/* Is t inside a span?  Any order of calls (a binary search). */
+static int span_contains(const spans *sp, edb_time t)
+{
+    size_t lo = 0, hi = sp->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp->v[mid].b <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sp->n && sp->v[lo].a <= t;
+}
+
 /* ---- the common set-up ------------------------------------------------------------------ */
 
 /* One call of edb_resample (or edb_filter): what its ranges share. */
@@ -530,6 +573,7 @@ typedef struct job {
     spans sp;
     int have_spans;
     edb_resample_info info;
+    gaplist pend;                /* values across gaps, until the output rows are known */
 } job;
 
 static void job_free(job *jb)
@@ -548,6 +592,7 @@ static void job_free(job *jb)
     free(jb->out);
     free(jb->out_idx);
     free(jb->sp.v);
+    free(jb->pend.v);
 }
 
 /* The derived column named name among the first upto, or upto. */
@@ -560,7 +605,7 @@ static size_t find_derived(const job *jb, const char *name, size_t upto)
 }
 
 /* A cursor on input idx (or, idx == n, on a series of our own, never gap-checked). */
-static void cursor_init(cursor *c, const job *jb, const edb_series *s, size_t idx, edb_method m)
+static void cursor_init(cursor *c, job *jb, const edb_series *s, size_t idx, edb_method m)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
@@ -571,7 +616,8 @@ static void cursor_init(cursor *c, const job *jb, const edb_series *s, size_t id
     if (idx >= jb->n || jb->cx->check_only || jb->spec->changes)
         return;
     gapacc *g = &jb->cx->gaps[idx];
-    c->acc = g;
+    c->acc = &jb->pend;
+    c->idx = idx;
     if (c->max_gap > 0)
         return;
     if (s->all_points == 0)
@@ -1078,7 +1124,7 @@ static edb_status derive(job *jb, int bins, const edb_time *g, size_t G, edb_err
 
 /* The column of s at the table's times.  idx: s's index among the inputs, for the gap
  * check (n for a series of our own). */
-static edb_status point_column(const job *jb, edb_table *t, const edb_series *s, size_t idx,
+static edb_status point_column(job *jb, edb_table *t, const edb_series *s, size_t idx,
                                edb_method m, edb_err *err)
 {
     edb_column *c;
@@ -1760,11 +1806,17 @@ static edb_status table_rows(job *jb, const edb_time *g, size_t G, const char *l
         if (st == EDB_OK) {
             ce = &t->cols[t->ncols - 2];
             for (size_t r = 0; st == EDB_OK && r < rows.n; r++) {
+                /* A half-open range's last run ends where the range does: at its end
+                 * instant, not a microsecond before. */
+                edb_time e = rows.hi[r];
+                if (!sp->blocks && sp->end_open && !sp->n_ranges && r + 1 == rows.n &&
+                    e == jb->end && e < EDB_TIME_MAX)
+                    e++;
                 char iso[EDB_TIME_STRLEN];
-                int len = edb_time_format_iso(rows.hi[r], iso, sizeof iso);
+                int len = edb_time_format_iso(e, iso, sizeof iso);
                 if (edb_column_set_str(ce, rows.n, r, iso, (size_t)len) != EDB_OK)
                     st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-                edb_column_set_real(cm, r, edb_time_to_mjd(rows.hi[r]));
+                edb_column_set_real(cm, r, edb_time_to_mjd(e));
             }
         }
     }
@@ -1910,6 +1962,12 @@ static edb_status run_range(ctx *cx, const edb_series *const *in, edb_time start
     }
     if (st == EDB_OK)
         st = check_unique(&jb, t, err);
+    /* Only values in rows that are written count as held across a gap. */
+    for (size_t k = 0; st == EDB_OK && k < jb.pend.n; k++) {
+        const gappend *p = &jb.pend.v[k];
+        if (p->x >= start && p->x <= end && (!jb.have_spans || span_contains(&jb.sp, p->x)))
+            gap_add(&cx->gaps[p->idx], p->a, p->b, p->dropped);
+    }
     free(g);
     info->where_tested += jb.info.where_tested;
     info->where_kept += jb.info.where_kept;

@@ -1588,6 +1588,41 @@ START_TEST(test_gaps)
     ck_assert_int_eq(seen.last.limit_us, 100 * S);
     ck_assert_int_eq(seen.last.dropped, 0);
     edb_table_free(t);
+    /* values across the gap that the conditions leave out of the output are not
+     * reported: SA_ZC > 0 holds over [0, 35) and from 145 */
+    edb_series *cnd = mk("SA_ZC", EDB_VT_REAL);
+    pr(cnd, 0, 1);
+    pr(cnd, 35, 0);
+    pr(cnd, 145, 1);
+    const edb_series *lc[2] = {x, cnd};
+    edb_expr *w = xp("SA_ZC > 0", EDB_EXPR_CONDITION);
+    const edb_expr *ws[1] = {w};
+    const char *cx[1] = {"SA_ZX"};
+    memset(&seen, 0, sizeof seen);
+    sp.where = ws;
+    sp.n_where = 1;
+    sp.columns = cx;
+    sp.n_columns = 1;
+    t = runn(lc, 2, &sp);
+    ck_assert_uint_eq(t->nrows, 5); /* 0 20 160 180 200 */
+    ck_assert_int_eq(seen.calls, 0);
+    edb_table_free(t);
+    /* ... nor are those computed for a derived column and left out of every block */
+    edb_expr *d = xp("D = SA_ZX + 1", EDB_EXPR_DEFINITION);
+    const edb_expr *ds[1] = {d};
+    edb_stat bst[] = {EDB_STAT_COUNT};
+    sp.exprs = ds;
+    sp.n_exprs = 1;
+    sp.blocks = 1;
+    sp.stats = bst;
+    sp.n_stats = 1;
+    t = runn(lc, 2, &sp);
+    ck_assert_uint_eq(t->nrows, 2); /* [0, 20] and [160, 200] */
+    ck_assert_int_eq(seen.calls, 0);
+    edb_table_free(t);
+    edb_expr_free(w);
+    edb_expr_free(d);
+    edb_series_free(cnd);
     /* where the samples are regular, nothing to report */
     memset(&seen, 0, sizeof seen);
     sp = every(150, 200, 5);
@@ -1794,6 +1829,31 @@ START_TEST(test_half_open_day)
     const int64_t tp[] = {0, 21600, 43200, 64800};
     expect_times(t, tp, 4);
     edb_table_free(t);
+    /* a state's last run ends where the half-open range does: the next midnight */
+    edb_series *g = mk("SA_ZG", EDB_VT_STRING);
+    ps(g, -5, "ON");
+    const edb_series *l2[2] = {x, g};
+    const char *cx[1] = {"SA_ZX"};
+    sp = EDB_RESAMPLE_SPEC_INIT;
+    sp.start = T0;
+    sp.end = T0 + day * S - 1;
+    sp.end_open = 1;
+    sp.group_by = "SA_ZG";
+    sp.stats = st;
+    sp.n_stats = 1;
+    sp.columns = cx;
+    sp.n_columns = 1;
+    t = runn(l2, 2, &sp);
+    const char *we[] = {"2024-01-02T00:00:00.000"};
+    expect_str(col(t, "end"), we, 1);
+    expect_ints(col(t, "SA_ZX_count"), wc, 1);
+    edb_table_free(t);
+    sp.end_open = 0; /* a closed range ends at its last instant */
+    t = runn(l2, 2, &sp);
+    const char *we2[] = {"2024-01-01T23:59:59.999"};
+    expect_str(col(t, "end"), we2, 1);
+    edb_table_free(t);
+    edb_series_free(g);
     edb_series_free(x);
 }
 END_TEST

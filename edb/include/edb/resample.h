@@ -116,11 +116,13 @@ typedef struct edb_resample_spec {
     /* Called once per mnemonic with the longest gap (see edb_gap); NULL: not reported. */
     void (*on_gap)(void *ctx, const edb_gap *gap);
     void *gap_ctx;
+    int end_open;                 /* the range was given half-open, [start, end + 1us) (--for):
+                                     a state's last run is shown ending at end + 1us */
 } edb_resample_spec;
 
 #define EDB_RESAMPLE_SPEC_INIT                                                               \
     {0, 0, EDB_GRID_NONE, 0, 0, NULL, 0, NULL, 0, EDB_METHOD_AUTO, 0, NULL, 0, 0.0, 0, 0,   \
-     NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL}
+     NULL, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0}
 
 /* What a run did that a caller may want to tell the user about. */
 typedef struct edb_resample_info {
