@@ -1834,7 +1834,7 @@ START_TEST(test_half_open_day)
     ps(g, -5, "ON");
     const edb_series *l2[2] = {x, g};
     const char *cx[1] = {"SA_ZX"};
-    sp = EDB_RESAMPLE_SPEC_INIT;
+    sp = (edb_resample_spec)EDB_RESAMPLE_SPEC_INIT;
     sp.start = T0;
     sp.end = T0 + day * S - 1;
     sp.end_open = 1;
