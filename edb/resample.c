@@ -384,14 +384,18 @@ typedef struct pval {
     double v;
 } pval;
 
-static pval point_at(cursor *c, edb_time x)
+static inline pval point_at(cursor *c, edb_time x)
 {
     const edb_series *s = c->s;
     const size_t n = s->n;
+    const edb_time *t = s->t;
     pval none = {0, 0, 0};
-    while (c->j < n && s->t[c->j] <= x)
-        c->j++;
-    const size_t j = c->j;
+    /* The hot loop of every point column: the cursor in a register, not in memory. */
+    size_t jj = c->j;
+    while (jj < n && t[jj] <= x)
+        jj++;
+    c->j = jj;
+    const size_t j = jj;
     const int64_t gap = c->max_gap;
     switch (c->m) {
     case EDB_METHOD_HOLD: {
@@ -1157,12 +1161,29 @@ static edb_status point_column(job *jb, edb_table *t, const edb_series *s, size_
 /* ---- statistics ----------------------------------------------------------------------- */
 
 /* The rows of a statistics table: row r takes the samples in [lo[r], hi[r]) ([lo, hi]
- * when closed[r]); rows are in time order and do not overlap. */
+ * when closed[r]); rows are in time order and do not overlap.  Bins are given by their
+ * grid alone (bins[r] to bins[r + 1], the last closed at the range's end), without
+ * arrays of bounds for a million bins. */
 typedef struct rowset {
     size_t n;
     edb_time *lo, *hi;
     unsigned char *closed;
+    const edb_time *bins;
 } rowset;
+
+static void row_bounds(const rowset *rs, size_t r, edb_time end, edb_time *lo, edb_time *hi,
+                       int *closed)
+{
+    if (rs->bins) {
+        *lo = rs->bins[r];
+        *closed = r + 1 == rs->n;
+        *hi = *closed ? end : rs->bins[r + 1];
+        return;
+    }
+    *lo = rs->lo[r];
+    *hi = rs->hi[r];
+    *closed = rs->closed[r];
+}
 
 static void rowset_free(rowset *rs)
 {
@@ -1427,9 +1448,11 @@ static edb_status stats_columns(job *jb, edb_table *t, const edb_series *s, cons
     for (size_t r = 0; r < G; r++) {
         /* Samples of row r: [lo, hi), or [lo, hi] when closed; never outside the range
          * (brackets count only as the value carried into a weighted row). */
-        edb_time lo = rows->lo[r] > jb->start ? rows->lo[r] : jb->start;
-        edb_time hi = rows->hi[r];
-        int closed = rows->closed[r];
+        edb_time lo, hi;
+        int closed;
+        row_bounds(rows, r, jb->end, &lo, &hi, &closed);
+        if (lo < jb->start)
+            lo = jb->start;
         if (hi > jb->end) {
             hi = jb->end;
             closed = 1;
@@ -1440,7 +1463,7 @@ static edb_status stats_columns(job *jb, edb_table *t, const edb_series *s, cons
         while (j < n && (s->t[j] < hi || (closed && s->t[j] == hi)))
             j++;
         size_t cnt = j - i0;
-        if (scratch_reserve(sc, cnt) != 0)
+        if (cnt > sc->cap && scratch_reserve(sc, cnt) != 0)
             return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
         size_t m = 0;
         for (size_t i = i0; i < j; i++) {
@@ -1699,15 +1722,9 @@ static edb_status table_points(job *jb, edb_time *g, size_t G, int64_t step, con
 static edb_status table_bins(job *jb, const edb_time *g, size_t G, int64_t step,
                              const char *label, edb_table **out, edb_err *err)
 {
-    rowset rows = {0, NULL, NULL, NULL};
-    size_t cap = 0;
-    edb_status st = EDB_OK;
-    for (size_t r = 0; r < G && st == EDB_OK; r++)
-        if (rowset_push(&rows, &cap, g[r], r + 1 < G ? g[r + 1] : jb->end, r + 1 == G) != 0)
-            st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    rowset rows = {G, NULL, NULL, NULL, g};
     edb_table *t = NULL;
-    if (st == EDB_OK)
-        st = new_table(jb, G, g, step, label, &t, err);
+    edb_status st = new_table(jb, G, g, step, label, &t, err);
     scratch sc;
     memset(&sc, 0, sizeof sc);
     for (size_t k = 0; st == EDB_OK && k < jb->nout; k++)
@@ -1715,7 +1732,6 @@ static edb_status table_bins(job *jb, const edb_time *g, size_t G, int64_t step,
     for (size_t k = 0; st == EDB_OK && k < jb->nder; k++)
         st = stats_columns(jb, t, jb->der[k], &rows, &sc, 1, 1, err);
     scratch_free(&sc);
-    rowset_free(&rows);
     if (st != EDB_OK) {
         edb_table_free(t);
         return st;
@@ -1737,7 +1753,7 @@ static edb_status table_rows(job *jb, const edb_time *g, size_t G, const char *l
     edb_time *pts = NULL;
     size_t np = 0;
     unsigned char *mask = NULL;
-    rowset rows = {0, NULL, NULL, NULL};
+    rowset rows = {0, NULL, NULL, NULL, NULL};
     size_t *who = NULL;
     const edb_series *gs = NULL;
     scratch sc;
