@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <edb/edb.h>
 
@@ -773,6 +774,149 @@ START_TEST(test_real_recording)
 }
 END_TEST
 
+/* ---- the documentation's examples are what edbx prints ---------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of text, sorted (stdout and stderr interleave differently on a terminal and
+ * in a pipe; every line must be there). */
+static size_t sorted_lines(char *text, char **v, size_t max)
+{
+    size_t n = lines(text, v, max);
+    qsort(v, n, sizeof *v, cmp_str);
+    return n;
+}
+
+/* Run every "$ command" of the ```console blocks of doc (relative to the source tree) in
+ * tmp, where fixtures/ is the source tree's, and compare what it prints with the lines
+ * that follow it in the document.  "$ echo $?" is the status of the command before.  An
+ * edbx command without --source (it would need the EDB), and what depends on it, is
+ * skipped; with only (the README, whose other examples need a service or each other),
+ * every command but edbx's with that text in it. */
+static void check_doc(const char *doc, const char *only)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/../%s", getenv("EDBX_TESTS_DIR"), doc);
+    char *text = tu_read_file(path, NULL);
+    ck_assert_msg(text != NULL, "%s", path);
+    char link[4400];
+    snprintf(link, sizeof link, "%s/fixtures", tmp);
+    remove(link);
+    ck_assert_int_eq(symlink(tu_fixture(""), link), 0);
+    char *lv[4096];
+    size_t nl = 0;
+    for (char *p = text; *p && nl < 4096;) {
+        char *e = strchr(p, '\n');
+        if (e)
+            *e = '\0';
+        lv[nl++] = p;
+        p = e ? e + 1 : p + strlen(p);
+    }
+    int in = 0, last = 0, ran = 0;
+    for (size_t k = 0; k < nl;) {
+        const char *l = lv[k];
+        while (*l == ' ')
+            l++;
+        if (strncmp(l, "```", 3) == 0) {
+            in = !in && strcmp(l, "```console") == 0;
+            k++;
+            continue;
+        }
+        if (!in || strncmp(l, "$ ", 2) != 0) {
+            k++;
+            continue;
+        }
+        /* the command, with its continuation lines */
+        char cmd[16384] = "";
+        size_t clen = 0;
+        for (;;) {
+            const char *c = lv[k];
+            while (*c == ' ')
+                c++;
+            size_t len = strlen(c);
+            int cont = len && c[len - 1] == '\\';
+            size_t take = cont ? len - 1 : len;
+            ck_assert_uint_lt(clen + take, sizeof cmd);
+            memcpy(cmd + clen, c, take);
+            clen += take;
+            cmd[clen] = '\0';
+            k++;
+            if (!cont || k >= nl)
+                break;
+        }
+        /* what follows it, to the next command or the block's end */
+        char want[65536] = "";
+        while (k < nl) {
+            const char *c = lv[k];
+            while (*c == ' ')
+                c++;
+            if (strncmp(c, "$ ", 2) == 0 || strncmp(c, "```", 3) == 0)
+                break;
+            strncat(want, c, sizeof want - strlen(want) - 2);
+            strcat(want, "\n");
+            k++;
+        }
+        const char *body = cmd + 2;
+        char got[65536];
+        if ((strncmp(body, "edbx ", 5) == 0 && !strstr(body, "--source")) ||
+            (only && strcmp(body, "echo $?") != 0 &&
+             (strncmp(body, "edbx ", 5) != 0 || !strstr(body, only)))) {
+            last = -1;
+            continue;
+        }
+        if (strcmp(body, "echo $?") == 0 && last < 0)
+            continue;
+        if (strcmp(body, "echo $?") == 0) {
+            snprintf(got, sizeof got, "%d\n", last);
+        } else {
+            char full[20000];
+            const char *rest = strncmp(body, "edbx ", 5) == 0 ? body + 5 : NULL;
+            if (rest)
+                snprintf(full, sizeof full, "cd '%s' && '%s' %s", tmp, tu_edbx(), rest);
+            else
+                snprintf(full, sizeof full, "cd '%s' && %s", tmp, body);
+            const char *argv[] = {"/bin/sh", "-c", full, NULL};
+            char h[4400];
+            snprintf(h, sizeof h, "HOME=%s", tmp);
+            const char *env[] = {h, "MAST_API_TOKEN=", "ENG_BASE_URL=", NULL};
+            tu_run r;
+            last = tu_run_cmd(&r, argv, env);
+            snprintf(got, sizeof got, "%s%s", r.err, r.out);
+            tu_run_free(&r);
+        }
+        char *wv[512], *gv[512];
+        char wcopy[65536], gcopy[65536];
+        snprintf(wcopy, sizeof wcopy, "%s", want);
+        snprintf(gcopy, sizeof gcopy, "%s", got);
+        size_t nw = sorted_lines(wcopy, wv, 512), ng = sorted_lines(gcopy, gv, 512);
+        int same = nw == ng;
+        for (size_t q = 0; same && q < nw; q++)
+            same = strcmp(wv[q], gv[q]) == 0;
+        ck_assert_msg(same, "%s: %s\n--- the document says:\n%s--- edbx printed:\n%s", doc, cmd,
+                      want, got);
+        ran++;
+    }
+    ck_assert_int_gt(ran, 2);
+    free(text);
+}
+
+START_TEST(test_docs)
+{
+    /* the two exposures of docs/resampling.md: EXPSTART/EXPEND, and DATE-BEG/DATE-END */
+    const char *k1[] = {"EXPSTART", "EXPEND"}, *v1[] = {"60371.5", "60371.520833"};
+    fits_header(tu_path(tmp, "jw01523001001_02101_00001_mirimage_uncal.fits"), k1, v1, "dd", 2);
+    const char *k2[] = {"DATE-BEG", "DATE-END"}, *v2[] = {"2024-03-02T14:00:00.000",
+                                                          "2024-03-02T14:30:00.000"};
+    fits_header(tu_path(tmp, "jw01523002001_02101_00001_mirimage_uncal.fits"), k2, v2, "ss", 2);
+    check_doc("docs/monitoring.md", NULL);
+    check_doc("docs/resampling.md", NULL);
+    check_doc("README.md", "fixtures/miri-2024-03");
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("e2e_analysis");
@@ -789,6 +933,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_during);
     tcase_add_test(tc, test_refused_before_request);
     tcase_add_test(tc, test_real_recording);
+    tcase_add_test(tc, test_docs);
     suite_add_tcase(s, tc);
     return s;
 }
