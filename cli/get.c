@@ -12,7 +12,9 @@
 
 void help_get(FILE *out)
 {
-    fputs("Usage: edbx get MNEMONIC... [-f FILE] --start TIME [--end TIME] [-o FILE] [OPTIONS]\n"
+    fputs("Usage: edbx get MNEMONIC... [-f FILE] --start TIME [--end TIME | --for DUR]\n"
+          "                [-o FILE] [OPTIONS]\n"
+          "       edbx get MNEMONIC... --during FILE.fits[+PAD]... [-o FILE] [OPTIONS]\n"
           "\n"
           "Fetch the samples of one or more mnemonics over a UTC time range from the EDB\n"
           "(MAST's path A) and write them out.  CSV has one row per sample, grouped by\n"

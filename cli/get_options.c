@@ -11,16 +11,16 @@ static const cli_opt opts[] = {
      "instead of --end: the range is [START, START+DUR), the\n"
      "end instant excluded (--start yesterday --for 1d is one\n"
      "whole UTC day, each midnight counted once)"},
-    SECTION("      TIME is 2022-01-25, 2022-01-25T00:00:00[.ffffff][Z], 2022-025T00:00:00,\n"
-            "      2022:025:00:00:00, mjd:59612.5, now or now-6h (units us ms s min h d),\n"
-            "      today, yesterday or today-7d (UTC midnights), or a time of day with an\n"
-            "      offset, 2022-01-25T08:00:00-04:00 (converted to UTC)"),
     {GOPT_DURING, "during", 0, "FILE.fits[+PAD]", 1, CLI_ROLE_INPUT,
      "instead of --start/--end: the range of the exposure in\n"
      "FILE's primary header (EXPSTART/EXPEND, else DATE-BEG/\n"
      "DATE-END), widened by PAD on both sides (+60s); repeat\n"
      "for several exposures: each is a range of its own, and\n"
      "the output starts with a column 'file' naming it"},
+    SECTION("      TIME is 2022-01-25, 2022-01-25T00:00:00[.ffffff][Z], 2022-025T00:00:00,\n"
+            "      2022:025:00:00:00, mjd:59612.5, now or now-6h (units us ms s min h d),\n"
+            "      today, yesterday or today-7d (UTC midnights), or a time of day with an\n"
+            "      offset, 2022-01-25T08:00:00-04:00 (converted to UTC)"),
     {GOPT_BRACKETS, "brackets", 0, NULL, 0, CLI_ROLE_DATA,
      "also keep the sample just before the start and the one\n"
      "just after the end, as the EDB sends them"},

@@ -366,6 +366,41 @@ START_TEST(test_strings_in_stats)
 }
 END_TEST
 
+/* The units of statistics columns as a writer reads them: a count has none, every other
+ * statistic (std included) the mnemonic's. */
+START_TEST(test_stat_units)
+{
+    tu_run r;
+    char out[4400];
+    snprintf(out, sizeof out, "%s/u.ecsv", tmp);
+    const char *a1[] = {"SA_ZV", "SA_ZPOS", RANGE, "--every", "30s", "--stats",
+                        "mean,std,count,mode,max", "--meta", inventory, "-o", out, NULL};
+    ck_assert_msg(get(&r, a1) == 0, "%s", r.err);
+    tu_run_free(&r);
+    char *text = tu_read_file(out, NULL);
+    ck_assert_ptr_nonnull(text);
+    static const char *const want[] = {
+        "{name: \"SA_ZV_mean\", unit: \"V\", datatype: float64, description: \"bus voltage\", "
+        "meta: {mnemonic: \"SA_ZV\", stat: \"mean\", edb_unit: \"V\"}}",
+        "{name: \"SA_ZV_std\", unit: \"V\", datatype: float64, description: \"bus voltage\", "
+        "meta: {mnemonic: \"SA_ZV\", stat: \"std\", edb_unit: \"V\"}}",
+        "{name: \"SA_ZV_count\", datatype: int64, description: \"bus voltage\", "
+        "meta: {mnemonic: \"SA_ZV\", stat: \"count\"}}",
+        "{name: \"SA_ZV_max\", unit: \"V\", datatype: float64, description: \"bus voltage\", "
+        "meta: {mnemonic: \"SA_ZV\", stat: \"max\", edb_unit: \"V\"}}",
+        "{name: \"SA_ZPOS_count\", datatype: int64, description: \"wheel position\", "
+        "meta: {mnemonic: \"SA_ZPOS\", stat: \"count\"}}",
+        "{name: \"SA_ZPOS_mode\", datatype: string, description: \"wheel position\", "
+        "meta: {mnemonic: \"SA_ZPOS\", stat: \"mode\"}}",
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        ck_assert_msg(strstr(text, want[k]), "missing %s in\n%s", want[k], text);
+    ck_assert_ptr_null(strstr(text, "SA_ZV_mode")); /* a real has no mode */
+    ck_assert_ptr_null(strstr(text, "SA_ZPOS_mean"));
+    free(text);
+}
+END_TEST
+
 /* ---- days ------------------------------------------------------------------------------- */
 
 START_TEST(test_for_midnight)
@@ -927,6 +962,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_expr_product);
     tcase_add_test(tc, test_blocks_and_states);
     tcase_add_test(tc, test_strings_in_stats);
+    tcase_add_test(tc, test_stat_units);
     tcase_add_test(tc, test_for_midnight);
     tcase_add_test(tc, test_gap_warning);
     tcase_add_test(tc, test_fail_if);
