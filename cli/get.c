@@ -83,6 +83,7 @@ typedef struct get_rs {
     const char **fetch; /* the arguments, then the names only conditions, expressions, the
                            grid and --group-by need, each once */
     size_t n_fetch;
+    size_t n_fetch_out; /* how many of them are the arguments (the output mnemonics) */
     edb_range *ranges;  /* --during, when several */
     size_t n_ranges;
     const char *during[GET_MAX_DURING];
@@ -341,6 +342,7 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
             return err->status;
         rs_fetch_add(r, r->cols[k]);
     }
+    r->n_fetch_out = r->n_fetch;
     /* Mnemonics named only in conditions, expressions, as the grid or as the state are
      * fetched too; a name an --expr defines is a column, not a mnemonic (for a condition,
      * any --expr; for an expression, only an earlier one). */
@@ -431,7 +433,7 @@ static edb_status rs_check(get_rs *r, int resample, const char *const *names, si
             st = edb_expr_count_table(fail[k], cols, &cnt, err);
         } else {
             /* Only the output mnemonics are columns of raw output. */
-            size_t no = resample ? n_names : nf;
+            size_t no = resample ? r->n_fetch_out : nf;
             st = edb_expr_count_series(fail[k], (const edb_series *const *)s, no, &cnt, err);
         }
     }
