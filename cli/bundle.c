@@ -259,7 +259,7 @@ int cmd_replay(int argc, char **argv)
         cli_replay_text = NULL;
         if (got == EXIT_INTERRUPTED)
             rc = got;
-        else if (got != EXIT_OK)
+        else if (got != EXIT_OK && got != EXIT_ALERT) /* an alert is a result, not a failure */
             rc = cli_fail(EDB_ERR_DATA, "replay of %s failed: the recorded command exited %d",
                           path, got);
     }

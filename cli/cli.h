@@ -19,6 +19,8 @@ enum {
     EXIT_DATA = 6,       /* the EDB's reply could not be decoded */
     EXIT_IO = 7,         /* local files: output, token file, store */
     EXIT_PARTIAL = 8,    /* --keep-going: some mnemonics failed, the rest was written */
+    EXIT_ALERT = 9,      /* --fail-if: the output was written and some row matched */
+    /* 10 and 11 are reserved for `edbx monitor`'s yellow and red limits. */
     EXIT_INTERRUPTED = 130,
     EXIT_PIPE = 141      /* the reader of standard output went away (| head): 128 + SIGPIPE,
                             what a shell shows for cat killed by the same pipe; no message */
@@ -119,6 +121,15 @@ void cli_progress_done(cli_progress *p);
 /* Set by SIGINT, SIGTERM and SIGHUP once cli_trap_signals() ran. */
 extern volatile int cli_interrupted;
 void cli_trap_signals(void);
+
+/* --during FILE.fits[+PAD] (during.c): the range of the exposure in FILE's primary header
+ * (EXPSTART/EXPEND, else DATE-BEG/DATE-END), widened by PAD on both sides; label is the
+ * file's name without its folders (malloc'ed). */
+typedef struct cli_range {
+    edb_time start, end;
+    char *label;
+} cli_range;
+edb_status cli_during_read(const char *arg, cli_range *out, edb_err *err);
 
 /* Local data for `edbx get` (local.c): --source, the cache, --bundle, the record of the
  * command, and the outputs on their way into place. */

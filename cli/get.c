@@ -13,7 +13,9 @@
 
 void help_get(FILE *out)
 {
-    fputs("Usage: edbx get MNEMONIC... [-f FILE] --start TIME [--end TIME] [-o FILE] [OPTIONS]\n"
+    fputs("Usage: edbx get MNEMONIC... [-f FILE] --start TIME [--end TIME | --for DUR]\n"
+          "                [-o FILE] [OPTIONS]\n"
+          "       edbx get MNEMONIC... --during FILE.fits[+PAD]... [-o FILE] [OPTIONS]\n"
           "\n"
           "Fetch the samples of one or more mnemonics over a UTC time range from the EDB\n"
           "(MAST's path A) and write them out.  CSV has one row per sample, grouped by\n"
@@ -40,42 +42,73 @@ void help_get(FILE *out)
     }
     fputs("\n"
           "Exit status: 0 ok, 2 usage, 3 unknown mnemonic, 4 authentication, 5 network or\n"
-          "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 130 interrupted,\n"
-          "141 standard output closed early (| head; nothing printed) (see 'edbx --help').\n",
+          "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 9 alert (a\n"
+          "--fail-if condition matched rows of the output, which is written in full),\n"
+          "130 interrupted, 141 standard output closed early (| head; nothing printed)\n"
+          "(see 'edbx --help').\n",
           out);
 }
 
 /* ---- resampling (docs/resampling.md): options as given, then what they make ---------- */
 
 #define GET_MAX_WHERE 32
+#define GET_MAX_EXPR 32
+#define GET_MAX_FAIL 32
+#define GET_MAX_DURING 1024
 #define GET_MAX_WOPTS 64
+/* Without --stats, --daily, --hourly, --blocks and --group-by give these. */
+#define GET_DEFAULT_STATS "mean,min,max,median,std,count"
 
 typedef struct get_rs {
-    const char *every, *on, *at, *method, *max_gap, *stats, *clip, *align;
-    int weighted, daily, hourly, changes, grid;
+    const char *every, *on, *at, *method, *max_gap, *stats, *clip, *align, *group_by;
+    int weighted, daily, hourly, changes, grid, blocks, quiet, end_open;
     const char *where[GET_MAX_WHERE];
     size_t n_where;
+    const char *exprs[GET_MAX_EXPR];
+    size_t n_exprs;
     edb_resample_spec spec;
     edb_stat stat_v[EDB_STAT_N];
-    edb_where *where_v[GET_MAX_WHERE];
+    edb_expr *where_v[GET_MAX_WHERE];
+    edb_expr *expr_v[GET_MAX_EXPR];
     edb_time *times;
     char on_name[EDB_MNEMONIC_MAX + 1];
+    char group_name[EDB_MNEMONIC_MAX + 1];
     char (*cols)[EDB_MNEMONIC_MAX + 1]; /* the arguments, normalised: the output columns */
     const char **col_v;
-    const char **fetch; /* the arguments, then the names only --where and --on need */
+    const char **fetch; /* the arguments, then the names only conditions, expressions, the
+                           grid and --group-by need, each once */
     size_t n_fetch;
+    size_t n_fetch_out; /* how many of them are the arguments (the output mnemonics) */
+    edb_range *ranges;  /* --during, when several */
+    size_t n_ranges;
+    const char *during[GET_MAX_DURING];
+    size_t n_during;
+    cli_range *dr;      /* what --during read, one per file */
+    const char *fail[GET_MAX_FAIL];
+    size_t n_fail;
+    edb_expr *fail_v[GET_MAX_FAIL];
 } get_rs;
 
 static int rs_active(const get_rs *r)
 {
     return r->every || r->on || r->at || r->method || r->max_gap || r->stats || r->clip ||
-           r->align || r->weighted || r->daily || r->hourly || r->changes || r->n_where;
+           r->align || r->weighted || r->daily || r->hourly || r->changes || r->n_where ||
+           r->n_exprs || r->blocks || r->group_by || r->n_ranges > 1;
 }
 
 static void rs_free(get_rs *r)
 {
     for (size_t k = 0; k < r->n_where; k++)
-        edb_where_free(r->where_v[k]);
+        edb_expr_free(r->where_v[k]);
+    for (size_t k = 0; k < r->n_exprs; k++)
+        edb_expr_free(r->expr_v[k]);
+    for (size_t k = 0; k < r->n_fail; k++)
+        edb_expr_free(r->fail_v[k]);
+    if (r->dr)
+        for (size_t k = 0; k < r->n_during; k++)
+            free(r->dr[k].label);
+    free(r->dr);
+    free(r->ranges);
     free(r->times);
     free(r->cols);
     free(r->col_v);
@@ -129,6 +162,24 @@ static edb_status rs_read_times(get_rs *r, edb_time now, edb_err *err)
     return st;
 }
 
+/* Add name to the list of names to fetch unless it is there already. */
+static void rs_fetch_add(get_rs *r, const char *name)
+{
+    for (size_t k = 0; k < r->n_fetch; k++)
+        if (strcmp(r->fetch[k], name) == 0)
+            return;
+    r->fetch[r->n_fetch++] = name;
+}
+
+/* Is name defined by one of the first upto --expr? */
+static int rs_derived(const get_rs *r, const char *name, size_t upto)
+{
+    for (size_t k = 0; k < upto; k++)
+        if (strcmp(edb_expr_name(r->expr_v[k]), name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Check the options against each other and turn them into a spec, before any request. */
 static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_time start,
                              edb_time end, edb_time now, edb_err *err)
@@ -137,16 +188,32 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
     r->spec = init;
     r->spec.start = start;
     r->spec.end = end;
+    r->spec.end_open = r->end_open;
     int grids = !!r->every + !!r->on + !!r->at + !!r->align + r->daily + r->hourly;
     if (grids > 1)
         return edb_err_set(err, EDB_ERR_USAGE, "choose one of --every, --daily, --hourly, "
                            "--on, --at and --align");
     r->grid = grids == 1;
-    if (!r->grid && (r->stats || r->method || r->max_gap))
+    const int rows = r->blocks || r->group_by;
+    if (r->blocks && r->group_by)
+        return edb_err_set(err, EDB_ERR_USAGE, "--blocks and --group-by do not combine: choose "
+                           "one kind of row");
+    if (rows && (r->daily || r->hourly))
+        return edb_err_set(err, EDB_ERR_USAGE, "--%s makes rows of its own (one per block or "
+                           "state): use --every DUR for a grid of points under it, not --%s",
+                           r->blocks ? "blocks" : "group-by", r->daily ? "daily" : "hourly");
+    if (!r->grid && !rows && (r->stats || r->method || r->max_gap))
         return edb_err_set(err, EDB_ERR_USAGE, "%s needs a grid: add --every DUR (or --daily, "
                            "--hourly, --on MNEMONIC, --at FILE)",
                            r->stats ? "--stats" : r->method ? "--method" : "--max-gap");
-    if (r->align && r->stats)
+    if (!r->grid && (r->method || r->max_gap))
+        return edb_err_set(err, EDB_ERR_USAGE, "%s needs a grid: add --every DUR (or --on "
+                           "MNEMONIC, --at FILE)", r->method ? "--method" : "--max-gap");
+    if (!r->grid && r->n_exprs)
+        return edb_err_set(err, EDB_ERR_USAGE, "--expr '%s': a derived column is computed on a "
+                           "grid: add --every DUR (or --daily, --hourly, --on MNEMONIC, --at FILE, "
+                           "--align)", r->exprs[0]);
+    if (r->align && r->stats && !rows)
         return edb_err_set(err, EDB_ERR_USAGE, "--align puts samples side by side; for "
                            "statistics use --every, --daily or --hourly with --stats");
     if (r->every || r->daily || r->hourly) {
@@ -161,7 +228,7 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
             r->spec.every_us = r->daily ? EDB_USEC_PER_DAY : 3600 * EDB_USEC_PER_SEC;
             r->spec.align_us = r->spec.every_us;
             if (!r->stats)
-                r->stats = "mean,min,max,median,std,count";
+                r->stats = GET_DEFAULT_STATS;
         }
     } else if (r->on || (r->align && strcmp(r->align, "union") != 0)) {
         const char *m = r->on ? r->on : r->align;
@@ -175,11 +242,17 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
         r->spec.grid = EDB_GRID_UNION;
         r->spec.align = 1;
     } else if (r->at) {
+        if (r->n_ranges > 1)
+            return edb_err_set(err, EDB_ERR_USAGE, "--at and several --during do not combine: "
+                               "each exposure has a range of its own, and a time of the file "
+                               "would fall outside most of them");
         r->spec.grid = EDB_GRID_TIMES;
         edb_status st = rs_read_times(r, now, err);
         if (st != EDB_OK)
             return st;
     }
+    if (rows && !r->stats)
+        r->stats = GET_DEFAULT_STATS;
     if (r->method && edb_method_parse(r->method, &r->spec.method, err) != EDB_OK)
         return EDB_ERR_USAGE;
     if (r->max_gap) {
@@ -190,7 +263,7 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
                                derr.msg[0] ? derr.msg : "the gap must be longer than 0");
     }
     if (r->stats) {
-        if (r->method)
+        if (r->method && !rows)
             return edb_err_set(err, EDB_ERR_USAGE, "--method gives a value per grid time, "
                                "--stats one per bin: use one of them");
         if (edb_stats_parse(r->stats, r->stat_v, &r->spec.n_stats, err) != EDB_OK)
@@ -210,35 +283,76 @@ static edb_status rs_prepare(get_rs *r, const char *const *names, size_t n, edb_
                            "--stats mean,std)", r->clip ? "--clip" : "--weighted");
     if (r->clip && r->weighted)
         return edb_err_set(err, EDB_ERR_USAGE, "--clip and --weighted do not combine");
+    if (r->blocks && r->weighted)
+        return edb_err_set(err, EDB_ERR_USAGE, "--weighted does not apply to --blocks: a block "
+                           "ends at its last point, so its last value holds for no time (it "
+                           "applies to bins and to --group-by)");
     r->spec.weighted = r->weighted;
     r->spec.changes = r->changes;
+    r->spec.blocks = r->blocks;
+    if (r->group_by) {
+        edb_err nerr = EDB_ERR_INIT;
+        if (edb_mnemonic_normalize(r->group_by, r->group_name, sizeof r->group_name, &nerr) !=
+            EDB_OK)
+            return edb_err_set(err, EDB_ERR_USAGE, "--group-by: %s", nerr.msg);
+        r->spec.group_by = r->group_name;
+    }
+    /* Expressions: every one is parsed (and so every syntax error found) before anything
+     * else happens. */
+    for (size_t k = 0; k < r->n_exprs; k++) {
+        edb_err xerr = EDB_ERR_INIT;
+        if (edb_expr_parse(&r->expr_v[k], r->exprs[k], EDB_EXPR_DEFINITION, &xerr) != EDB_OK) {
+            r->n_exprs = k;
+            return edb_err_set(err, xerr.status, "--expr %s", xerr.msg);
+        }
+    }
+    r->spec.exprs = (const edb_expr *const *)r->expr_v;
+    r->spec.n_exprs = r->n_exprs;
     for (size_t k = 0; k < r->n_where; k++) {
         edb_err werr = EDB_ERR_INIT;
-        if (edb_where_parse(&r->where_v[k], r->where[k], &werr) != EDB_OK) {
-            for (size_t q = 0; q < k; q++)
-                edb_where_free(r->where_v[q]);
-            r->n_where = 0;
+        if (edb_expr_parse(&r->where_v[k], r->where[k], EDB_EXPR_CONDITION, &werr) != EDB_OK) {
+            r->n_where = k;
             return edb_err_set(err, werr.status, "--where %s", werr.msg);
         }
     }
-    r->spec.where = (const edb_where *const *)r->where_v;
+    r->spec.where = (const edb_expr *const *)r->where_v;
     r->spec.n_where = r->n_where;
+    if (r->n_ranges > 1) {
+        r->spec.ranges = r->ranges;
+        r->spec.n_ranges = r->n_ranges;
+        r->spec.range_column = "file";
+    }
+    size_t nref = 0;
+    for (size_t k = 0; k < r->n_where; k++)
+        nref += edb_expr_ref_count(r->where_v[k]);
+    for (size_t k = 0; k < r->n_exprs; k++)
+        nref += edb_expr_ref_count(r->expr_v[k]);
     r->cols = calloc(n ? n : 1, sizeof *r->cols);
     r->col_v = calloc(n ? n : 1, sizeof *r->col_v);
-    r->fetch = calloc(n + r->n_where + 1, sizeof *r->fetch);
+    r->fetch = calloc(n + nref + 2, sizeof *r->fetch);
     if (!r->cols || !r->col_v || !r->fetch)
         return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < n; k++) {
         if (edb_mnemonic_normalize(names[k], r->cols[k], sizeof r->cols[k], err) != EDB_OK)
             return err->status;
-        r->fetch[r->n_fetch++] = names[k];
+        rs_fetch_add(r, r->cols[k]);
     }
-    /* Mnemonics named only in conditions or as the grid are fetched too (the client asks
-     * for each distinct name once). */
+    r->n_fetch_out = r->n_fetch;
+    /* Mnemonics named only in conditions, expressions, as the grid or as the state are
+     * fetched too; a name an --expr defines is a column, not a mnemonic (for a condition,
+     * any --expr; for an expression, only an earlier one). */
+    for (size_t k = 0; k < r->n_exprs; k++)
+        for (size_t q = 0; q < edb_expr_ref_count(r->expr_v[k]); q++)
+            if (!rs_derived(r, edb_expr_ref(r->expr_v[k], q), k))
+                rs_fetch_add(r, edb_expr_ref(r->expr_v[k], q));
     for (size_t k = 0; k < r->n_where; k++)
-        r->fetch[r->n_fetch++] = edb_where_mnemonic(r->where_v[k]);
+        for (size_t q = 0; q < edb_expr_ref_count(r->where_v[k]); q++)
+            if (!rs_derived(r, edb_expr_ref(r->where_v[k], q), r->n_exprs))
+                rs_fetch_add(r, edb_expr_ref(r->where_v[k], q));
     if (r->spec.on)
-        r->fetch[r->n_fetch++] = r->spec.on;
+        rs_fetch_add(r, r->spec.on);
+    if (r->spec.group_by)
+        rs_fetch_add(r, r->spec.group_by);
     return EDB_OK;
 }
 
@@ -250,9 +364,168 @@ static const edb_series *rs_find(const edb_series **series, size_t n, const char
     return NULL;
 }
 
+/* --source, the cache and --bundle: reset and freed by cmd_get around each run. */
+static cli_local get_local;
+/* --meta files, loaded as the options are read so that a bad file fails before any
+ * request; freed by cmd_get. */
+static edb_meta *get_meta;
+
+/* The value type metadata knows for a mnemonic (--meta files first, then the store's
+ * meta.json), EDB_VT_NONE when none does. */
+static edb_vtype meta_type(const char *name)
+{
+    const edb_meta_entry *e = get_meta ? edb_meta_find(get_meta, name) : NULL;
+    if (e && e->sqltype) {
+        edb_vtype t = edb_vtype_from_sqltype(e->sqltype, strlen(e->sqltype));
+        if (t != EDB_VT_NONE)
+            return t;
+    }
+    edb_meta_entry se;
+    if (get_local.store && edb_store_meta(get_local.store, name, &se) && se.sqltype)
+        return edb_vtype_from_sqltype(se.sqltype, strlen(se.sqltype));
+    return EDB_VT_NONE;
+}
+
+/* Every refusal the options and the metadata can tell before any request: the same
+ * checks as the run itself makes, on empty series of the types metadata knows, and
+ * --fail-if against the columns that run would write. */
+static edb_status rs_check(get_rs *r, int resample, const char *const *names, size_t n_names,
+                           edb_expr *const *fail, size_t n_fail, edb_err *err)
+{
+    const char *const *fetch = resample ? r->fetch : names;
+    size_t nf = resample ? r->n_fetch : n_names;
+    edb_series **s = calloc(nf ? nf : 1, sizeof *s);
+    if (!s)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    edb_status st = EDB_OK;
+    for (size_t k = 0; k < nf && st == EDB_OK; k++) {
+        char name[EDB_MNEMONIC_MAX + 1];
+        if (edb_mnemonic_normalize(fetch[k], name, sizeof name, err) != EDB_OK) {
+            st = err->status;
+            break;
+        }
+        edb_vtype t = meta_type(name);
+        if (edb_series_new(&s[k], name) != EDB_OK ||
+            (t != EDB_VT_NONE && edb_series_set_type(s[k], t) != EDB_OK))
+            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    edb_table *cols = NULL;
+    if (st == EDB_OK && resample) {
+        for (size_t k = 0; k < n_names; k++)
+            r->col_v[k] = r->cols[k];
+        r->spec.columns = r->col_v;
+        r->spec.n_columns = n_names;
+        st = edb_resample_check((const edb_series *const *)s, nf, &r->spec, &cols, err);
+        if (st == EDB_OK && !r->grid && !r->blocks && !r->group_by && r->n_ranges < 2) {
+            /* raw samples: the long layout's rows, one mnemonic each */
+            edb_table_free(cols);
+            cols = NULL;
+        }
+    }
+    for (size_t k = 0; k < n_fail && st == EDB_OK; k++) {
+        size_t cnt;
+        if (cols) {
+            st = edb_expr_count_table(fail[k], cols, &cnt, err);
+        } else {
+            /* Only the output mnemonics are columns of raw output. */
+            size_t no = resample ? r->n_fetch_out : nf;
+            st = edb_expr_count_series(fail[k], (const edb_series *const *)s, no, &cnt, err);
+        }
+    }
+    edb_table_free(cols);
+    edb_series_list_free(s, nf);
+    return st;
+}
+
+/* The library's report of a value held or interpolated across a gap, once per mnemonic. */
+static void rs_gap(void *ctx, const edb_gap *g)
+{
+    (void)ctx;
+    char a[EDB_TIME_STRLEN], b[EDB_TIME_STRLEN], len[64], lim[64];
+    edb_time_format_iso(g->start, a, sizeof a);
+    edb_time_format_iso(g->end, b, sizeof b);
+    edb_duration_format(g->end - g->start, len, sizeof len);
+    edb_duration_format(g->limit_us, lim, sizeof lim);
+    if (g->dropped) {
+        fprintf(stderr, "edbx: warning: %s: %zu value%s left empty by --max-gap %s; the longest "
+                "gap is %s, from %s to %s\n", g->mnemonic, g->values, g->values == 1 ? "" : "s",
+                lim, len, a, b);
+    } else {
+        char cad[64];
+        edb_duration_format(g->cadence_us, cad, sizeof cad);
+        fprintf(stderr, "edbx: warning: %s: %zu value%s held or interpolated across a gap of %s, "
+                "from %s to %s (more than %d times its median cadence of %s); --max-gap DUR "
+                "leaves such values empty\n", g->mnemonic, g->values, g->values == 1 ? "" : "s",
+                len, a, b, 10, cad);
+    }
+}
+
+/* --fail-if over what is written: the matching rows of each condition, into cnt[]. */
+static edb_status fail_count(edb_expr *const *fail, size_t n_fail, const edb_table *t,
+                             const edb_series *const *series, size_t ns, size_t *cnt,
+                             edb_err *err)
+{
+    for (size_t k = 0; k < n_fail; k++) {
+        edb_status st = t ? edb_expr_count_table(fail[k], t, &cnt[k], err)
+                          : edb_expr_count_series(fail[k], series, ns, &cnt[k], err);
+        if (st != EDB_OK)
+            return st;
+    }
+    return EDB_OK;
+}
+
+/* Once the output is complete: the matches on stderr (even with -q: they are what a cron
+ * job must mail); 1 if any condition matched. */
+static int fail_report(const char *const *text, const size_t *cnt, size_t n_fail)
+{
+    int matched = 0;
+    for (size_t k = 0; k < n_fail; k++)
+        if (cnt[k]) {
+            matched = 1;
+            fprintf(stderr, "edbx: alert: %zu row%s of the output match%s --fail-if '%s'\n",
+                    cnt[k], cnt[k] == 1 ? "" : "s", cnt[k] == 1 ? "es" : "", text[k]);
+        }
+    return matched;
+}
+
+/* One line per output mnemonic that has no sample in [start, end]: what the EDB sent
+ * before START, if anything, is the value in force. */
+static void say_empty(const edb_series *const *series, size_t n, edb_time start, edb_time end,
+                      int brackets)
+{
+    for (size_t k = 0; k < n; k++) {
+        const edb_series *s = series[k];
+        size_t i0 = edb_series_lower_bound(s, start), i1 = edb_series_upper_bound(s, end);
+        if (i1 > i0)
+            continue;
+        if (i0 == 0) {
+            fprintf(stderr, "edbx: warning: %s: no sample in range, and none before it\n",
+                    s->mnemonic);
+            continue;
+        }
+        char when[EDB_TIME_STRLEN], val[64];
+        edb_time_format_iso(s->t[i0 - 1], when, sizeof when);
+        const char *v = val;
+        int vlen = 0;
+        if (s->vtype == EDB_VT_STRING) {
+            size_t len;
+            v = edb_series_str(s, i0 - 1, &len);
+            vlen = len > 200 ? 200 : (int)len;
+        } else if (s->vtype == EDB_VT_INT) {
+            vlen = snprintf(val, sizeof val, "%lld", (long long)s->i[i0 - 1]);
+        } else if (s->vtype == EDB_VT_REAL) {
+            vlen = edb_format_double(s->d[i0 - 1], val, sizeof val);
+        }
+        fprintf(stderr, "edbx: warning: %s: no sample in range; the value held since %s is "
+                "%.*s%s\n", s->mnemonic, when, vlen, v,
+                brackets ? "" : ": use --every or --brackets to carry it");
+    }
+}
+
 /* Run the transform on what was fetched and write it. */
 static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, size_t n,
-                           size_t n_args, int brackets, int quiet, size_t *rows, edb_err *err)
+                           size_t n_args, int brackets, size_t *rows, edb_expr *const *fail,
+                           size_t n_fail, size_t *fail_cnt, edb_err *err)
 {
     /* Output columns: the arguments in their order, once each, as far as they were fetched
      * (--keep-going leaves failed ones out). */
@@ -267,9 +540,12 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
     r->spec.columns = r->col_v;
     r->spec.n_columns = nc;
     r->spec.keep_brackets = brackets;
+    if (!r->quiet)
+        r->spec.on_gap = rs_gap;
     edb_resample_info info = {0, 0};
     edb_status st;
-    if (r->grid) {
+    const int table = r->grid || r->blocks || r->group_by || r->n_ranges > 1;
+    if (table) {
         edb_table *t = NULL;
         st = edb_resample(series, n, &r->spec, &t, &info, err);
         if (st == EDB_OK) {
@@ -278,12 +554,22 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
             if (st != EDB_OK)
                 edb_err_set(err, st, "%s", edb_writer_errmsg(w));
         }
+        if (st == EDB_OK && n_fail)
+            st = fail_count(fail, n_fail, t, NULL, 0, fail_cnt, err);
         edb_table_free(t);
     } else {
         edb_series **out = NULL;
         size_t nout = 0;
         st = edb_filter(series, n, &r->spec, &out, &nout, &info, err);
         if (st == EDB_OK) {
+            if (!r->quiet && !r->n_where) {
+                const edb_series **o = calloc(nc ? nc : 1, sizeof *o);
+                for (size_t k = 0; o && k < nc; k++)
+                    o[k] = rs_find(series, n, r->col_v[k]);
+                if (o)
+                    say_empty(o, nc, r->spec.start, r->spec.end, brackets);
+                free(o);
+            }
             *rows = 0;
             for (size_t k = 0; k < nout; k++)
                 *rows += out[k]->n;
@@ -291,11 +577,14 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
             if (st != EDB_OK)
                 edb_err_set(err, st, "%s", edb_writer_errmsg(w));
         }
+        if (st == EDB_OK && n_fail)
+            st = fail_count(fail, n_fail, NULL, (const edb_series *const *)out, nout, fail_cnt,
+                            err);
         edb_series_list_free(out, nout);
     }
-    if (st == EDB_OK && r->n_where && info.where_kept == 0 && !quiet) {
-        fprintf(stderr, "edbx: warning: no %s in the range satisfies", r->grid && !r->spec.n_stats
-                ? "grid time" : "sample");
+    if (st == EDB_OK && r->n_where && info.where_kept == 0 && !r->quiet) {
+        fprintf(stderr, "edbx: warning: no %s in the range satisfies",
+                r->grid && !r->spec.n_stats ? "grid time" : "sample");
         for (size_t k = 0; k < r->n_where; k++)
             fprintf(stderr, "%s '%s'", k ? " and" : "", r->where[k]);
         fputs(": the output is empty\n", stderr);
@@ -337,7 +626,7 @@ static edb_status apply_meta(edb_result *res, edb_err *err)
 
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
-    const char *start_s = NULL, *end_s = NULL, *output = "-", *format = NULL;
+    const char *start_s = NULL, *end_s = NULL, *for_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *api = NULL, *edp_mission = NULL;
     int plan_only = 0;
@@ -372,6 +661,12 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         switch (args.v[ai].opt->id) {
         case GOPT_START: start_s = optarg; break;
         case GOPT_END: end_s = optarg; break;
+        case GOPT_FOR: for_s = optarg; break;
+        case GOPT_DURING:
+            if (rs->n_during == GET_MAX_DURING)
+                FAIL(EDB_ERR_USAGE, "at most %d --during files", GET_MAX_DURING);
+            rs->during[rs->n_during++] = optarg;
+            break;
         case GOPT_OUTPUT: output = optarg; break;
         case GOPT_FORMAT: format = optarg; break;
         /* Older spellings of -O options, and the names the issues used: each adds its -O. */
@@ -447,6 +742,21 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
                 FAIL(EDB_ERR_USAGE, "at most %d --where conditions", GET_MAX_WHERE);
             rs->where[rs->n_where++] = optarg;
             break;
+        case GOPT_EXPR:
+            if (rs->n_exprs == GET_MAX_EXPR)
+                FAIL(EDB_ERR_USAGE, "at most %d --expr columns", GET_MAX_EXPR);
+            rs->exprs[rs->n_exprs++] = optarg;
+            break;
+        case GOPT_BLOCKS: rs->blocks = 1; break;
+        case GOPT_GROUP_BY: rs->group_by = optarg; break;
+        case GOPT_FAIL_IF:
+            if (rs->n_fail == GET_MAX_FAIL)
+                FAIL(EDB_ERR_USAGE, "at most %d --fail-if conditions", GET_MAX_FAIL);
+            if (edb_expr_parse(&rs->fail_v[rs->n_fail], optarg, EDB_EXPR_CONDITION, &err) !=
+                EDB_OK)
+                FAIL(err.status, "--fail-if %s", err.msg);
+            rs->fail[rs->n_fail++] = optarg;
+            break;
         case GOPT_SOURCE: get_local.source = optarg; break;
         case GOPT_CACHE: get_local.cache_dir = optarg; break;
         case GOPT_NO_CACHE: get_local.no_cache = 1; break;
@@ -486,12 +796,18 @@ parsed:
         return code;
     const char *const *mnemonics = (const char *const *)names->v;
     size_t n_mnemonics = names->n;
-    if (n_mnemonics == 0)
+    /* Derived columns alone are an output too (edbx get --expr 'P = A * B' --every 1min). */
+    if (n_mnemonics == 0 && rs->n_exprs == 0)
         return cli_fail(EDB_ERR_USAGE, "name at least one mnemonic, e.g. edbx get SA_ZATTEST1 "
                         "--start 2022-02-02T22:24:58 --end 2022-02-02T22:24:59");
-    if (!start_s)
+    if (rs->n_during && (start_s || end_s || for_s))
+        return cli_fail(EDB_ERR_USAGE, "--during gives the range: drop %s",
+                        start_s ? "--start" : end_s ? "--end" : "--for");
+    if (!start_s && !rs->n_during)
         return cli_fail(EDB_ERR_USAGE, "--start is required (e.g. --start 2022-02-02T22:24:58 "
-                        "or --start now-6h)");
+                        "or --start now-6h; or --during FILE.fits)");
+    if (for_s && end_s)
+        return cli_fail(EDB_ERR_USAGE, "--for and --end both give the end: use one of them");
     /* Every name is checked before anything else happens. */
     for (size_t k = 0; k < n_mnemonics; k++) {
         char name[EDB_MNEMONIC_MAX + 1];
@@ -499,11 +815,58 @@ parsed:
             return cli_fail(err.status, "%s", err.msg);
     }
     /* A replay passes the recorded time, so that "now-6h" and FITS DATE come out the same. */
-    edb_time now = run_time_given ? get_local.run_time : cli_local_now(&get_local), start, end;
-    if (edb_time_parse(start_s, now, &start, &err) != EDB_OK)
-        return cli_fail(err.status, "--start: %s", err.msg);
-    if (edb_time_parse(end_s ? end_s : "now", now, &end, &err) != EDB_OK)
-        return cli_fail(err.status, "--end: %s", err.msg);
+    edb_time now = run_time_given ? get_local.run_time : cli_local_now(&get_local), start = 0,
+             end = 0;
+    if (rs->n_during) {
+        /* One range per file; the fetch covers them all, from the first start to the last
+         * end. */
+        if (!(rs->dr = calloc(rs->n_during, sizeof *rs->dr)))
+            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < rs->n_during; k++) {
+            if (cli_during_read(rs->during[k], &rs->dr[k], &err) != EDB_OK)
+                return cli_fail(err.status, "%s", err.msg);
+            if (k == 0 || rs->dr[k].start < start)
+                start = rs->dr[k].start;
+            if (k == 0 || rs->dr[k].end > end)
+                end = rs->dr[k].end;
+        }
+        if (rs->n_during > 1) {
+            if (!(rs->ranges = calloc(rs->n_during, sizeof *rs->ranges)))
+                return cli_fail(EDB_ERR_NOMEM, "out of memory");
+            /* In order of their starts (stably), so that the rows run forward in time. */
+            for (size_t k = 0; k < rs->n_during; k++) {
+                size_t q = k;
+                while (q > 0 && rs->ranges[q - 1].start > rs->dr[k].start) {
+                    rs->ranges[q] = rs->ranges[q - 1];
+                    q--;
+                }
+                rs->ranges[q].start = rs->dr[k].start;
+                rs->ranges[q].end = rs->dr[k].end;
+                rs->ranges[q].label = rs->dr[k].label;
+            }
+            rs->n_ranges = rs->n_during;
+        }
+    } else {
+        if (edb_time_parse(start_s, now, &start, &err) != EDB_OK)
+            return cli_fail(err.status, "--start: %s", err.msg);
+        if (for_s) {
+            /* [START, START+DUR): in microseconds, the last instant is START+DUR-1us, so the
+             * range is half-open exactly, down to a sample stamped on the end. */
+            int64_t dur;
+            if (edb_duration_parse(for_s, &dur, &err) != EDB_OK)
+                return cli_fail(EDB_ERR_USAGE, "--for: %s", err.msg);
+            if (dur <= 0)
+                return cli_fail(EDB_ERR_USAGE, "--for: the range must be longer than 0");
+            if (dur > EDB_TIME_MAX - start ||
+                start + dur - 1 > edb_time_from_civil(9999, 12, 31, 23, 59, 59, 999999))
+                return cli_fail(EDB_ERR_USAGE, "--for %s: the range ends after the year 9999",
+                                for_s);
+            end = start + dur - 1;
+            rs->end_open = 1;
+        } else if (edb_time_parse(end_s ? end_s : "now", now, &end, &err) != EDB_OK) {
+            return cli_fail(err.status, "--end: %s", err.msg);
+        }
+    }
     if (end < start) {
         char a[EDB_TIME_STRLEN], b[EDB_TIME_STRLEN];
         edb_time_format_iso(start, a, sizeof a);
@@ -520,7 +883,10 @@ parsed:
         return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: %s)", format, known);
     }
 
+    rs->quiet = quiet;
     const int resample = rs_active(rs);
+    const char *const *args_names = mnemonics;
+    const size_t n_args = n_mnemonics;
     if (resample) {
         if (rs_prepare(rs, mnemonics, n_mnemonics, start, end, now, &err) != EDB_OK)
             return cli_fail(err.status, "%s", err.msg);
@@ -591,6 +957,14 @@ parsed:
         return cli_fail(err.status, "%s", err.msg);
     }
 
+    /* What the options and the metadata (--meta, a store's meta.json) can refuse is
+     * refused now, before the first request. */
+    if ((resample || rs->n_fail) &&
+        rs_check(rs, resample, args_names, n_args, rs->fail_v, rs->n_fail, &err) != EDB_OK) {
+        cli_free_secret(token);
+        return cli_fail(err.status, "%s", err.msg);
+    }
+
     /* Open the output first: a bad output folder fails before any request is made. */
     /* The command line goes into the file (FITS HISTORY, an HDF5 attribute): made from the
      * record of the options (record.h), so that a replay writes the same bytes; it holds
@@ -628,7 +1002,7 @@ parsed:
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
     edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
-                   .end = end, .keep_brackets = resample ? 1 : brackets, .chunk_us = fetch_chunk_us,
+                   .end = end, .keep_brackets = 1, .chunk_us = fetch_chunk_us,
                    .keep_going = keep_going};
     edb_result *res = NULL;
     if (get_local.store) {
@@ -673,11 +1047,38 @@ parsed:
         series[nw] = edb_result_series(res, k);
         rows += series[nw++]->n;
     }
+    /* The brackets are always fetched: resampling needs them, and without them an empty
+     * range could not say what value was in force. */
     edb_err rerr = EDB_ERR_INIT;
-    if (resample)
-        st = rs_write(rs, w, series, nw, names->n, brackets, quiet, &rows, &rerr);
-    else
-        st = edb_writer_write_series(w, series, nw);
+    size_t fail_cnt[GET_MAX_FAIL] = {0};
+    if (resample) {
+        st = rs_write(rs, w, series, nw, names->n, brackets, &rows, rs->fail_v, rs->n_fail,
+                      fail_cnt, &rerr);
+    } else {
+        /* Raw samples: views of the range (the brackets too with --brackets), no copy. */
+        edb_series *views = calloc(nw ? nw : 1, sizeof *views);
+        const edb_series **vp = calloc(nw ? nw : 1, sizeof *vp);
+        if (!views || !vp) {
+            st = edb_err_set(&rerr, EDB_ERR_NOMEM, "out of memory");
+        } else {
+            rows = 0;
+            for (size_t k = 0; k < nw; k++) {
+                const edb_series *s = series[k];
+                size_t i0 = brackets ? 0 : edb_series_lower_bound(s, start);
+                size_t i1 = brackets ? s->n : edb_series_upper_bound(s, end);
+                edb_series_view(&views[k], s, i0, i1);
+                vp[k] = &views[k];
+                rows += views[k].n;
+            }
+            if (!quiet)
+                say_empty(series, nw, start, end, brackets);
+            st = edb_writer_write_series(w, vp, nw);
+            if (st == EDB_OK && rs->n_fail)
+                st = fail_count(rs->fail_v, rs->n_fail, NULL, vp, nw, fail_cnt, &rerr);
+        }
+        free(views);
+        free(vp);
+    }
     if (st == EDB_OK && cli_interrupted)
         st = edb_err_set(&rerr, EDB_ERR_INTERRUPTED, "interrupted: nothing was written");
     if (st == EDB_OK)
@@ -688,6 +1089,8 @@ parsed:
     /* Both outputs in place, or neither (a signal or a failure puts the old file back). */
     st = cli_local_settle(&get_local, st, output, &rerr);
     code = EXIT_OK;
+    /* Alerts are reported whatever else happens to the run, once the output is whole. */
+    int alerted = st == EDB_OK && fail_report(rs->fail, fail_cnt, rs->n_fail);
     if (st != EDB_OK && edb_writer_pipe_closed(w))
         code = EXIT_PIPE; /* | head has what it wanted: quiet, as cat would be */
     else if (st != EDB_OK)
@@ -695,6 +1098,8 @@ parsed:
     else if (fetch_st == EDB_ERR_PARTIAL)
         code = cli_fail(fetch_st, "wrote %zu of %zu mnemonics; %zu failed (listed above)", nw, n,
                         n - nw);
+    else if (alerted)
+        code = EXIT_ALERT; /* below every real failure: the output is complete */
     else if (verbose) {
         edb_client_stats stats;
         edb_client_get_stats(client, &stats);

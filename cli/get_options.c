@@ -7,8 +7,20 @@ static const cli_opt opts[] = {
     SECTION("Range:"),
     {GOPT_START, "start", 's', "TIME", 0, CLI_ROLE_DATA, "start of the range, inclusive (required)"},
     {GOPT_END, "end", 'e', "TIME", 0, CLI_ROLE_DATA, "end of the range, inclusive (default: now)"},
+    {GOPT_FOR, "for", 0, "DUR", 0, CLI_ROLE_DATA,
+     "instead of --end: the range is [START, START+DUR), the\n"
+     "end instant excluded (--start yesterday --for 1d is one\n"
+     "whole UTC day, each midnight counted once)"},
+    {GOPT_DURING, "during", 0, "FILE.fits[+PAD]", 1, CLI_ROLE_INPUT,
+     "instead of --start/--end: the range of the exposure in\n"
+     "FILE's primary header (EXPSTART/EXPEND, else DATE-BEG/\n"
+     "DATE-END), widened by PAD on both sides (+60s); repeat\n"
+     "for several exposures: each is a range of its own, and\n"
+     "the output starts with a column 'file' naming it"},
     SECTION("      TIME is 2022-01-25, 2022-01-25T00:00:00[.ffffff][Z], 2022-025T00:00:00,\n"
-            "      2022:025:00:00:00, mjd:59612.5, now or now-6h (units us ms s min h d)"),
+            "      2022:025:00:00:00, mjd:59612.5, now or now-6h (units us ms s min h d),\n"
+            "      today, yesterday or today-7d (UTC midnights), or a time of day with an\n"
+            "      offset, 2022-01-25T08:00:00-04:00 (converted to UTC)"),
     {GOPT_BRACKETS, "brackets", 0, NULL, 0, CLI_ROLE_DATA,
      "also keep the sample just before the start and the one\n"
      "just after the end, as the EDB sends them"},
@@ -76,8 +88,10 @@ static const cli_opt opts[] = {
      "(hold: older than DUR; nearest: farther than DUR)"},
     {GOPT_STATS, "stats", 0, "LIST", 0, CLI_ROLE_DATA,
      "per bin [t, t+DUR) instead of a value per point: any of\n"
-     "mean,min,max,median,std,count,first,last; columns are\n"
-     "MNEMONIC_stat; the last bin is closed at END"},
+     "mean,min,max,median,std,count,first,last,mode; columns\n"
+     "are MNEMONIC_stat; the last bin is closed at END; each\n"
+     "column gets what is defined for its type (strings:\n"
+     "count, first, last, mode; reals: all but mode)"},
     {GOPT_CLIP, "clip", 0, "SIGMA", 0, CLI_ROLE_DATA,
      "sigma-clip each bin first (median centre, std, at most 10\n"
      "rounds, as astropy's sigma_clip)"},
@@ -98,8 +112,26 @@ static const cli_opt opts[] = {
      "before (the first is always kept)"},
     {GOPT_WHERE, "where", 0, "EXPR", 1, CLI_ROLE_DATA,
      "keep the samples (or grid times) at which EXPR holds:\n"
-     "MNEMONIC OP VALUE, OP one of > < >= <= == !=, VALUE a\n"
-     "number or a quoted string; repeat to AND conditions"},
+     "comparisons (> < >= <= == !=) of mnemonics, derived\n"
+     "columns, numbers and 'quoted strings', with and, or, not\n"
+     "and parentheses; repeat to AND conditions"},
+    {GOPT_EXPR, "expr", 0, "NAME=EXPR", 1, CLI_ROLE_DATA,
+     "a derived column NAME computed on the grid from\n"
+     "mnemonics, earlier derived columns, numbers, + - * /,\n"
+     "parentheses and abs(), e.g. 'P = SE_ZIMIRICEA *\n"
+     "SE_ZBUSVLT'; units compose (A V); x/0 has no value"},
+    {GOPT_BLOCKS, "blocks", 0, NULL, 0, CLI_ROLE_DATA,
+     "one row per run of points (grid times, or samples)\n"
+     "where the --where conditions hold: its start, end and\n"
+     "--stats (default mean,min,max,median,std,count)"},
+    {GOPT_GROUP_BY, "group-by", 0, "MNEMONIC", 0, CLI_ROLE_DATA,
+     "one row per run of constant value of MNEMONIC (a state,\n"
+     "e.g. a filter position), from START: the value, start,\n"
+     "end and --stats of the points inside"},
+    {GOPT_FAIL_IF, "fail-if", 0, "EXPR", 1, CLI_ROLE_DATA,
+     "after writing the output, exit 9 if any of its rows\n"
+     "satisfies EXPR (a condition on its columns, as --where);\n"
+     "the matching rows are counted on stderr, even with -q"},
     SECTION("  The samples just outside the range are always fetched and used, so a value\n"
             "  held or interpolated at START is right however old the last sample is."),
     SECTION(""),

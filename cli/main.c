@@ -77,6 +77,8 @@ static void usage(FILE *out)
           "       verify, a file that differs from its manifest\n"
           "  7    local I/O: the output, a token file or a store could not be used\n"
           "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
+          "  9    alert: get --fail-if matched rows of the output (written in full; the\n"
+          "       matches are counted on stderr); a failure above keeps its own code\n"
           "  130  interrupted (Ctrl-C); no output file is left behind\n"
           "  141  standard output closed early (edbx get ... | head): stopped quietly\n",
           out);

@@ -679,3 +679,27 @@ size_t edb_series_upper_bound(const edb_series *s, edb_time t)
     }
     return lo;
 }
+
+void edb_series_view(edb_series *view, const edb_series *s, size_t i0, size_t i1)
+{
+    *view = *s;
+    view->cap = view->scap = 0;
+    if (i0 > s->n)
+        i0 = s->n;
+    if (i1 > s->n)
+        i1 = s->n;
+    if (i1 < i0)
+        i1 = i0;
+    view->n = i1 - i0;
+    /* Offsetting a NULL array (an empty series, or another type's) would be undefined:
+     * only the arrays that exist move.  String offsets index sbuf absolutely, so the
+     * shifted offsets still point at the right bytes. */
+    if (s->t)
+        view->t = s->t + i0;
+    if (s->d)
+        view->d = s->d + i0;
+    if (s->i)
+        view->i = s->i + i0;
+    if (s->soff)
+        view->soff = s->soff + i0;
+}

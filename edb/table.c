@@ -111,18 +111,28 @@ edb_status edb_column_set_str(edb_column *c, size_t nrows, size_t r, const char 
         c->scap = cap;
     }
     memcpy(c->sbuf + c->slen, v, len);
-    c->slen += len;
-    /* soff[r] is the start of row r, soff[r + 1] its end; later rows start at the end. */
-    for (size_t k = r + 1; k <= nrows; k++)
+    /* soff[r] is the start of row r, soff[r + 1] its end.  Rows skipped since the last
+     * set (sfill of them are final) are empty: they start and end where the bytes end.
+     * Filling only up to r keeps a column of n strings O(n) to build. */
+    (void)nrows;
+    for (size_t k = c->sfill + 1; k <= r; k++)
         c->soff[k] = c->slen;
+    c->slen += len;
+    c->soff[r + 1] = c->slen;
+    c->sfill = r + 1;
     c->valid[r] = 1;
     return EDB_OK;
 }
 
 const char *edb_column_str(const edb_column *c, size_t r, size_t *len)
 {
+    /* Rows after the last one set hold no string. */
+    if (r >= c->sfill || !c->sbuf) {
+        *len = 0;
+        return "";
+    }
     *len = c->soff[r + 1] - c->soff[r];
-    return c->sbuf ? c->sbuf + c->soff[r] : "";
+    return c->sbuf + c->soff[r];
 }
 
 edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *description)
@@ -133,5 +143,79 @@ edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *desc
     c->description = description ? edb__strdup(description) : NULL;
     if ((unit && !c->unit) || (description && !c->description))
         return EDB_ERR_NOMEM;
+    return EDB_OK;
+}
+
+static int grow(void **p, size_t n, size_t size)
+{
+    void *np = realloc(*p, (n ? n : 1) * size);
+    if (!np)
+        return -1;
+    *p = np;
+    return 0;
+}
+
+edb_status edb_table_append(edb_table *dst, const edb_table *src)
+{
+    if (dst->ncols != src->ncols)
+        return EDB_ERR_USAGE;
+    for (size_t k = 0; k < dst->ncols; k++)
+        if (dst->cols[k].vtype != src->cols[k].vtype ||
+            strcmp(dst->cols[k].name, src->cols[k].name) != 0)
+            return EDB_ERR_USAGE;
+    if (src->nrows == 0)
+        return EDB_OK;
+    size_t n0 = dst->nrows, n = n0 + src->nrows;
+    /* Grow everything first: a failure leaves dst with more room but the same rows. */
+    if (grow((void **)&dst->t, n, sizeof *dst->t) != 0)
+        return EDB_ERR_NOMEM;
+    for (size_t k = 0; k < dst->ncols; k++) {
+        edb_column *c = &dst->cols[k];
+        const edb_column *s = &src->cols[k];
+        if (grow((void **)&c->valid, n, 1) != 0)
+            return EDB_ERR_NOMEM;
+        if (c->vtype == EDB_VT_REAL && grow((void **)&c->d, n, sizeof *c->d) != 0)
+            return EDB_ERR_NOMEM;
+        if (c->vtype == EDB_VT_INT && grow((void **)&c->i, n, sizeof *c->i) != 0)
+            return EDB_ERR_NOMEM;
+        if (c->vtype == EDB_VT_STRING) {
+            if (grow((void **)&c->soff, n + 1, sizeof *c->soff) != 0)
+                return EDB_ERR_NOMEM;
+            /* The rows of dst after its last string are empty. */
+            for (size_t r = c->sfill + 1; r <= n0; r++)
+                c->soff[r] = c->slen;
+            size_t need = c->slen + s->slen + 1;
+            if (need > c->scap) {
+                char *nb = realloc(c->sbuf, need);
+                if (!nb)
+                    return EDB_ERR_NOMEM;
+                c->sbuf = nb;
+                c->scap = need;
+            }
+        }
+    }
+    memcpy(dst->t + n0, src->t, src->nrows * sizeof *src->t);
+    for (size_t k = 0; k < dst->ncols; k++) {
+        edb_column *c = &dst->cols[k];
+        const edb_column *s = &src->cols[k];
+        memcpy(c->valid + n0, s->valid, src->nrows);
+        if (c->vtype == EDB_VT_REAL)
+            memcpy(c->d + n0, s->d, src->nrows * sizeof *c->d);
+        else if (c->vtype == EDB_VT_INT)
+            memcpy(c->i + n0, s->i, src->nrows * sizeof *c->i);
+        else {
+            if (s->slen)
+                memcpy(c->sbuf + c->slen, s->sbuf, s->slen);
+            /* src's offsets follow dst's bytes; its rows after its last string are
+             * empty (src->soff is final only up to its sfill). */
+            for (size_t r = 1; r <= src->nrows; r++)
+                c->soff[n0 + r] = c->slen + (r <= s->sfill ? s->soff[r] : s->slen);
+            c->slen += s->slen;
+            c->sfill = n0 + src->nrows;
+        }
+    }
+    if (dst->step_us != src->step_us)
+        dst->step_us = 0;
+    dst->nrows = n;
     return EDB_OK;
 }

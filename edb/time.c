@@ -25,6 +25,11 @@
 
 /* ---- small arithmetic helpers --------------------------------------------------- */
 
+typedef struct tparse tparse;
+static edb_time range_lo(void);
+static edb_time range_hi(void);
+static int out_of_years(tparse *p, const char *what);
+
 /* Division rounding toward minus infinity: C's '/' truncates toward zero, which would put
  * times before 1970 into the wrong day or second. */
 static int64_t floor_div(int64_t a, int64_t b)
@@ -373,16 +378,16 @@ int edb_duration_format(int64_t us, char *buf, size_t n)
 
 /* ---- time parsing ----------------------------------------------------------------- */
 
-typedef struct tparse {
+struct tparse {
     const char *s; /* trimmed input */
     size_t len;
     size_t pos;
     char *why;
     size_t whylen;
     /* edb_time_parse_iso: a full YYYY-MM-DDThh:mm:ss stamp only (no day of year, no date
-     * alone, no missing seconds), and a UTC offset may follow it */
+     * alone, no missing seconds); a UTC offset may follow it, as it may any time of day */
     int iso;
-} tparse;
+};
 
 static const char *rest(const tparse *p, char *q, size_t qlen)
 {
@@ -394,7 +399,8 @@ static int fail_unexpected(tparse *p, const char *where)
     char q[40];
     if (!p->iso && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
         snprintf(p->why, p->whylen,
-                 "unexpected '%s' after the %s (times are UTC: no zone offset, only a Z)",
+                 "unexpected '%s' after the %s (a zone offset such as +01:00 follows a time "
+                 "of day: 2022-01-25T00:00:00+01:00)",
                  rest(p, q, sizeof q), where);
     else
         snprintf(p->why, p->whylen, "unexpected '%s' after the %s", rest(p, q, sizeof q), where);
@@ -407,43 +413,6 @@ static int at_end(tparse *p)
     if (p->pos < p->len && (p->s[p->pos] == 'Z' || p->s[p->pos] == 'z'))
         p->pos++;
     return p->pos == p->len;
-}
-
-/* A UTC offset closing an ISO 8601 stamp: +hh:mm, +hhmm or +hh (or '-'), hours 0-23 and
- * minutes 0-59, then the end.  *off gets the offset in microseconds, east positive. */
-static int parse_offset(tparse *p, int64_t *off)
-{
-    const char *s = p->s;
-    char q[40];
-    size_t start = p->pos;
-    int neg = s[p->pos] == '-';
-    p->pos++;
-    int h = -1, mi = 0;
-    if (count_digits(s, p->len, p->pos) >= 2) {
-        h = digits_value(s + p->pos, 2);
-        p->pos += 2;
-        if (p->pos < p->len && s[p->pos] == ':')
-            p->pos++;
-        if (count_digits(s, p->len, p->pos) == 2) {
-            mi = digits_value(s + p->pos, 2);
-            p->pos += 2;
-        } else if (s[p->pos - 1] == ':') {
-            h = -1; /* "+01:" */
-        }
-    }
-    if (h < 0 || p->pos != p->len) {
-        snprintf(p->why, p->whylen, "UTC offset '%s' is not +hh:mm, +hhmm or +hh",
-                 edb__excerpt(s + start, p->len - start, 16, q, sizeof q));
-        return -1;
-    }
-    if (h > 23 || mi > 59) {
-        snprintf(p->why, p->whylen, "UTC offset '%s' out of range (hours 0-23, minutes 0-59)",
-                 edb__excerpt(s + start, p->len - start, 16, q, sizeof q));
-        return -1;
-    }
-    int64_t v = ((int64_t)h * 60 + mi) * 60 * EDB_USEC_PER_SEC;
-    *off = neg ? -v : v;
-    return 0;
 }
 
 /* hh:mm[:ss[.ffffff]] at p->pos.  *tod gets microseconds since midnight. */
@@ -524,6 +493,46 @@ static int parse_clock(tparse *p, int64_t *tod)
         return -1;
     }
     *tod = ((int64_t)h * 3600 + mi * 60 + sec) * EDB_USEC_PER_SEC + us;
+    return 0;
+}
+
+/* An ISO 8601 zone offset after a time of day: +hh:mm, -hh:mm, +hhmm or +hh.  *off gets
+ * it in microseconds (east of UTC positive). */
+static int parse_offset(tparse *p, int64_t *off)
+{
+    const char *s = p->s;
+    char q[40];
+    size_t start = p->pos;
+    int neg = s[p->pos] == '-';
+    p->pos++;
+    size_t nd = count_digits(s, p->len, p->pos);
+    int h, m = 0;
+    if (nd != 2 && nd != 4) {
+        snprintf(p->why, p->whylen, "zone offset '%s': write it +hh:mm (e.g. -04:00, +00:00)",
+                 edb__excerpt(s + start, p->len - start, 16, q, sizeof q));
+        return -1;
+    }
+    h = digits_value(s + p->pos, 2);
+    if (nd == 4)
+        m = digits_value(s + p->pos + 2, 2);
+    p->pos += nd;
+    if (nd == 2 && p->pos < p->len && s[p->pos] == ':') {
+        if (count_digits(s, p->len, p->pos + 1) != 2) {
+            snprintf(p->why, p->whylen, "zone offset '%s': expected 2 digits of minutes "
+                     "after ':' (e.g. -04:00)",
+                     edb__excerpt(s + start, p->len - start, 16, q, sizeof q));
+            return -1;
+        }
+        m = digits_value(s + p->pos + 1, 2);
+        p->pos += 3;
+    }
+    if (h > 23 || m > 59) {
+        snprintf(p->why, p->whylen, "zone offset '%s' out of range (-23:59 to +23:59)",
+                 edb__excerpt(s + start, p->pos - start, 16, q, sizeof q));
+        return -1;
+    }
+    int64_t v = ((int64_t)h * 3600 + (int64_t)m * 60) * EDB_USEC_PER_SEC;
+    *off = neg ? -v : v;
     return 0;
 }
 
@@ -635,15 +644,21 @@ static int parse_calendar(tparse *p, edb_time *out)
     p->pos++;
     if (parse_clock(p, &tod) != 0)
         return -1;
-    int64_t zone = 0;
-    if (p->iso && p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-')) {
-        if (parse_offset(p, &zone) != 0)
+    int64_t off = 0;
+    if (p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-')) {
+        if (parse_offset(p, &off) != 0)
             return -1;
+        if (p->pos < p->len)
+            return fail_unexpected(p, "zone offset");
     } else if (!at_end(p)) {
         return fail_unexpected(p, "time");
     }
-    /* local time minus its offset from UTC is UTC */
-    *out = days * EDB_USEC_PER_DAY + tod - zone;
+    /* Local time at offset OFF: UTC is the local time minus OFF.  The sum stays far from
+     * overflow (years 1000-9999, an offset below a day) and is held to the same years. */
+    edb_time t = days * EDB_USEC_PER_DAY + tod - off;
+    if (t < range_lo() || t > range_hi())
+        return out_of_years(p, "the time in UTC");
+    *out = t;
     return 0;
 }
 
@@ -706,33 +721,55 @@ static int parse_mjd(tparse *p, edb_time *out)
     return 0;
 }
 
-/* now, now-DURATION, now+DURATION */
-static int parse_now(tparse *p, edb_time now, edb_time *out)
+/* The first and last microsecond of the years a calendar time may name.  Relative times
+ * are held to the same range, which also keeps their arithmetic from overflowing. */
+static edb_time range_lo(void)
+{
+    return edb_days_from_civil(YEAR_MIN, 1, 1) * EDB_USEC_PER_DAY;
+}
+
+static edb_time range_hi(void)
+{
+    return edb_days_from_civil(YEAR_MAX + 1, 1, 1) * EDB_USEC_PER_DAY - 1;
+}
+
+static int out_of_years(tparse *p, const char *what)
+{
+    snprintf(p->why, p->whylen, "%s is outside the years %d-%d", what, YEAR_MIN, YEAR_MAX);
+    return -1;
+}
+
+/* NAME, NAME-DURATION, NAME+DURATION, where NAME (now, today, yesterday) stands for base. */
+static int parse_relative(tparse *p, const char *name, edb_time base, edb_time *out)
 {
     char q[40];
+    /* Checked first, so that base - lo and hi - base below cannot overflow. */
+    if (base < range_lo() || base > range_hi()) {
+        char what[48];
+        snprintf(what, sizeof what, "'%s' (%lld us since 1970)", name, (long long)base);
+        return out_of_years(p, what);
+    }
     if (p->pos == p->len) {
-        *out = now;
+        *out = base;
         return 0;
     }
     char sign = p->s[p->pos];
     if (sign != '-' && sign != '+') {
-        snprintf(p->why, p->whylen, "unexpected '%s' after 'now' (use now, now-6h or now+90s)",
-                 rest(p, q, sizeof q));
+        snprintf(p->why, p->whylen, "unexpected '%s' after '%s' (use %s, %s-6h or %s+90s)",
+                 rest(p, q, sizeof q), name, name, name, name);
         return -1;
     }
     p->pos++;
     char dwhy[WHY_SIZE];
     int64_t d;
     if (dur_parse(p->s + p->pos, p->len - p->pos, &d, dwhy, sizeof dwhy) != 0) {
-        snprintf(p->why, p->whylen, "in the duration after 'now%c': %.*s", sign, WHY_SIZE - 64,
-                 dwhy);
+        snprintf(p->why, p->whylen, "in the duration after '%s%c': %.*s", name, sign,
+                 WHY_SIZE - 64, dwhy);
         return -1;
     }
-    if (sign == '-' ? now < INT64_MIN + d : now > INT64_MAX - d) {
-        snprintf(p->why, p->whylen, "the result is beyond the range of edb_time");
-        return -1;
-    }
-    *out = sign == '-' ? now - d : now + d;
+    if (sign == '-' ? d > base - range_lo() : d > range_hi() - base)
+        return out_of_years(p, "the result");
+    *out = sign == '-' ? base - d : base + d;
     return 0;
 }
 
@@ -768,7 +805,17 @@ edb_status edb_time_parse(const char *s, edb_time now, edb_time *out, edb_err *e
         rc = parse_mjd(&p, &t);
     } else if (has_prefix_ci(s, len, "now")) {
         p.pos = 3;
-        rc = parse_now(&p, now, &t);
+        rc = parse_relative(&p, "now", now, &t);
+    } else if (has_prefix_ci(s, len, "today")) {
+        /* UTC midnights: a nightly job's "--start yesterday --for 1d" is one whole day. */
+        p.pos = 5;
+        rc = parse_relative(&p, "today", edb_time_floor(now, EDB_USEC_PER_DAY), &t);
+    } else if (has_prefix_ci(s, len, "yesterday")) {
+        p.pos = 9;
+        edb_time y = edb_time_floor(now, EDB_USEC_PER_DAY);
+        rc = y < INT64_MIN + EDB_USEC_PER_DAY ? out_of_years(&p, "'yesterday'")
+                                              : parse_relative(&p, "yesterday",
+                                                               y - EDB_USEC_PER_DAY, &t);
     } else {
         snprintf(why, sizeof why, "not a time (%s)", FORMS_HINT);
         rc = -1;

@@ -1,7 +1,7 @@
 /* bench_resample.c: 10 million samples onto 1 million grid points, once per point method
- * and per statistic (plus clipping, time weighting and a condition), printing grid rows/s,
- * samples/s and the peak resident memory.  A benchmark, not a test: it never fails on
- * timing.  Usage: bench_resample [SAMPLES [GRID]]. */
+ * and per statistic (plus clipping, time weighting, a condition, a derived column, blocks
+ * and states), printing grid rows/s, samples/s and the peak resident memory.  A benchmark,
+ * not a test: it never fails on timing.  Usage: bench_resample [SAMPLES [GRID]]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +93,8 @@ int main(int argc, char **argv)
     sp.max_gap_us = 0;
     sp.end = end;
     for (int k = 0; k < EDB_STAT_N; k++) {
+        if (!edb_stat_defined((edb_stat)k, EDB_VT_REAL))
+            continue; /* the mode of a real */
         edb_stat st1[1] = {(edb_stat)k};
         sp.stats = st1;
         sp.n_stats = 1;
@@ -100,10 +102,10 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "stats %s", edb_stat_name((edb_stat)k));
         run(name, list, 2, &sp, n);
     }
-    edb_stat all[EDB_STAT_N] = {EDB_STAT_MEAN, EDB_STAT_MIN,   EDB_STAT_MAX,   EDB_STAT_MEDIAN,
-                                EDB_STAT_STD,  EDB_STAT_COUNT, EDB_STAT_FIRST, EDB_STAT_LAST};
+    edb_stat all[8] = {EDB_STAT_MEAN, EDB_STAT_MIN,   EDB_STAT_MAX,   EDB_STAT_MEDIAN,
+                       EDB_STAT_STD,  EDB_STAT_COUNT, EDB_STAT_FIRST, EDB_STAT_LAST};
     sp.stats = all;
-    sp.n_stats = EDB_STAT_N;
+    sp.n_stats = 8;
     run("stats all 8", list, 2, &sp, n);
     sp.clip_sigma = 3;
     run("stats all --clip 3", list, 2, &sp, n);
@@ -113,15 +115,42 @@ int main(int argc, char **argv)
     sp.weighted = 1;
     run("mean,min --weighted", list, 2, &sp, n);
     sp.weighted = 0;
-    edb_where *w = NULL;
+    edb_expr *w = NULL;
     edb_err err = EDB_ERR_INIT;
-    if (edb_where_parse(&w, "SA_ZFGDETID != 1", &err) != EDB_OK)
+    if (edb_expr_parse(&w, "SA_ZFGDETID != 1", EDB_EXPR_CONDITION, &err) != EDB_OK)
         return 1;
-    const edb_where *ws[1] = {w};
+    const edb_expr *ws[1] = {w};
     sp.where = ws;
     sp.n_where = 1;
     run("mean,min --where", list, 2, &sp, n);
-    edb_where_free(w);
+    /* blocks of the raw samples where the condition holds, and states of SA_ZFGDETID */
+    sp.grid = EDB_GRID_NONE;
+    sp.blocks = 1;
+    run("mean,min --blocks", list, 2, &sp, n);
+    sp.blocks = 0;
+    sp.n_where = 0;
+    sp.group_by = "SA_ZFGDETID";
+    run("mean,min --group-by", list, 2, &sp, n);
+    sp.group_by = NULL;
+    /* a derived column of both on the grid (points) and binned (at the samples' times) */
+    edb_expr *d = NULL;
+    if (edb_expr_parse(&d, "P = SA_ZATTEST1 * SA_ZFGDETID + 1", EDB_EXPR_DEFINITION, &err) !=
+        EDB_OK)
+        return 1;
+    const edb_expr *ds[1] = {d};
+    sp.grid = EDB_GRID_EVERY;
+    sp.exprs = ds;
+    sp.n_exprs = 1;
+    sp.n_columns = 0;
+    sp.columns = cols;
+    sp.n_stats = 0;
+    sp.end = t0 + every * (int64_t)(g - 1);
+    run("--expr points", list, 2, &sp, n);
+    sp.end = end;
+    sp.n_stats = 2;
+    run("--expr mean,min", list, 2, &sp, n);
+    edb_expr_free(d);
+    edb_expr_free(w);
     edb_series_free(s);
     edb_series_free(c);
     return 0;

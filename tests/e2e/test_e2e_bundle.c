@@ -92,8 +92,17 @@ static int get(tu_run *r, const char *const *more, const char *const *env)
 {
     const char *args[100];
     size_t n = 0;
-    for (const char *const *a = BASE_ARGS; *a; a++)
+    /* A case that gives its own range (--during, --for) keeps only the mnemonics. */
+    int own_range = 0;
+    for (const char *const *a = more; a && *a; a++)
+        own_range |= strcmp(*a, "--during") == 0 || strcmp(*a, "--for") == 0;
+    for (const char *const *a = BASE_ARGS; *a; a++) {
+        if (own_range && (strcmp(*a, "--start") == 0 || strcmp(*a, "--end") == 0)) {
+            a++;
+            continue;
+        }
         args[n++] = *a;
+    }
     for (const char *const *a = more; a && *a; a++)
         args[n++] = *a;
     args[n] = NULL;
@@ -230,6 +239,11 @@ static const data_case DATA_CASES[] = {
     {"stamp", "fits", {"--stamp", NULL}},
     {"csv-safe", "csv", {"--csv-safe", NULL}},
     {"header-comments", "csv", {"--header-comments", NULL}},
+    {"for", "csv", {"--start", "2021-01-26T02:30:00", "--for", "2min", NULL}},
+    {"expr", "csv", {"--every", "30s", "--expr", "D = SA_ZATTEST1 - SA_ZATTEST2", NULL}},
+    {"blocks", "csv", {"--where", "SA_ZATTEST1 < -0.2095468", "--blocks", NULL}},
+    {"group-by", "ecsv", {"--group-by", "SA_ZATTEST2", "--stats", "count,mean", NULL}},
+    {"fail-if", "csv", {"--every", "1min", "--fail-if", "SA_ZATTEST1 > 1", NULL}},
     {"writer-option", NULL, {NULL}}, /* below: from the formats' own tables */
 };
 
@@ -382,13 +396,41 @@ typedef struct input_case {
     const char *args[4];   /* with FILE standing for the file */
 } input_case;
 
+/* A FITS primary header (no data) with EXPSTART/EXPEND as given: 2880 bytes of 80-byte
+ * cards, the form cfitsio reads (--during). */
+#define FITS_HEADER(a, b)                                                                       \
+    "SIMPLE  =                    T" "                                                  "      \
+    "BITPIX  =                    8" "                                                  "      \
+    "NAXIS   =                    0" "                                                  "      \
+    "EXPSTART=   " a "                                              "                          \
+    "EXPEND  =   " b "                                              "                          \
+    "END                                                                             "
+/* 2021-01-26T02:30:00 to 02:33:00 (59240 + 9000 s, + 9180 s over 86400 s), then moved. */
+#define EXP_A FITS_HEADER("59240.1041666666666667", "59240.1062500000000000")
+#define EXP_B FITS_HEADER("59240.1069444444444444", "59240.1090277777777778")
+
 static const input_case INPUT_CASES[] = {
+    {"during", EXP_A, EXP_B, "csv", {"--during", "FILE", NULL}},
     {"meta", "tlmMnemonic,unit,description\nSA_ZATTEST1,V,First\n",
      "tlmMnemonic,unit,description\nSA_ZATTEST1,A,Changed\n", "ecsv", {"--meta", "FILE", NULL}},
     {"at", "2021-01-26T02:30:10\n# a comment\n2021-01-26T02:31:00.5\n",
      "2021-01-26T02:33:00\n", "csv", {"--at", "FILE", NULL}},
     {"file", "SA_ZATTEST3\n# and\nSA_ZATTEST4\n", "SA_ZATTEST9\n", "csv", {"-f", "FILE", NULL}},
 };
+
+/* An input file; a FITS header is padded with blanks to its 2880-byte block. */
+static void write_input(const char *path, const char *content)
+{
+    char block[2880];
+    size_t n = strlen(content);
+    if (strncmp(content, "SIMPLE  =", 9) == 0 && n <= sizeof block) {
+        memset(block, ' ', sizeof block);
+        memcpy(block, content, n);
+        tu_write_file(path, block, sizeof block);
+        return;
+    }
+    tu_write_file(path, content, n);
+}
 
 START_TEST(every_input_option_travels)
 {
@@ -415,7 +457,7 @@ START_TEST(every_input_option_travels)
         ck_assert_int_eq(mkdir(dir, 0700), 0);
         char file[4400];
         snprintf(file, sizeof file, "%s/list of %s.txt", dir, o->name);
-        tu_write_file(file, c->content, strlen(c->content));
+        write_input(file, c->content);
         const char *more[16];
         size_t n = 0;
         for (const char *const *a = c->args; *a; a++)
@@ -439,7 +481,7 @@ START_TEST(every_input_option_travels)
            "assert [i['path'] for i in m['inputs']] == [path]\n"
            "EOF", ex, ex, ex, bunp, o->name, file);
         /* Edited: the replay still reads what the run read. */
-        tu_write_file(file, c->changed, strlen(c->changed));
+        write_input(file, c->changed);
         replay_identical(bunp, "rep", out);
         /* Gone, folder and all. */
         ck_assert_int_eq(unlink(file), 0);
@@ -450,7 +492,7 @@ START_TEST(every_input_option_travels)
         tu_run_free(&r);
         tested++;
     }
-    ck_assert_uint_ge(tested, 3);
+    ck_assert_uint_ge(tested, 4);
 
     /* Standard input cannot be kept: refused before anything is fetched. */
     P(outp, "s.csv");

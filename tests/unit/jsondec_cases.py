@@ -136,10 +136,10 @@ o = at(b, b'"2027')
 add('iso_no_seconds', b, 'NONE', 'DATA', o, o + 18, "Data[0]: ObsTime: invalid time '2027-02-23T00:59': expected ':' and 2 digits of seconds after hh:mm, found ''")
 b = P + b'{"ObsTime":"2027-02-23T00:59:59+25:00","EUValue":1}]}'
 o = at(b, b'"2027')
-add('iso_offset', b, 'NONE', 'DATA', o, o + 27, "Data[0]: ObsTime: invalid time '2027-02-23T00:59:59+25:00': UTC offset '+25:00' out of range (hours 0-23, minutes 0-59)")
+add('iso_offset', b, 'NONE', 'DATA', o, o + 27, "Data[0]: ObsTime: invalid time '2027-02-23T00:59:59+25:00': zone offset '+25:00' out of range (-23:59 to +23:59)")
 b = P + b'{"ObsTime":"2027-02-23T00:59:59+1","EUValue":1}]}'
 o = at(b, b'"2027')
-add('iso_offset_form', b, 'NONE', 'DATA', o, o + 23, "Data[0]: ObsTime: invalid time '2027-02-23T00:59:59+1': UTC offset '+1' is not +hh:mm, +hhmm or +hh")
+add('iso_offset_form', b, 'NONE', 'DATA', o, o + 23, "Data[0]: ObsTime: invalid time '2027-02-23T00:59:59+1': zone offset '+1': write it +hh:mm (e.g. -04:00, +00:00)")
 b = P + b'{"ObsTime":"2027-02-23T00:59:59Z ","EUValue":1}]}'
 o = at(b, b'"2027')
 add('iso_trailing', b, 'NONE', 'DATA', o, o + 23, "Data[0]: ObsTime: invalid time '2027-02-23T00:59:59Z ': unexpected ' ' after the time")

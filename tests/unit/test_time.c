@@ -94,6 +94,24 @@ static const valid_case VALID[] = {
     {"now-1h30min", NOW - INT64_C(5400000000)},
     {"now+0s", NOW},
     {"now-250ms", NOW - 250000},
+    /* UTC midnights (NOW is itself a midnight; parse_today_floors takes another now) */
+    {"today", T_20220125},
+    {"TODAY", T_20220125},
+    {"yesterday", T_20220125 - INT64_C(86400000000)},
+    {"today-7d", T_20220125 - 7 * INT64_C(86400000000)},
+    {"today+1d", T_20220125 + INT64_C(86400000000)},
+    {"yesterday+6h", T_20220125 - INT64_C(64800000000)},
+    /* ISO 8601 zone offsets, converted to UTC (python: datetime.fromisoformat(...)
+     * .timestamp()) */
+    {"2022-01-25T00:00:00+00:00", T_20220125},
+    {"2022-01-25T00:00:00-04:00", T_20220125 + INT64_C(14400000000)},
+    {"2022-01-25T00:00:00+01:00", T_20220125 - INT64_C(3600000000)},
+    {"2022-01-25T05:30:00.25+05:30", T_20220125 + 250000},
+    {"2022-01-25 00:00-0430", T_20220125 + INT64_C(16200000000)},
+    {"2022-01-25T02:00+02", T_20220125},
+    {"2022-025T00:00:00-04:00", T_20220125 + INT64_C(14400000000)},
+    {"1000-01-01T01:00:00+01:00", INT64_C(-30610224000000000)},
+    {"9999-12-31T19:59:59.999999-04:00", INT64_C(253402300799999999)},
 };
 
 START_TEST(parse_valid)
@@ -138,7 +156,19 @@ static const invalid_case INVALID[] = {
     {"2022-01-25T00:00:00.1234567", "fraction '.1234567' has more than 6 digits"},
     {"2022-01-25T00:00:00.", "expected digits after the '.' of the seconds"},
     {"2022-01-25T12:30.5", "a fraction needs seconds"},
-    {"2022-01-25T00:00:00+01:00", "unexpected '+01:00' after the time (times are UTC"},
+    {"2022-01-25T00:00:00+24:00", "zone offset '+24:00' out of range (-23:59 to +23:59)"},
+    {"2022-01-25T00:00:00+01:60", "zone offset '+01:60' out of range"},
+    {"2022-01-25T00:00:00+1", "zone offset '+1': write it +hh:mm"},
+    {"2022-01-25T00:00:00+01:0", "expected 2 digits of minutes after ':'"},
+    {"2022-01-25T00:00:00+01:00Z", "unexpected 'Z' after the zone offset"},
+    {"2022-01-25T00:00:00Z+01:00", "unexpected '+01:00' after the time"},
+    {"2022-01-25+01:00", "unexpected '+01:00' after the date (a zone offset such as +01:00 "
+                         "follows a time of day"},
+    {"1000-01-01T00:30:00+01:00", "the time in UTC is outside the years 1000-9999"},
+    {"9999-12-31T23:00:00-01:00", "the time in UTC is outside the years 1000-9999"},
+    {"today-", "in the duration after 'today-': empty"},
+    {"todayx", "unexpected 'x' after 'today'"},
+    {"yesterday*2", "unexpected '*2' after 'yesterday'"},
     {"2022-01-25T00:00:00ZZ", "unexpected 'Z' after the time"},
     {"2022-01-25T1:30", "expected hh:mm after the date, found '1:30'"},
     {"2022-01-25T", "expected hh:mm after the date"},
@@ -154,7 +184,7 @@ static const invalid_case INVALID[] = {
     {"2022:01:25", "expected a 3-digit day of year after '2022:'"},
     {"2022:025T00:00:00", "unexpected 'T00:00:00' after the date"},
     {"20220125T000000", "without separators is not accepted"},
-    {"yesterday", "not a time (use 2022-01-25T00:00:00, 2022-025T00:00:00, mjd:59612.5 or now-6h)"},
+    {"tomorrow", "not a time (use 2022-01-25T00:00:00, 2022-025T00:00:00, mjd:59612.5 or now-6h)"},
     {"mjd:", "expected a number after 'mjd:'"},
     {"mjd:59612.5x", "unexpected 'x' after the MJD"},
     {"mjd:59612.", "expected digits after the '.' of the MJD"},
@@ -199,7 +229,7 @@ START_TEST(parse_iso_stamps)
         {"2027-02-23T01:00:00.5-00:00", INT64_C(1803344400500000)},
         {"2024-02-29T23:59:59.9", INT64_C(1709251199900000)},
         {"1969-12-31T23:59:59.999", -1000},
-        {"1000-01-01T00:00:00+23:59", INT64_C(-30610310340000000)},
+        {"1000-01-02T00:00:00+23:59", INT64_C(-30610223940000000)},
         {"9999-12-31T23:59:59.999999", INT64_C(253402300799999999)},
     };
     for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
@@ -225,12 +255,15 @@ START_TEST(parse_iso_stamps)
                                 "2027-02 (1-28)"},
         {"2027-02-23T00:00:60", "invalid time '2027-02-23T00:00:60': second 60 out of range (0-59): "
                                 "leap seconds are not supported, times are POSIX UTC"},
-        {"2027-02-23T01:00:00+1:00", "invalid time '2027-02-23T01:00:00+1:00': UTC offset '+1:00' is "
-                                     "not +hh:mm, +hhmm or +hh"},
-        {"2027-02-23T01:00:00+01:", "invalid time '2027-02-23T01:00:00+01:': UTC offset '+01:' is "
-                                    "not +hh:mm, +hhmm or +hh"},
-        {"2027-02-23T01:00:00+01:60", "invalid time '2027-02-23T01:00:00+01:60': UTC offset '+01:60' "
-                                      "out of range (hours 0-23, minutes 0-59)"},
+        {"2027-02-23T01:00:00+1:00", "invalid time '2027-02-23T01:00:00+1:00': zone offset '+1:00': "
+                                     "write it +hh:mm (e.g. -04:00, +00:00)"},
+        {"2027-02-23T01:00:00+01:", "invalid time '2027-02-23T01:00:00+01:': zone offset '+01:': "
+                                    "expected 2 digits of minutes after ':' (e.g. -04:00)"},
+        {"2027-02-23T01:00:00+01:60", "invalid time '2027-02-23T01:00:00+01:60': zone offset "
+                                      "'+01:60' out of range (-23:59 to +23:59)"},
+        /* held to the years 1000-9999 in UTC, as every time is */
+        {"1000-01-01T00:00:00+23:59", "invalid time '1000-01-01T00:00:00+23:59': the time in UTC "
+                                      "is outside the years 1000-9999"},
         {"2027-02-23T01:00:00Z+01", "invalid time '2027-02-23T01:00:00Z+01': unexpected '+01' after "
                                     "the time"},
         {" 2027-02-23T01:00:00", "invalid time ' 2027-02-23T01:00:00': expected "
@@ -253,9 +286,13 @@ START_TEST(parse_iso_stamps)
     ck_assert_int_eq(edb_time_parse_iso(NULL, 0, &t, NULL), EDB_ERR_TIME);
     ck_assert_int_eq(edb_time_parse_iso(NULL, 3, &t, NULL), EDB_ERR_USAGE);
     ck_assert_int_eq(edb_time_parse_iso("2027-02-23T01:00:00", 19, NULL, NULL), EDB_ERR_USAGE);
-    /* the general parser still refuses offsets */
+    /* the general parser takes the same offsets (issue 11 item 5) and gives the same time */
     edb_err err = EDB_ERR_INIT;
-    ck_assert_int_eq(edb_time_parse("2027-02-23T01:00:00+01:00", NOW, &t, &err), EDB_ERR_TIME);
+    ck_assert_int_eq(edb_time_parse("2027-02-23T01:00:00+01:00", NOW, &t, &err), EDB_OK);
+    edb_time u;
+    ck_assert_int_eq(edb_time_parse_iso("2027-02-23T01:00:00+01:00", 25, &u, &err), EDB_OK);
+    ck_assert_int_eq(t, u);
+    ck_assert_int_eq(t, INT64_C(1803340800000000)); /* 2027-02-23T00:00:00Z (date -u ... +%s) */
 }
 END_TEST
 
@@ -311,15 +348,62 @@ START_TEST(parse_fraction_digits)
 }
 END_TEST
 
+/* today and yesterday are the UTC midnights of the clock's day and the day before, at any
+ * time of that day, the last microsecond included. */
+START_TEST(parse_today_floors)
+{
+    const edb_time day = INT64_C(86400000000);
+    const edb_time nows[] = {T_20220125, T_20220125 + INT64_C(45296789000), T_20220125 + day - 1,
+                             -1 /* 1969-12-31T23:59:59.999999 */};
+    const edb_time mid[] = {T_20220125, T_20220125, T_20220125, -day};
+    for (int k = 0; k < 4; k++) {
+        edb_time t;
+        edb_err err = EDB_ERR_INIT;
+        ck_assert_int_eq(edb_time_parse("today", nows[k], &t, &err), EDB_OK);
+        ck_assert_int_eq(t, mid[k]);
+        ck_assert_int_eq(edb_time_parse("yesterday", nows[k], &t, &err), EDB_OK);
+        ck_assert_int_eq(t, mid[k] - day);
+        ck_assert_int_eq(edb_time_parse("today-7d", nows[k], &t, &err), EDB_OK);
+        ck_assert_int_eq(t, mid[k] - 7 * day);
+    }
+}
+END_TEST
+
 START_TEST(parse_now_overflow)
 {
-    edb_err err = EDB_ERR_INIT;
+    /* Relative times stay inside the years absolute ones may name (1000-9999), and are
+     * computed without overflow whatever the duration or the clock (issue 15). */
+    static const struct {
+        const char *in;
+        edb_time now;
+        const char *frag;
+    } c[] = {
+        {"now+1d", INT64_MAX - 5, "'now' (9223372036854775802 us since 1970) is outside the years"},
+        {"now-1d", INT64_MIN + 5, "is outside the years 1000-9999"},
+        {"now-9223372036854775807us", NOW, "the result is outside the years 1000-9999"},
+        {"now+9223372036854775807us", NOW, "the result is outside the years 1000-9999"},
+        {"now-9223372036854775807us", 0, "the result is outside the years 1000-9999"},
+        {"now+300000y", NOW, "unknown unit 'y'"},
+        {"now-106751991d", NOW, "the result is outside the years 1000-9999"},
+        {"today-3000000d", NOW, "the result is outside the years 1000-9999"},
+        {"yesterday", INT64_MIN, "'yesterday' is outside the years"},
+        {"today", INT64_MIN, "'today'"},
+        /* 10000-01-01 is one microsecond too late */
+        {"now+1us", INT64_C(253402300799999999), "the result is outside the years"},
+    };
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+        edb_err err = EDB_ERR_INIT;
+        edb_time t = 42;
+        ck_assert_int_eq(edb_time_parse(c[k].in, c[k].now, &t, &err), EDB_ERR_TIME);
+        ck_assert_msg(strstr(err.msg, c[k].frag), "%s: %s", c[k].in, err.msg);
+        ck_assert_int_eq(t, 42);
+    }
+    /* the ends of the range themselves are fine */
     edb_time t;
-    ck_assert_int_eq(edb_time_parse("now+1d", INT64_MAX - 5, &t, &err), EDB_ERR_TIME);
-    ck_assert_ptr_nonnull(strstr(err.msg, "beyond the range"));
-    edb_err err2 = EDB_ERR_INIT;
-    ck_assert_int_eq(edb_time_parse("now-1d", INT64_MIN + 5, &t, &err2), EDB_ERR_TIME);
-    ck_assert_ptr_nonnull(strstr(err2.msg, "beyond the range"));
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_time_parse("now-1us", INT64_C(-30610224000000000) + 1, &t, &err), EDB_OK);
+    ck_assert_int_eq(t, INT64_C(-30610224000000000));
+    ck_assert_int_eq(edb_time_parse("now", INT64_C(253402300799999999), &t, &err), EDB_OK);
 }
 END_TEST
 
@@ -719,6 +803,7 @@ static Suite *time_suite(void)
     tcase_add_test(tc, parse_long_input_is_cut_in_message);
     tcase_add_test(tc, parse_fraction_digits);
     tcase_add_test(tc, parse_now_overflow);
+    tcase_add_test(tc, parse_today_floors);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("duration");

@@ -17,6 +17,7 @@
 #include <edb/cache.h>
 #include <edb/bundle.h>
 #include <edb/table.h>
+#include <edb/expr.h>
 #include <edb/resample.h>
 #include <edb/server.h>
 

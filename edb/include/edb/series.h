@@ -99,6 +99,11 @@ const char *edb_series_str(const edb_series *s, size_t i, size_t *len);
  * moved, 0 if the series was already in order. */
 int edb_series_sort(edb_series *s);
 
+/* A view of samples [i0, i1) of s (i0 <= i1 <= s->n): *view shares s's arrays, so it is
+ * read-only, valid while s is unchanged, and never given to edb_series_free or to any
+ * function that changes a series.  Used to hand out a range of samples without copying. */
+void edb_series_view(edb_series *view, const edb_series *s, size_t i0, size_t i1);
+
 /* Index of the first sample with time >= t, and of the first with time > t (binary
  * search on a sorted series). */
 size_t edb_series_lower_bound(const edb_series *s, edb_time t);

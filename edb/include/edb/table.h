@@ -27,9 +27,11 @@ typedef struct edb_column {
     edb_vtype vtype;   /* REAL, INT or STRING */
     double *d;         /* nrows values when REAL */
     int64_t *i;        /* nrows values when INT */
-    size_t *soff;      /* nrows + 1 offsets into sbuf when STRING */
+    size_t *soff;      /* nrows + 1 offsets into sbuf when STRING (final up to sfill:
+                          read strings with edb_column_str) */
     char *sbuf;
     size_t slen, scap;
+    size_t sfill;      /* rows 0..sfill-1 have final offsets; later rows hold no string */
     uint8_t *valid;    /* nrows flags: 1 = a value, 0 = no value */
 } edb_column;
 
@@ -60,6 +62,11 @@ edb_status edb_column_set_str(edb_column *c, size_t nrows, size_t r, const char 
 const char *edb_column_str(const edb_column *c, size_t r, size_t *len);
 /* Copy unit and description (either may be NULL). */
 edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *description);
+
+/* Append the rows of src to dst, which must have the same columns (names and types, in
+ * order).  The step is kept only when both have the same.  EDB_ERR_USAGE when the columns
+ * differ, EDB_ERR_NOMEM (dst unchanged) when memory runs out. */
+edb_status edb_table_append(edb_table *dst, const edb_table *src);
 
 #ifdef __cplusplus
 }

@@ -4,11 +4,14 @@
  * leap seconds, like the EDB's own stamps).  It holds the EDB's millisecond stamps exactly
  * and spans +-292,000 years.  Durations are plain int64 microseconds.
  *
- * Accepted input (edb_time_parse), all UTC:
+ * Accepted input (edb_time_parse), UTC unless a zone offset is given:
  *   2022-01-25                     2022-01-25T00:00:00         2022-01-25 00:00:00.123456
  *   any of those with a trailing Z 2022-025T00:00:00 / 2022-025 (day of year)
  *   2022:025:00:00:00[.fff]        mjd:59612.5                 now, now-6h, now+90s
+ *   a time of day with an ISO 8601 offset, converted to UTC: 2022-01-25T08:00:00-04:00
+ *   today, yesterday (UTC midnights of now's day and the day before), today-7d
  * Fractions take up to 6 digits (microseconds); more digits are an error, not a rounding.
+ * Every result, relative ones included, lies in the years 1000-9999.
  * Durations (edb_duration_parse): a positive or zero decimal number followed by a unit
  * us, ms, s (or sec), min, h, d, e.g. 250ms, 1.5h, 7d; several may follow each other, largest
  * first (1h30min, 1s500ms), which is what edb_duration_format prints.  "m" is refused as
