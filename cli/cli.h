@@ -108,7 +108,7 @@ edb_status cli_names_add(cli_names *l, const char *s, size_t len);
 edb_status cli_names_read_file(cli_names *l, const char *path, edb_err *err);
 void cli_names_free(cli_names *l);
 
-/* One progress line on stderr: chunks done/total, rows, bytes, retries, time left. */
+/* One progress line on stderr: requests done/total, rows, bytes, retries, time left. */
 typedef struct cli_progress {
     int on;       /* drawing at all */
     int drawn;    /* a line is on the screen */

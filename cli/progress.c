@@ -36,7 +36,7 @@ void cli_progress_update(void *ctx, const edb_progress *pr)
         unsigned s = (unsigned)(left + 0.5);
         snprintf(eta, sizeof eta, ", %u:%02u:%02u left", s / 3600, s / 60 % 60, s % 60);
     }
-    fprintf(stderr, "\r\033[Kedbx: %zu/%zu chunks, %zu rows, %s, %lu retr%s%s", pr->requests_done,
+    fprintf(stderr, "\r\033[Kedbx: %zu/%zu requests, %zu rows, %s, %lu retr%s%s", pr->requests_done,
             pr->requests_total, pr->rows, bytes, pr->retries, pr->retries == 1 ? "y" : "ies",
             eta);
     fflush(stderr);

@@ -1080,7 +1080,9 @@ static route route_of(const char *url, const char **rest)
 {
     size_t bl = strlen(B_PREFIX), el = strlen(EDP_PREFIX);
     *rest = "";
-    if (strcmp(url, "/api") == 0 || strcmp(url, "/api/") == 0)
+    /* path A's aliveness check (jwst: GET api/) and EDP's (romancal: GET edp/) */
+    if (strcmp(url, "/api") == 0 || strcmp(url, "/api/") == 0 || strcmp(url, "/edp") == 0 ||
+        strcmp(url, "/edp/") == 0)
         return R_PROBE;
     if (strcmp(url, A_DATA) == 0)
         return R_A_DATA;

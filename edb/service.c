@@ -10,7 +10,7 @@
 
 #include "service.h"
 
-static const edb__service *const services[] = {&edb__svc_mast};
+static const edb__service *const services[] = {&edb__svc_mast, &edb__svc_direct, &edb__svc_edp};
 #define N_SERVICES (sizeof services / sizeof services[0])
 
 const edb__service *edb__service_find(const char *name)

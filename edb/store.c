@@ -217,13 +217,18 @@ static edb_status store_read(const edb_store *s, const char *rel, edb__buf *out,
  * exactly its range).  Returns 0, or -1 with err set. */
 static int store_stream(const edb_store *s, const char *rel,
                         int (*feed)(void *ctx, const char *data, size_t len), void *ctx,
-                        edb_err *err)
+                        int *missing, edb_err *err)
 {
+    int miss = 0;
+    if (!missing)
+        missing = &miss;
+    *missing = 0;
     if (s->arc) {
         long k = edb_archive_find(s->arc, rel);
         size_t len = 0;
         const char *data = k >= 0 ? edb_archive_data(s->arc, (size_t)k, &len) : NULL;
         if (!data) {
+            *missing = 1;
             edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no entry %s", s->path, rel);
             return -1;
         }
@@ -235,10 +240,9 @@ static int store_stream(const edb_store *s, const char *rel,
         }
         return 0;
     }
-    int missing;
     int fd = open_below(s, rel, 0);
     if (fd < 0) {
-        open_error(s, rel, errno, &missing, err);
+        open_error(s, rel, errno, missing, err);
         return -1;
     }
     char chunk[65536];
@@ -580,226 +584,71 @@ void edb_store_free(edb_store *s)
     free(s);
 }
 
-/* "/Date(1611628142147+0000)/" or "/Date(1611628142147)/" or a negative count, in
- * milliseconds since 1970.  Anything else (another offset, a fraction, spaces) is
- * rejected: a guess at what a foreign form means could shift every sample. */
-static int parse_obstime(const char *s, size_t len, edb_time *out)
+/* The decoder, fed a file's pieces as they are read. */
+typedef struct dec_feed {
+    edb_decoder *d;
+    int failed;
+} dec_feed;
+
+static int feed_decoder(void *ctx, const char *data, size_t len)
 {
-    static const char head[] = "/Date(";
-    const size_t hl = sizeof head - 1;
-    if (len < hl + 3 || memcmp(s, head, hl) != 0 || memcmp(s + len - 2, ")/", 2) != 0)
+    dec_feed *f = ctx;
+    if (edb_decoder_feed(f->d, data, len) != EDB_OK) {
+        f->failed = 1;
         return -1;
-    const char *p = s + hl, *e = s + len - 2;
-    if (e - p > 5 && memcmp(e - 5, "+0000", 5) == 0)
-        e -= 5;
-    int neg = 0;
-    if (p < e && *p == '-') {
-        neg = 1;
-        p++;
     }
-    if (p == e || e - p > 16) /* 16 digits: |ms| * 1000 stays inside int64 */
-        return -1;
-    int64_t ms = 0;
-    for (; p < e; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        ms = ms * 10 + (*p - '0');
-    }
-    *out = (neg ? -ms : ms) * 1000;
     return 0;
 }
 
-/* Value kinds seen in a file, for typing a mnemonic meta.json does not list. */
-enum { SEEN_INT = 1, SEEN_REAL = 2, SEEN_STR = 4, SEEN_BIGINT = 8 };
-
-static edb_status bad_elem(edb_err *err, const char *file, size_t k, const char *what)
-{
-    return edb__fail(err, EDB_ERR_DATA, "%s: Data[%zu]: %s", file, k, what);
-}
-
-static edb_status push_value(edb_series *s, edb_time t, json_t *v, const char *file, size_t k,
-                             edb_err *err)
-{
-    edb_status st = EDB_OK;
-    switch (s->vtype) {
-    case EDB_VT_REAL:
-        /* Float series carry whole numbers as JSON integers (INRSI_GWA_Y_TILT_AVGED). */
-        if (json_is_integer(v))
-            st = edb_series_push_real(s, t, (double)json_integer_value(v));
-        else if (json_is_real(v))
-            st = edb_series_push_real(s, t, json_real_value(v));
-        else
-            return bad_elem(err, file, k, "EUValue is not a number in a real-valued series");
-        break;
-    case EDB_VT_INT:
-        if (json_is_integer(v)) {
-            st = edb_series_push_int(s, t, (int64_t)json_integer_value(v));
-        } else if (json_is_real(v)) {
-            double d = json_real_value(v);
-            /* 2^63 bounds: a whole double in range converts exactly. */
-            if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(int64_t)d)
-                return bad_elem(err, file, k, "EUValue is not a whole number in an integer series");
-            st = edb_series_push_int(s, t, (int64_t)d);
-        } else {
-            return bad_elem(err, file, k, "EUValue is not a number in an integer series");
-        }
-        break;
-    case EDB_VT_STRING:
-        if (json_is_string(v)) {
-            st = edb_series_push_str(s, t, json_string_value(v), json_string_length(v));
-        } else if (json_is_number(v)) {
-            /* A number in a VARCHAR mnemonic: keep its text rather than refuse the file. */
-            char num[64];
-            int n = json_is_integer(v)
-                        ? snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v))
-                        : edb_format_double(json_real_value(v), num, sizeof num);
-            st = edb_series_push_str(s, t, num, (size_t)n);
-        } else {
-            return bad_elem(err, file, k, "EUValue is not a string in a string series");
-        }
-        break;
-    default:
-        return edb__fail(err, EDB_ERR_INTERNAL, "%s: series without a type", file);
-    }
-    if (st != EDB_OK)
-        return edb__fail(err, st, "%s: Data[%zu]: cannot store sample (%s)", file, k,
-                         edb_strerror(st));
-    return EDB_OK;
-}
-
-/* Parse one data file into a new sorted series. */
+/* One data file of the jwst layout into a new sorted series, read in pieces through the
+ * same JSON decoder as path B and EDP replies (never whole in memory, never through a
+ * tree of JSON objects), typed by meta.json's SQLType when it lists the mnemonic. */
 static edb_status load_series(edb_store *s, const char *name, edb_series **out, edb_err *err)
 {
     char lower[STORE_NAME_MAX + 1];
     size_t nl = strlen(name);
     for (size_t k = 0; k <= nl; k++)
         lower[k] = ascii_lower(name[k]);
-    edb__buf file = {0}, rel = {0}, content = {0};
-    if (edb__buf_printf(&file, "%s/%s%s_data.json", s->path, s->prefix, lower) != 0 ||
-        edb__buf_printf(&rel, "%s%s_data.json", s->prefix, lower) != 0) {
-        edb__buf_free(&file);
+    edb__buf rel = {0};
+    if (edb__buf_printf(&rel, "%s%s_data.json", s->prefix, lower) != 0)
         return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    }
-    edb_status st = EDB_OK;
-    json_t *root = NULL;
-    edb_series *ser = NULL;
-    const char *bytes = NULL;
-    size_t dlen = 0;
-    int missing = 0;
-    edb_err rerr = EDB_ERR_INIT;
-    st = store_read(s, rel.p, &content, &bytes, &dlen, &missing, &rerr);
-    if (st != EDB_OK) {
-        if (missing)
-            st = edb__fail(err, EDB_ERR_NOT_FOUND, "no such mnemonic in store %s", s->path);
-        else
-            st = edb__fail(err, st, "%s", rerr.msg);
-        goto done;
-    }
-    json_error_t jerr;
-    root = json_loadb(bytes, dlen, 0, &jerr);
-    edb__buf_free(&content);
-    if (!root) {
-        st = edb__fail(err, EDB_ERR_DATA, "%s: line %d column %d: %s", file.p, jerr.line,
-                       jerr.column, jerr.text);
-        goto done;
-    }
-    json_t *data = json_object_get(root, "Data");
-    if (!json_is_object(root) || !data || !(json_is_array(data) || json_is_null(data))) {
-        st = edb__fail(err, EDB_ERR_DATA, "%s: no Data array (path B data expected)", file.p);
-        goto done;
-    }
-    size_t n = json_is_array(data) ? json_array_size(data) : 0;
-
-    /* First pass: check every element, and note the kinds of value for typing. */
-    unsigned seen = 0;
-    for (size_t k = 0; k < n; k++) {
-        json_t *e = json_array_get(data, k);
-        json_t *ot = json_object_get(e, "ObsTime");
-        json_t *v = json_object_get(e, "EUValue");
-        edb_time t;
-        if (!json_is_object(e)) {
-            st = bad_elem(err, file.p, k, "not an object");
-            goto done;
-        }
-        if (!json_is_string(ot) || parse_obstime(json_string_value(ot), json_string_length(ot), &t) != 0) {
-            char shown[80] = "(not a string)";
-            if (json_is_string(ot))
-                edb__excerpt(json_string_value(ot), json_string_length(ot), 40, shown, sizeof shown);
-            st = edb__fail(err, EDB_ERR_DATA, "%s: Data[%zu]: bad ObsTime %s (expected /Date(ms)/)",
-                           file.p, k, shown);
-            goto done;
-        }
-        if (json_is_integer(v)) {
-            json_int_t iv = json_integer_value(v);
-            seen |= SEEN_INT | ((iv < INT32_MIN || iv > INT32_MAX) ? SEEN_BIGINT : 0);
-        } else if (json_is_real(v)) {
-            seen |= SEEN_REAL;
-        } else if (json_is_string(v)) {
-            seen |= SEEN_STR;
-        } else {
-            st = bad_elem(err, file.p, k, "EUValue missing, null or not a number or string");
-            goto done;
-        }
-    }
-
+    edb_decode_options o = EDB_DECODE_OPTIONS_INIT;
     const meta_entry *m = find_meta(s, name);
-    edb_vtype vt = m ? edb_vtype_from_sqltype(m->sqltype, strlen(m->sqltype)) : EDB_VT_NONE;
-    const char *sqltype = vt != EDB_VT_NONE ? m->sqltype : NULL;
-    if (vt == EDB_VT_NONE && seen) {
-        /* Not in meta.json (or a type it does not know): infer, naming the type the way the
-         * service would for such values. */
-        if ((seen & SEEN_STR) && (seen & (SEEN_INT | SEEN_REAL))) {
-            st = edb__fail(err, EDB_ERR_DATA,
-                           "%s: values mix strings and numbers and meta.json gives no type", file.p);
-            goto done;
-        }
-        if (seen & SEEN_STR) {
-            vt = EDB_VT_STRING;
-            sqltype = "varchar";
-        } else if (seen & SEEN_REAL) {
-            vt = EDB_VT_REAL;
-            sqltype = "float";
-        } else {
-            vt = EDB_VT_INT;
-            sqltype = (seen & SEEN_BIGINT) ? "bigint" : "int";
-        }
+    if (m) {
+        o.vtype = edb_vtype_from_sqltype(m->sqltype, strlen(m->sqltype));
+        o.sqltype = o.vtype != EDB_VT_NONE ? m->sqltype : NULL;
     }
-
-    st = edb_series_new(&ser, name);
+    edb_series *ser = NULL;
+    dec_feed f = {NULL, 0};
+    edb_status st = edb_series_new(&ser, name);
+    if (st == EDB_OK)
+        st = edb_decoder_new(&f.d, "json", ser, &o);
     if (st != EDB_OK) {
         st = edb__fail(err, st, "out of memory");
         goto done;
     }
-    if (vt != EDB_VT_NONE) {
-        st = edb_series_set_type(ser, vt);
-        if (st != EDB_OK) {
-            st = edb__fail(err, st, "%s: cannot type series", file.p);
-            goto done;
-        }
-        snprintf(ser->sqltype, sizeof ser->sqltype, "%s", sqltype);
-    } else if (m) {
-        snprintf(ser->sqltype, sizeof ser->sqltype, "%s", m->sqltype);
+    int missing = 0;
+    edb_err rerr = EDB_ERR_INIT;
+    if (store_stream(s, rel.p, feed_decoder, &f, &missing, &rerr) != 0) {
+        st = missing ? edb__fail(err, EDB_ERR_NOT_FOUND, "no such mnemonic in store %s", s->path)
+                     : edb__fail(err, rerr.status ? rerr.status : EDB_ERR_IO, "%s", rerr.msg);
+        goto done;
     }
-    for (size_t k = 0; k < n; k++) {
-        json_t *e = json_array_get(data, k);
-        json_t *ot = json_object_get(e, "ObsTime");
-        edb_time t = 0;
-        parse_obstime(json_string_value(ot), json_string_length(ot), &t);
-        st = push_value(ser, t, json_object_get(e, "EUValue"), file.p, k, err);
-        if (st != EDB_OK)
-            goto done;
+    if (f.failed || (st = edb_decoder_finish(f.d)) != EDB_OK) {
+        /* A file that stops early is bad data here, not a reply cut short in transit. */
+        st = edb__fail(err, EDB_ERR_DATA, "%s/%s: %s", s->path, rel.p, edb_decoder_errmsg(f.d));
+        goto done;
     }
-    /* Recordings are in time order; a file that is not gets the same answer as if it were,
-     * equal stamps keeping their file order. */
-    edb_series_sort(ser);
+    /* meta.json is the store's word on a mnemonic; a data file's own AllPoints only where
+     * meta.json gives none */
+    if (m && m->all_points >= 0)
+        ser->all_points = m->all_points;
     *out = ser;
     ser = NULL;
 done:
+    edb_decoder_free(f.d);
     edb_series_free(ser);
-    json_decref(root);
-    edb__buf_free(&file);
     edb__buf_free(&rel);
-    edb__buf_free(&content);
     return st;
 }
 
@@ -1256,7 +1105,7 @@ static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_
         if (s->replies) {
             const reply_file *mf = meta_reply(s, svc, ri->mnemonic);
             if (mf)
-                return store_stream(s, mf->file, sink->feed, sink->ctx, err) == 0 ? 1 : -1;
+                return store_stream(s, mf->file, sink->feed, sink->ctx, NULL, err) == 0 ? 1 : -1;
             return sink->meta(sink->ctx, NULL) == 0 ? 1 : -1;
         }
         edb_meta_entry e;
@@ -1266,7 +1115,7 @@ static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_
     if (s->replies) {
         const reply_file *rf = exact_reply(s, svc, ri->mnemonic, ri->start, ri->end);
         if (rf)
-            return store_stream(s, rf->file, sink->feed, sink->ctx, err) == 0 ? 1 : -1;
+            return store_stream(s, rf->file, sink->feed, sink->ctx, NULL, err) == 0 ? 1 : -1;
     }
     edb_series *ser = NULL;
     /* the client names the mnemonic in its message */

@@ -187,16 +187,40 @@ int tu_edbx_run(tu_run *r, const char *home, const char *base_url, const char *c
     for (; *args && n < 127; args++)
         argv[n++] = *args;
     argv[n] = NULL;
-    char h[4200], b[4200];
+    char h[4200], b[4200], api[64];
     snprintf(h, sizeof h, "HOME=%s", home);
-    snprintf(b, sizeof b, "ENG_BASE_URL=%s", base_url ? base_url : "");
+    /* EDBX_TEST_API=direct|edp runs the same e2e suite over another service of the same
+     * edbx serve: path B under its own path, EDP beside path A (tests/CMakeLists.txt). */
+    const char *svc = getenv("EDBX_TEST_API");
+    int direct = svc && strcmp(svc, "direct") == 0 && base_url &&
+                 strncmp(base_url, "http://127.0.0.1:", 17) == 0 &&
+                 base_url[strlen(base_url) - 1] == '/' && !strstr(base_url + 17, "/" EDB_SERVER_DIRECT_PATH);
+    snprintf(b, sizeof b, "ENG_BASE_URL=%s%s", base_url ? base_url : "",
+             direct ? EDB_SERVER_DIRECT_PATH : "");
+    snprintf(api, sizeof api, "ENG_API=%s", svc && *svc ? svc : "");
     const char *all[64] = {h, b, "MAST_API_TOKEN=", "NETRC=", "ENG_RETRIES=", "ENG_TIMEOUT=",
-                           "XDG_CACHE_HOME="};
-    size_t k = 7;
+                           "XDG_CACHE_HOME=", api};
+    size_t k = 8;
     for (; env && *env && k < 63; env++)
         all[k++] = *env;
     all[k] = NULL;
     return tu_run_cmd(r, argv, all);
+}
+
+const char *tu_test_api(void)
+{
+    const char *a = getenv("EDBX_TEST_API");
+    return a && *a ? a : "mast";
+}
+
+unsigned long tu_served(unsigned long data, unsigned long mnemonics)
+{
+    const char *a = tu_test_api();
+    if (strcmp(a, "direct") == 0)
+        return data + mnemonics + 1;
+    if (strcmp(a, "edp") == 0)
+        return data + mnemonics;
+    return data;
 }
 
 const char *tu_path(const char *dir, const char *name)

@@ -43,6 +43,14 @@ void tu_run_free(tu_run *r);
 int tu_edbx_run(tu_run *r, const char *home, const char *base_url, const char *const *args,
                 const char *const *env);
 
+/* The service the e2e suites run over: "mast" unless EDBX_TEST_API says "direct" or "edp"
+ * (tests/CMakeLists.txt runs the network suites once per service). */
+const char *tu_test_api(void);
+/* The requests edbx serve counts (data and metadata, every service) for a run of `data`
+ * data requests over `mnemonics` distinct mnemonics, each asked once: path B and EDP ask
+ * each mnemonic's metadata first, and path B's aliveness check is a metadata request. */
+unsigned long tu_served(unsigned long data, unsigned long mnemonics);
+
 /* dir/name in one of 8 rotating static buffers (so a few can be used in one call). */
 const char *tu_path(const char *dir, const char *name);
 

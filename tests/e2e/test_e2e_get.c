@@ -221,7 +221,7 @@ START_TEST(all_21_mnemonics_exact)
     for (size_t k = 0; k < N_ALL; k++)
         expect_rows(rows, nrows, &pos, ALL21[k], INT64_C(1611628200500), INT64_C(1611628499750), 0);
     ck_assert_uint_eq(pos, nrows);
-    ck_assert_uint_eq(edb_server_requests(srv), N_ALL);
+    ck_assert_uint_eq(edb_server_requests(srv), tu_served(N_ALL, N_ALL));
     free(rows);
     free(csv);
 }
@@ -289,6 +289,8 @@ END_TEST
 
 START_TEST(token_sources_and_secrecy)
 {
+    if (strcmp(tu_test_api(), "direct") == 0)
+        return; /* the direct service takes no token: nothing here applies */
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
     so.token = "edbx-test-S3CRET";
     serve(&so);
@@ -352,6 +354,8 @@ END_TEST
 
 START_TEST(insecure_base_url_refused)
 {
+    if (strcmp(tu_test_api(), "direct") == 0)
+        return; /* the direct service takes no token: nothing here applies */
     serve_plain();
     const char *args[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26T02:29:03",
                           "--base-url", "http://edb.example.org/", NULL};
@@ -446,7 +450,8 @@ START_TEST(retry_503_then_success)
     ck_assert_ptr_nonnull(strstr(r.err, "HTTP 503"));
     ck_assert_ptr_nonnull(strstr(r.err, "retrying in 1.0 s"));
     ck_assert_ptr_nonnull(strstr(r.out, "2021-01-26T02:29:03.939,59240.1035178125,SA_ZATTEST1,-0.20954679\n"));
-    ck_assert_uint_eq(edb_server_requests(srv), 2);
+    /* the first request is refused and tried again, whichever it is */
+    ck_assert_uint_eq(edb_server_requests(srv), tu_served(2, 1));
     tu_run_free(&r);
 }
 END_TEST

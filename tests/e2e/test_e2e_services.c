@@ -73,12 +73,12 @@ START_TEST(unknown_service)
                           "--plan-only", NULL};
     tu_run r;
     ck_assert_int_eq(run(&r, NULL, args, NULL), 2);
-    ck_assert_str_eq(r.err, "edbx: --api 'portal': no such service (known: mast)\n");
+    ck_assert_str_eq(r.err, "edbx: --api 'portal': no such service (known: mast, direct, edp)\n");
     tu_run_free(&r);
     const char *env[] = {"ENG_API=b", NULL};
     const char *args2[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26", "--plan-only", NULL};
     ck_assert_int_eq(run(&r, NULL, args2, env), 2);
-    ck_assert_str_eq(r.err, "edbx: ENG_API 'b': no such service (known: mast)\n");
+    ck_assert_str_eq(r.err, "edbx: ENG_API 'b': no such service (known: mast, direct, edp)\n");
     tu_run_free(&r);
 }
 END_TEST

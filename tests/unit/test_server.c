@@ -220,7 +220,7 @@ static char *make_tmp_store(void)
     put(dir, "sxx_bad_data.json",
         "{\"TlmMnemonic\":\"SXX_BAD\",\"Data\":["
         "{\"ObsTime\":\"/Date(1000+0000)/\",\"EUValue\":1.5},"
-        "{\"ObsTime\":\"/Date(2000+0100)/\",\"EUValue\":1.5}]}");
+        "{\"ObsTime\":\"/Date(2000x)/\",\"EUValue\":1.5}]}");
     /* Out of order, with two equal stamps (which must keep their order), a negative stamp,
      * and values %.10f cannot carry. */
     put(dir, "sxx_fine_data.json",
