@@ -51,7 +51,12 @@ enum {
     GOPT_RUN_TIME_US,
     GOPT_API,
     GOPT_EDP_MISSION,
-    GOPT_PLAN_ONLY
+    GOPT_PLAN_ONLY,
+    GOPT_SHARD,
+    GOPT_SHARDS,
+    GOPT_OFFLINE,
+    GOPT_SLURM,
+    GOPT_MAX_TRANSFERS
 };
 
 extern const cli_optset cli_get_options;

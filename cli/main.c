@@ -75,6 +75,8 @@ static void usage(FILE *out)
           "       verify, a file that differs from its manifest\n"
           "  7    local I/O: the output, a token file or a store could not be used\n"
           "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
+          "  9    not in the cache: --offline found replies missing (listed, with the\n"
+          "       shard of each), or a --shard could not store some of its replies\n"
           "  130  interrupted (Ctrl-C); no output file is left behind\n",
           out);
 }

@@ -77,6 +77,13 @@ const char *edb_cache_root(const edb_cache *c);
 void edb_cache_hooks(edb_cache *c, edb_reply_hooks *out);
 void edb_cache_get_stats(const edb_cache *c, edb_cache_stats *out);
 
+/* Does the cache hold an entry that answers ri?  1 or 0.  Reads the entry's header only
+ * (at most 4096 bytes), never its reply, so checking every request of a large plan costs
+ * one small read each (`edbx get --offline`); the reply's length and checksum are checked
+ * when it is read.  0 also for a range the cache never keeps (one that ends within
+ * EDB_CACHE_SETTLE_US of `now`).  `refresh` is not looked at. */
+int edb_cache_has(edb_cache *c, const edb_request_info *ri);
+
 /* What an entry answers, for `edbx cache list`.  Strings borrowed for the callback. */
 typedef struct edb_cache_entry_info {
     const char *path;
