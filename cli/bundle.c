@@ -115,7 +115,9 @@ static int replaced(const char *a, int *takes_value)
         int value;
     } drop[] = {{"--bundle", 1}, {"--source", 1}, {"--cache", 1}, {"--output", 1},
                 {"--base-url", 1}, {"--token-file", 1}, {"--run-time-us", 1}, {"--file", 1},
-                {"--no-cache", 0}, {"--refresh", 0}, {"--progress", 0}};
+                {"--no-cache", 0}, {"--refresh", 0}, {"--progress", 0},
+                /* the assembly of shards (docs/scale.md): its replies came from the cache */
+                {"--offline", 0}, {"--shards", 1}};
     *takes_value = 0;
     if (strcmp(a, "-o") == 0 || strcmp(a, "-f") == 0) {
         *takes_value = 1;

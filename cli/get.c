@@ -378,7 +378,7 @@ static int run_shard(edb_client_options *co, const edb_query *q, const cli_scale
         else
             first = end = 0;
         edb_plan_free(p);
-        cli_warn("shard %zu/%zu: %zu requests in the cache %s (%lu asked of the service, %lu "
+        cli_warn("shard %zu/%zu: %zu requests in the cache at %s (%lu asked of the service, %lu "
                  "retries, %llu bytes; %lu answered by the cache)", scale->k, scale->n,
                  end - first, edb_cache_root(get_local.cache), cs.requests - cs.retries,
                  cs.retries, cs.bytes, cs.local);

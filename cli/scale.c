@@ -276,11 +276,11 @@ int cli_scale_check_cache(const edb_client_options *co, const edb_query *q, cons
                  "end the range earlier", fresh, fresh > 1 ? "" : "s", fresh > 1 ? "are" : "is");
     free(owners);
     if (after)
-        cli_warn("shard %zu/%zu: %zu of %zu requests are not in the cache %s after the run "
+        cli_warn("shard %zu/%zu: %zu of %zu requests are not in the cache at %s after the run "
                  "(listed above%s%s): they could not be stored; run the shard again", s->k, s->n,
                  missing, checked, edb_cache_root(cache), more, why);
     else
-        cli_warn("--offline: %zu of %zu requests are not in the cache %s (listed above%s%s%s)%s",
+        cli_warn("--offline: %zu of %zu requests are not in the cache at %s (listed above%s%s%s)%s",
                  missing, checked, edb_cache_root(cache), more, shards, why,
                  q->keep_going ? "; --keep-going: the mnemonics that are whole are written"
                                : "; nothing was written");

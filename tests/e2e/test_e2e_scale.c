@@ -166,7 +166,7 @@ START_TEST(shards_then_assembly_equal_one_process)
                       "%s", r.err);
         /* 30 one-day requests: 7, 8, 7, 8 (the middles of the requests at 0.5 .. 29.5
          * days, cut at 7.5, 15 and 22.5 days). */
-        snprintf(want, sizeof want, "edbx: shard %d/4: %d requests in the cache %s (", k,
+        snprintf(want, sizeof want, "edbx: shard %d/4: %d requests in the cache at %s (", k,
                  k % 2 ? 8 : 7, cache);
         ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
         tu_run_free(&r);
@@ -190,6 +190,18 @@ START_TEST(shards_then_assembly_equal_one_process)
     assert_file_is(in_tmp("assembled.csv"), want);
     free(want);
 
+    /* The assembly's bundle replays (from the bundle alone) to the same bytes. */
+    asked = edb_server_requests(srv);
+    ck_assert_msg(get(&r, NULL, "--cache", cache, "--offline", "--shards", "4", "-o",
+                      in_tmp("b.csv"), "--bundle", in_tmp("b.tar.gz"), NULL) == 0, "%s", r.err);
+    tu_run_free(&r);
+    const char *rp[] = {"replay", in_tmp("b.tar.gz"), "--out", in_tmp("rep"), NULL};
+    ck_assert_msg(tu_edbx_run(&r, tmp, "http://127.0.0.1:9/", rp, NULL) == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.out, "identical"), "%s%s", r.out, r.err);
+    tu_run_free(&r);
+    assert_same_file(in_tmp("rep/b.csv"), in_tmp("single.csv"));
+    ck_assert_uint_eq(edb_server_requests(srv), asked);
+
     const char *sde[] = {"SOURCE_DATE_EPOCH=1700000000", NULL};
     ck_assert_int_eq(get(&r, sde, "--cache", cache, "--offline", "-o", in_tmp("a.ecsv"), NULL),
                      0);
@@ -204,7 +216,7 @@ START_TEST(shards_then_assembly_equal_one_process)
     unsigned long conns = edb_server_connections(srv);
     ck_assert_int_eq(get(&r, NULL, "--cache", cache, "--shard", "2/4", NULL), 0);
     char line[2048];
-    snprintf(line, sizeof line, "edbx: shard 2/4: 7 requests in the cache %s (0 asked of the "
+    snprintf(line, sizeof line, "edbx: shard 2/4: 7 requests in the cache at %s (0 asked of the "
              "service, 0 retries, 0 bytes; 7 answered by the cache)\n", cache);
     ck_assert_str_eq(r.err, line);
     ck_assert_str_eq(r.out, "");
@@ -237,7 +249,7 @@ START_TEST(offline_lists_missing_and_their_shard)
     for (char *l = strtok(lines, "\n"); l; l = strtok(NULL, "\n"))
         o += (size_t)snprintf(want + o, sizeof want - o, "edbx: not in the cache: %s\n", l);
     free(lines);
-    snprintf(want + o, sizeof want - o, "edbx: --offline: 7 of 30 requests are not in the cache "
+    snprintf(want + o, sizeof want - o, "edbx: --offline: 7 of 30 requests are not in the cache at "
              "%s (listed above; shard 2 of 4 owns them: run it (again)); nothing was written\n",
              cache);
     ck_assert_int_eq(get(&r, NULL, "--cache", cache, "--offline", "--shards", "4", "-o",
@@ -324,7 +336,7 @@ START_TEST(killed_shard_resumes)
     ck_assert_msg(get(&r, NULL, "--cache", cache, "-j", "4", "--shard", "1/2", NULL) == 0, "%s",
                   r.err);
     char want[2048];
-    snprintf(want, sizeof want, "edbx: shard 1/2: 15 requests in the cache %s (%d asked of the "
+    snprintf(want, sizeof want, "edbx: shard 1/2: 15 requests in the cache at %s (%d asked of the "
              "service, 0 retries, ", cache, 15 - stored);
     ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
     tu_run_free(&r);
@@ -368,7 +380,7 @@ START_TEST(shard_that_cannot_store_fails)
     }
     free(lines);
     char want[2048];
-    snprintf(want, sizeof want, "edbx: shard 3/4: 8 of 8 requests are not in the cache %s after "
+    snprintf(want, sizeof want, "edbx: shard 3/4: 8 of 8 requests are not in the cache at %s after "
              "the run (listed above): they could not be stored; run the shard again\n", cache);
     ck_assert_msg(strstr(r.err, want), "%s", r.err);
     tu_run_free(&r);
@@ -432,7 +444,7 @@ START_TEST(slurm_script_runs_as_a_shell_loop)
     ck_assert_ptr_null(strstr(r.err, "tok-never"));
     for (int k = 0; k < 4; k++) {
         char s[2048];
-        snprintf(s, sizeof s, "edbx: shard %d/4: %d requests in the cache %s (", k, k % 2 ? 8 : 7,
+        snprintf(s, sizeof s, "edbx: shard %d/4: %d requests in the cache at %s (", k, k % 2 ? 8 : 7,
                  cache);
         ck_assert_msg(strstr(r.err, s), "%s", r.err);
     }

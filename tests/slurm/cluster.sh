@@ -1,10 +1,14 @@
 # tests/slurm/cluster.sh: a real single-node Slurm for one test run, in a scratch folder.
 # Sourced by tests/slurm/run.sh and tests/bench/bench_scale.sh (bash).
 #
-#   cluster_start DIR   generate a munge key and a slurm.conf in DIR, start munged,
+#   cluster_start DIR [CPUS]
+#                       generate a munge key and a slurm.conf in DIR, start munged,
 #                       slurmctld and slurmd in the foreground (so their PIDs are the ones
 #                       started here), wait until the node is idle; on failure print the
-#                       daemons' logs and return 1.  Exports SLURM_CONF.
+#                       daemons' logs and return 1.  Exports SLURM_CONF.  CPUS (default:
+#                       nproc) is how many CPUs the node offers, so how many one-CPU tasks
+#                       run at once: more than the machine has lets network-bound tasks
+#                       run side by side as they would on the cores of a real cluster.
 #   cluster_wait JOBID SECONDS   wait until the job (and its array tasks) left the queue
 #   cluster_stop        cancel the jobs submitted (CLUSTER_JOBS), stop the daemons by the
 #                       PIDs started, wait for them to exit
@@ -38,7 +42,7 @@ print(" ".join(str(x.getsockname()[1]) for x in s))'
 
 cluster_start() {
     CLUSTER_DIR=$1
-    local d=$CLUSTER_DIR host cpus ports ctl_port d_port t
+    local d=$CLUSTER_DIR host cpus ctl_port d_port t overrides=
     if [ "$(id -u)" != 0 ]; then
         echo "cluster: a real Slurm is started as root (SlurmUser=root); run as root" >&2
         return 1
@@ -54,7 +58,9 @@ cluster_start() {
     head -c 1024 /dev/urandom >"$d/munge/munge.key"
     chmod 400 "$d/munge/munge.key"
     host=$(hostname -s)
-    cpus=$(nproc)
+    cpus=${2:-$(nproc)}
+    # More CPUs than the machine has: slurmd registers the configured count, not its own.
+    [ "$cpus" -gt "$(nproc)" ] && overrides="SlurmdParameters=config_overrides"
     read -r ctl_port d_port < <(cluster_ports)
     cat >"$d/slurm.conf" <<EOF
 # A one-node cluster for one test run (tests/slurm/cluster.sh); everything in $d.
@@ -80,6 +86,7 @@ SlurmctldLogFile=$d/log/slurmctld.log
 SlurmdLogFile=$d/log/slurmd.log
 ReturnToService=2
 MinJobAge=600
+$overrides
 NodeName=$host CPUs=$cpus State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF

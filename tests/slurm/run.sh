@@ -46,7 +46,9 @@ show() {
     "$@"
 }
 
-cluster_start "$scratch/slurm" || fail "Slurm did not start (its logs are above)"
+# Four CPUs on the node (the machine may have fewer): the 4 tasks run at once, four
+# writers in one cache folder.
+cluster_start "$scratch/slurm" 4 || fail "Slurm did not start (its logs are above)"
 echo "slurm test: a one-node Slurm is up: $(sinfo -h -o '%P %a %D %T %N')"
 
 # The service: the real recordings of 2021-01-26 (21 mnemonics), one request in five
