@@ -638,6 +638,29 @@ START_TEST(recent_ranges)
 }
 END_TEST
 
+/* Shards meet in the cache: one that cannot be had fails the run (exit 7) rather than
+ * fetching replies that would go nowhere, and so does the assembly. */
+START_TEST(no_cache_no_shards)
+{
+    serve((edb_server_options)EDB_SERVER_OPTIONS_INIT);
+    tu_run r;
+    ck_assert_int_eq(tu_write_file(cache, "a file, not a folder", 20), 0);
+    ck_assert_int_eq(get(&r, NULL, "--cache", cache, "--shard", "0/4", NULL), 7);
+    char want[2048];
+    snprintf(want, sizeof want, "edbx: cache folder %s: not a folder: the cache is where shards "
+             "meet (--shard, --offline), so the run cannot go on without it (--cache DIR names "
+             "another)\n", cache);
+    ck_assert_str_eq(r.err, want);
+    tu_run_free(&r);
+    ck_assert_int_eq(get(&r, NULL, "--cache", cache, "--offline", "-o", in_tmp("o.csv"), NULL),
+                     7);
+    ck_assert_str_eq(r.err, want);
+    tu_run_free(&r);
+    ck_assert(!tu_exists(in_tmp("o.csv")));
+    ck_assert_uint_eq(edb_server_requests(srv), 0);
+}
+END_TEST
+
 static Suite *scale_suite(void)
 {
     Suite *s = suite_create("scale");
@@ -653,6 +676,7 @@ static Suite *scale_suite(void)
     tcase_add_test(t, plan_only_shards_exact);
     tcase_add_loop_test(t, refusals, 0, sizeof REFUSALS / sizeof REFUSALS[0]);
     tcase_add_test(t, recent_ranges);
+    tcase_add_test(t, no_cache_no_shards);
     suite_add_tcase(s, t);
     return s;
 }

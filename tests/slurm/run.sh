@@ -53,6 +53,7 @@ echo "slurm test: a one-node Slurm is up: $(sinfo -h -o '%P %a %D %T %N')"
 
 # The service: the real recordings of 2021-01-26 (21 mnemonics), one request in five
 # failing with 503 (seed 7: the same request numbers every run).
+echo "\$ $edbx serve $fixtures/jwst-2021-01-26 --port 0 --fail-rate 0.2 --seed 7 -v &"
 "$edbx" serve "$fixtures/jwst-2021-01-26" --port 0 --fail-rate 0.2 --seed 7 -v \
     >"$scratch/serve.out" 2>"$scratch/serve.err" &
 serve_pid=$!
@@ -62,6 +63,7 @@ for t in $(seq 50); do
 done
 base=$(sed -n 's/^edbx serve: serving .* on \(http[^ ]*\)$/\1/p' "$scratch/serve.out")
 [ -n "$base" ] || fail "edbx serve did not start"
+cat "$scratch/serve.out"
 export ENG_BASE_URL=$base
 unset MAST_API_TOKEN XDG_CACHE_HOME ENG_RETRIES ENG_TIMEOUT
 export HOME=$scratch/home
@@ -70,6 +72,7 @@ requests() { grep -c ' /api/v0.1/Download/file' "$scratch/serve.err" || true; }
 
 cd "$scratch/work"
 ls "$fixtures/jwst-2021-01-26" | sed -n 's/_data\.json$//p' | tr a-z A-Z >names.txt
+echo "names.txt: $(wc -l <names.txt) mnemonics: $(head -n 3 names.txt | tr '\n' ' ')..."
 query=(-f names.txt --start 2021-01-26T02:28:00 --end 2021-01-26T02:36:00 --chunk 1min
        --cache "$scratch/work/cache")
 show "$edbx" get "${query[@]}" -j 4 --slurm 4 -o trend.csv || fail "--slurm"
@@ -111,10 +114,11 @@ echo "$(wc -l <trend.csv) lines, $(wc -c <trend.csv) bytes: identical"
 
 # A shard submitted again (as a requeue or a rerun by hand) asks nothing.
 before=$(requests)
+echo "\$ sbatch --parsable --array=2 trend.csv.sbatch shard    # shard 2 again"
 rid=$(sbatch --parsable --array=2 trend.csv.sbatch shard) || fail "sbatch of a rerun"
 rid=${rid%%;*}
 CLUSTER_JOBS+=("$rid")
 cluster_wait "$rid" 120 || fail "the rerun did not finish"
-cat "slurm-${rid}_2.out"
+echo "task ${rid}_2: $(cat "slurm-${rid}_2.out")"
 [ "$(requests)" = "$before" ] || fail "the rerun of shard 2 asked $(( $(requests) - before )) requests"
 echo "slurm test: passed"
