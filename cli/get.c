@@ -714,6 +714,10 @@ parsed:
     edb_status fetch_st = st;
     if (st != EDB_OK && !(st == EDB_ERR_PARTIAL && res)) {
         code = cli_fail(st, "%s", edb_client_errmsg(client));
+        /* --offline: a reply the check found but that did not read back (damaged since,
+         * or removed) is missing from the cache, not unknown to the EDB. */
+        if (scale.offline && st == EDB_ERR_NOT_FOUND)
+            code = EXIT_MISSING;
         edb_writer_free(w);
         edb_client_free(client);
         return code;

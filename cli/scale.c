@@ -115,6 +115,9 @@ edb_status cli_scale_check(cli_scale *s, const cli_scale_ctx *x, edb_err *err)
     if (s->slurm_s && !x->output)
         return edb_err_set(err, EDB_ERR_USAGE, "--slurm N needs the output of the assembly "
                            "job: add -o FILE (the job script is written to FILE.sbatch)");
+    if (s->slurm_s && x->bundle && !edb_archive_is_name(x->bundle))
+        return edb_err_set(err, EDB_ERR_USAGE, "--bundle %s: the name must end in .tar.gz, .tgz, "
+                           ".tar.xz, .tar or .zip", x->bundle);
     if (s->slurm_s && x->names_from_stdin)
         return edb_err_set(err, EDB_ERR_USAGE, "--slurm: the jobs cannot read the mnemonics "
                            "from standard input (-f -): put them in a file");

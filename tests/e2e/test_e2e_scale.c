@@ -296,6 +296,34 @@ START_TEST(offline_lists_missing_and_their_shard)
 }
 END_TEST
 
+/* An entry damaged after the check (its header whole, its reply cut short): the check
+ * finds it, reading it finds the damage, and --offline, which cannot ask again, fails with
+ * exit 9 and writes nothing. */
+START_TEST(offline_damaged_entry)
+{
+    serve((edb_server_options)EDB_SERVER_OPTIONS_INIT);
+    tu_run r;
+    ck_assert_int_eq(get(&r, NULL, "--cache", cache, "-q", "--shard", "0/1", NULL), 0);
+    tu_run_free(&r);
+    /* Every entry cut right after its header line. */
+    const char *cut[] = {"/bin/sh", "-c", "for f in $(find \"$0\" -name '*.z'); do "
+                         "/usr/bin/python3 -c \"import sys; p = sys.argv[1]; d = open(p, 'rb')"
+                         ".read(); open(p, 'wb').write(d[:d.index(b'\\n', 11) + 1])\" \"$f\"; "
+                         "done", cache, NULL};
+    ck_assert_int_eq(tu_run_cmd(&r, cut, NULL), 0);
+    tu_run_free(&r);
+    ck_assert_int_eq(get(&r, NULL, "--cache", cache, "--offline", "-o", in_tmp("o.csv"), NULL),
+                     9);
+    ck_assert_msg(strstr(r.err, "edbx: cache: dropped a damaged entry for SA_ZTEST0-20220301T00"
+                                "0000-20220302T000000.csv ("), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "edbx: SA_ZTEST0: not in the local source (no network is "
+                                "used)\n"), "%s", r.err);
+    tu_run_free(&r);
+    ck_assert(!tu_exists(in_tmp("o.csv")));
+    ck_assert_uint_eq(edb_server_requests(srv), NREQ);
+}
+END_TEST
+
 /* A shard killed (SIGKILL, as a node lost) after some replies are stored: run again, it
  * asks only for what the cache does not hold; run once more, for nothing. */
 START_TEST(killed_shard_resumes)
@@ -583,6 +611,9 @@ static const refusal REFUSALS[] = {
                                                  "from standard input (-f -): put them in a "
                                                  "file"},
     {{"--max-transfers", "8"}, "--max-transfers caps a --slurm array: add --slurm N"},
+    {{"--slurm", "2", "-o", "x.csv", "--bundle", "x.tar.bz2"}, "--bundle x.tar.bz2: the name "
+                                                               "must end in .tar.gz, .tgz, "
+                                                               ".tar.xz, .tar or .zip"},
 };
 
 START_TEST(refusals)
@@ -669,6 +700,7 @@ static Suite *scale_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, shards_then_assembly_equal_one_process);
     tcase_add_test(t, offline_lists_missing_and_their_shard);
+    tcase_add_test(t, offline_damaged_entry);
     tcase_add_test(t, killed_shard_resumes);
     tcase_add_test(t, shard_that_cannot_store_fails);
     tcase_add_test(t, slurm_script_runs_as_a_shell_loop);
