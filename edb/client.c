@@ -1322,7 +1322,8 @@ static edb_status schedule(fetch *f, int64_t *next_due)
     size_t per = edb_plan_per_mnemonic(f->plan);
     int has_meta = per > edb_plan_chunks(f->plan);
     /* Metadata first, for every mnemonic: the data requests wait for their mnemonic's. */
-    while (has_meta && f->meta_cursor < f->meta_end && f->running < par && !blocked && !f->fatal) {
+    while (has_meta && f->meta_cursor < f->meta_end && f->running < par && !blocked &&
+           !f->fatal) {
         mnem *m = &f->ms[f->meta_cursor];
         edb_plan_request pr;
         edb_plan_get(f->plan, edb_plan_first(f->plan, f->meta_cursor), &pr);

@@ -472,8 +472,8 @@ START_TEST(slurm_script_runs_as_a_shell_loop)
     ck_assert_ptr_null(strstr(r.err, "tok-never"));
     for (int k = 0; k < 4; k++) {
         char s[2048];
-        snprintf(s, sizeof s, "edbx: shard %d/4: %d requests in the cache at %s (", k, k % 2 ? 8 : 7,
-                 cache);
+        snprintf(s, sizeof s, "edbx: shard %d/4: %d requests in the cache at %s (", k,
+                 k % 2 ? 8 : 7, cache);
         ck_assert_msg(strstr(r.err, s), "%s", r.err);
     }
     tu_run_free(&r);
