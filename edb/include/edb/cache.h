@@ -10,7 +10,9 @@
  * what another fetched, and no file holds the token or an unkeyed hash of it.
  *
  * Entries are written to a temporary file in their folder and renamed, so another process
- * sharing the folder sees a whole entry or none.  Folders are made 0700 and files 0600;
+ * sharing the folder sees a whole entry or none, on NFS too: the cache takes no lock and
+ * needs none, which is what lets the shards of a job array on many machines share one
+ * folder (docs/scale.md).  Folders are made 0700 and files 0600;
  * nothing inside the folder is reached through a symbolic link.  A lookup streams: it
  * inflates the entry in pieces, feeding each to the client, and checks the length and
  * SHA-256 at the end.  A damaged entry (bad header, truncated or corrupt stream, wrong
