@@ -21,6 +21,8 @@ enum {
     EXIT_PARTIAL = 8,    /* --keep-going: some mnemonics failed, the rest was written */
     EXIT_ALERT = 9,      /* --fail-if: the output was written and some row matched */
     /* 10 and 11 are reserved for `edbx monitor`'s yellow and red limits. */
+    EXIT_MISSING = 12,   /* --offline: replies missing from the cache (listed, with their
+                            shards); --shard: replies it could not store */
     EXIT_INTERRUPTED = 130,
     EXIT_PIPE = 141      /* the reader of standard output went away (| head): 128 + SIGPIPE,
                             what a shell shows for cat killed by the same pipe; no message */
@@ -131,6 +133,45 @@ typedef struct cli_range {
 } cli_range;
 edb_status cli_during_read(const char *arg, cli_range *out, edb_err *err);
 
+/* Many processes, one cache (scale.c, docs/scale.md): --shard, --offline, --shards,
+ * --slurm and --max-transfers, as given, then as checked by cli_scale_check. */
+#define CLI_MAX_SHARDS 100000
+/* The most transfers a --slurm array makes at once, all tasks together, unless
+ * --max-transfers says otherwise: -j's own maximum, so that an array is no harder on MAST
+ * than one process may be. */
+#define CLI_SLURM_MAX_TRANSFERS 32
+#define CLI_MAX_TRANSFERS_LIMIT 1024
+typedef struct cli_scale {
+    const char *shard_s, *shards_s, *slurm_s, *max_transfers_s; /* borrowed from argv */
+    int offline;
+    size_t k, n;   /* --shard K/N; n 0: none */
+    size_t owners; /* the N the shards of listed requests are named among; 0: none */
+    long tasks;    /* --slurm N */
+    long cap;      /* --max-transfers */
+} cli_scale;
+/* What the rest of the command line says, for checking and for the job script. */
+typedef struct cli_scale_ctx {
+    int plan_only, source, no_cache, refresh, names_from_stdin;
+    const char *output;    /* NULL: standard output */
+    const char *bundle, *cache_dir;
+    int argc;              /* the command line as given, "get" first */
+    char **argv;
+    edb_time start, end, now;
+    long jobs;
+    const edb_client_options *co;
+} cli_scale_ctx;
+/* Parse the values and refuse what does not go together (EDB_ERR_USAGE). */
+edb_status cli_scale_check(cli_scale *s, const cli_scale_ctx *x, edb_err *err);
+/* --plan-only with --shard or --shards: the lines with their shards; the exit code. */
+int cli_scale_plan(const edb_client_options *co, const edb_query *q, const cli_scale *s);
+/* Check every request of q (of shard K with --shard) against the cache; list the missing
+ * ones on stderr with their shards; EXIT_OK or EXIT_MISSING.  res (after a fetch, or NULL)
+ * leaves out the mnemonics that failed; after: the check that follows a shard's run. */
+int cli_scale_check_cache(const edb_client_options *co, const edb_query *q, const cli_scale *s,
+                          edb_cache *cache, edb_time now, const edb_result *res, int after);
+/* --slurm N: write OUTPUT.sbatch and say how to run it; the exit code. */
+int cli_scale_slurm(const cli_scale *s, const cli_scale_ctx *x);
+
 /* Local data for `edbx get` (local.c): --source, the cache, --bundle, the record of the
  * command, and the outputs on their way into place. */
 struct cli_recorded;
@@ -138,6 +179,7 @@ struct cli_args;
 typedef struct cli_local {
     const char *source, *cache_dir, *bundle; /* from the options; borrowed */
     int no_cache, refresh;
+    int need_cache; /* --shard, --offline: a cache that cannot be had fails the run */
     edb_time run_time;
     edb_store *store;
     edb_cache *cache;

@@ -44,8 +44,8 @@ void help_get(FILE *out)
           "Exit status: 0 ok, 2 usage, 3 unknown mnemonic, 4 authentication, 5 network or\n"
           "server, 6 bad data, 7 local I/O, 8 partly failed (--keep-going), 9 alert (a\n"
           "--fail-if condition matched rows of the output, which is written in full),\n"
-          "130 interrupted, 141 standard output closed early (| head; nothing printed)\n"
-          "(see 'edbx --help').\n",
+          "12 not in the cache (--offline, --shard), 130 interrupted, 141 standard output\n"
+          "closed early (| head; nothing printed) (see 'edbx --help').\n",
           out);
 }
 
@@ -624,12 +624,59 @@ static edb_status apply_meta(edb_result *res, edb_err *err)
     return EDB_OK;
 }
 
+/* --shard K/N: fetch the shard into the cache, then check that the cache holds it all. */
+static int run_shard(edb_client_options *co, const edb_query *q, const cli_scale *scale,
+                     edb_time now, int quiet, cli_progress *prog)
+{
+    edb_client *client = NULL;
+    edb_status st = edb_client_new(&client, co);
+    if (st != EDB_OK)
+        return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
+    edb_result *res = NULL;
+    st = edb_client_fetch(client, q, &res);
+    cli_progress_done(prog);
+    int code;
+    if (st != EDB_OK && !(st == EDB_ERR_PARTIAL && res)) {
+        code = cli_fail(st, "shard %zu/%zu: %s", scale->k, scale->n, edb_client_errmsg(client));
+        edb_client_free(client);
+        return code;
+    }
+    for (size_t k = 0; k < edb_result_count(res); k++)
+        if (edb_result_status(res, k) != EDB_OK)
+            cli_warn("missing %s", edb_result_errmsg(res, k));
+    code = cli_scale_check_cache(co, q, scale, get_local.cache, now, res, 1);
+    if (code == EXIT_OK && st == EDB_ERR_PARTIAL)
+        code = cli_fail(st, "shard %zu/%zu: some mnemonics failed (listed above); the rest is "
+                        "in the cache", scale->k, scale->n);
+    if (code == EXIT_OK && !quiet) {
+        edb_client_stats cs;
+        edb_client_get_stats(client, &cs);
+        size_t first, end;
+        edb_plan *p = NULL;
+        if (edb_client_plan(client, q, &p) == EDB_OK)
+            edb_plan_shard_range(p, scale->k, scale->n, &first, &end);
+        else
+            first = end = 0;
+        edb_plan_free(p);
+        cli_warn("shard %zu/%zu: %zu requests in the cache at %s (%lu asked of the service, %lu "
+                 "retries, %llu bytes; %lu answered by the cache)", scale->k, scale->n,
+                 end - first, edb_cache_root(get_local.cache), cs.requests - cs.retries,
+                 cs.retries, cs.bytes, cs.local);
+    }
+    edb_result_free(res);
+    edb_client_free(client);
+    return code;
+}
+
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
     const char *start_s = NULL, *end_s = NULL, *for_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *api = NULL, *edp_mission = NULL;
     int plan_only = 0;
+    cli_scale scale;
+    memset(&scale, 0, sizeof scale);
+    int names_from_stdin = 0;
     const char *timeout_s = NULL, *retries_s = NULL;
     int brackets = 0, verbose = 0, progress = -1, keep_going = 0, quiet = 0;
     const char *wopts[GET_MAX_WOPTS];
@@ -718,6 +765,7 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
                                 err.msg[0] ? err.msg : "a chunk is at least 1s (e.g. 1d, 6h)");
             break;
         case GOPT_FILE:
+            names_from_stdin |= strcmp(optarg, "-") == 0;
             if (cli_names_read_file(names, optarg, &err) != EDB_OK)
                 FAIL(err.status, "%s", err.msg);
             break;
@@ -776,6 +824,11 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
         case GOPT_API: api = optarg; break;
         case GOPT_EDP_MISSION: edp_mission = optarg; break;
         case GOPT_PLAN_ONLY: plan_only = 1; break;
+        case GOPT_SHARD: scale.shard_s = optarg; break;
+        case GOPT_SHARDS: scale.shards_s = optarg; break;
+        case GOPT_OFFLINE: scale.offline = 1; break;
+        case GOPT_SLURM: scale.slurm_s = optarg; break;
+        case GOPT_MAX_TRANSFERS: scale.max_transfers_s = optarg; break;
         case GOPT_WOPT:
             if (n_wopts == GET_MAX_WOPTS)
                 FAIL(EDB_ERR_USAGE, "at most %d -O options", GET_MAX_WOPTS);
@@ -903,6 +956,22 @@ parsed:
         return cli_fail(err.status, "%s", err.msg);
     /* Local data is read once: chunks shape requests to a service, not reads of a store. */
     int64_t fetch_chunk_us = get_local.source ? 0 : chunk_us;
+    /* The brackets are always fetched: resampling uses them, and raw output cuts them off
+     * unless --brackets asks for them (edb_series_view, no copy). */
+    edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
+                   .end = end, .keep_brackets = 1, .chunk_us = fetch_chunk_us,
+                   .keep_going = keep_going};
+    cli_scale_ctx sx = {plan_only, get_local.source != NULL, get_local.no_cache,
+                        get_local.refresh, names_from_stdin,
+                        strcmp(output, "-") ? output : NULL, get_local.bundle,
+                        get_local.cache_dir, argc, argv, start, end, now,
+                        jobs, &co};
+    if (cli_scale_check(&scale, &sx, &err) != EDB_OK)
+        return cli_fail(err.status, "%s", err.msg);
+    q.shard_k = scale.k;
+    q.shard_n = scale.n;
+    if (plan_only && (scale.shard_s || scale.shards_s))
+        return cli_scale_plan(&co, &q, &scale);
     if (plan_only)
         return cli_print_plan(&co, mnemonics, n_mnemonics, start, end,
                               resample ? 1 : brackets, fetch_chunk_us);
@@ -932,8 +1001,9 @@ parsed:
     co.cancel = &cli_interrupted;
 
     char *token = NULL;
-    if (get_local.source) {
-        /* A local source needs no token: none is read, so none can leak. */
+    if (get_local.source || scale.slurm_s) {
+        /* A local source needs no token, nor writing a job script: none is read, so none
+         * can leak. */
     } else if (token_file) {
         if (cli_read_token_file(token_file, &token, &err) != EDB_OK)
             return cli_fail(err.status, "%s", err.msg);
@@ -952,9 +1022,24 @@ parsed:
         return cli_fail(err.status, "%s", err.msg);
     }
 
-    if (cli_local_setup(&get_local, &co, now, output, token, &err) != EDB_OK) {
+    get_local.need_cache = scale.shard_s || scale.offline;
+    if (!scale.slurm_s && cli_local_setup(&get_local, &co, now, output, token, &err) != EDB_OK) {
         cli_free_secret(token);
         return cli_fail(err.status, "%s", err.msg);
+    }
+    if (scale.offline) {
+        /* Every request is looked for before anything is written; none goes out. */
+        co.offline = 1;
+        code = cli_scale_check_cache(&co, &q, &scale, get_local.cache, now, NULL, 0);
+        if (code != EXIT_OK && !(code == EXIT_MISSING && keep_going)) {
+            cli_free_secret(token);
+            return code;
+        }
+    }
+    if (scale.shard_s) {
+        code = run_shard(&co, &q, &scale, now, quiet, &prog);
+        cli_free_secret(token);
+        return code;
     }
 
     /* What the options and the metadata (--meta, a store's meta.json) can refuse is
@@ -993,6 +1078,11 @@ parsed:
         cli_free_secret(token);
         return cli_fail(err.status, "%s", err.msg);
     }
+    if (scale.slurm_s) {
+        /* The output folder and the writer's options are good: the assembly will write. */
+        edb_writer_free(w);
+        return cli_scale_slurm(&scale, &sx);
+    }
 
     edb_client *client = NULL;
     edb_status st = edb_client_new(&client, &co);
@@ -1001,9 +1091,6 @@ parsed:
         edb_writer_free(w);
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
-    edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
-                   .end = end, .keep_brackets = 1, .chunk_us = fetch_chunk_us,
-                   .keep_going = keep_going};
     edb_result *res = NULL;
     if (get_local.store) {
         /* A local source decodes its files on every core before the fetch asks for them. */
@@ -1016,6 +1103,10 @@ parsed:
     edb_status fetch_st = st;
     if (st != EDB_OK && !(st == EDB_ERR_PARTIAL && res)) {
         code = cli_fail(st, "%s", edb_client_errmsg(client));
+        /* --offline: a reply the check found but that did not read back (damaged since,
+         * or removed) is missing from the cache, not unknown to the EDB. */
+        if (scale.offline && st == EDB_ERR_NOT_FOUND)
+            code = EXIT_MISSING;
         edb_writer_free(w);
         edb_client_free(client);
         return code;

@@ -216,6 +216,29 @@ static const cli_opt opts[] = {
      "log every request (URL, status, bytes, time) to stderr"},
     {GOPT_QUIET, "quiet", 'q', NULL, 0, CLI_ROLE_UI, "print nothing but errors (no progress line)"},
     {GOPT_HELP, "help", 'h', NULL, 0, CLI_ROLE_UI, "show this help"},
+    SECTION(""),
+    SECTION("Many processes, one cache (docs/scale.md):"),
+    {GOPT_SHARD, "shard", 0, "K/N", 0, CLI_ROLE_SOURCE,
+     "fetch only shard K of N (K from 0 to N-1) of the\n"
+     "requests, cut by expected size (mnemonics x time), into\n"
+     "the cache, and write nothing (no -o); a rerun skips what\n"
+     "the cache holds.  With --plan-only: shard K's requests"},
+    {GOPT_OFFLINE, "offline", 0, NULL, 0, CLI_ROLE_SOURCE,
+     "answer from the cache alone, never the network: every\n"
+     "request is checked first, and if any is missing they\n"
+     "are listed and edbx exits 9 (with --keep-going: the\n"
+     "mnemonics that are whole are written, exit 8)"},
+    {GOPT_SHARDS, "shards", 0, "N", 0, CLI_ROLE_UI,
+     "with --offline or --plan-only: name the shard (of N) of\n"
+     "each request listed"},
+    {GOPT_SLURM, "slurm", 0, "N", 0, CLI_ROLE_SOURCE,
+     "write FILE.sbatch (-o FILE) and fetch nothing: a Slurm\n"
+     "job array of N shards, then the assembly of FILE\n"
+     "(--offline); it runs without Slurm too (sh FILE.sbatch\n"
+     "local)"},
+    {GOPT_MAX_TRANSFERS, "max-transfers", 0, "M", 0, CLI_ROLE_SOURCE,
+     "with --slurm: at most M transfers at once, all tasks\n"
+     "together (default 32); tasks past M / -j wait their turn"},
     /* replay: the recorded "now" */
     {GOPT_RUN_TIME_US, "run-time-us", 0, "US", 0, CLI_ROLE_INTERNAL, ""},
 };

@@ -60,7 +60,12 @@ enum {
     GOPT_PLAN_ONLY,
     GOPT_STAMP,
     GOPT_CSV_SAFE,
-    GOPT_HEADER_COMMENTS
+    GOPT_HEADER_COMMENTS,
+    GOPT_SHARD,
+    GOPT_SHARDS,
+    GOPT_OFFLINE,
+    GOPT_SLURM,
+    GOPT_MAX_TRANSFERS
 };
 
 extern const cli_optset cli_get_options;

@@ -429,6 +429,11 @@ edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, c
         /* A cache is an accelerator: one that cannot be had slows the run, never fails it. */
         if (l->cache)
             edb_cache_hooks(l->cache, &l->hooks[l->n_hooks++]);
+        else if (l->need_cache)
+            return edb_err_set(err, cerr.status == EDB_ERR_NOMEM ? EDB_ERR_NOMEM : EDB_ERR_IO,
+                               "%s: the cache is where shards meet (--shard, --offline), so "
+                               "the run cannot go on without it (--cache DIR names another)",
+                               cerr.msg);
         else
             cli_warn("warning: %s; the run goes on without the cache (--cache DIR names "
                      "another, --no-cache says none is wanted)", cerr.msg);

@@ -79,6 +79,8 @@ static void usage(FILE *out)
           "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
           "  9    alert: get --fail-if matched rows of the output (written in full; the\n"
           "       matches are counted on stderr); a failure above keeps its own code\n"
+          "  12   not in the cache: --offline found replies missing (listed, with the\n"
+          "       shard of each), or a --shard could not store some of its replies\n"
           "  130  interrupted (Ctrl-C); no output file is left behind\n"
           "  141  standard output closed early (edbx get ... | head): stopped quietly\n",
           out);

@@ -731,6 +731,10 @@ static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_s
          * only the file we read, not one another process renamed there meanwhile. */
         logf_(c, "cache: dropped a damaged entry for %s (%s/" LAYOUT "/%s/%s: %s); fetching it "
               "again", ri->uri_name, c->root, xx, name, why);
+        /* Closed before the unlink: on NFS, removing a file this client holds open renames
+         * it to a .nfsXXXX file in the folder instead (until the last close). */
+        close(fd);
+        fd = -1;
         struct stat now_sb;
         if (fstatat(xfd, name, &now_sb, AT_SYMLINK_NOFOLLOW) == 0 && now_sb.st_ino == sb.st_ino &&
             now_sb.st_dev == sb.st_dev)
@@ -741,9 +745,41 @@ static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_s
         c->stats.misses--;
         c->stats.hits++;
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     close(xfd);
     return rc;
+}
+
+int edb_cache_has(edb_cache *c, const edb_request_info *ri)
+{
+    if (!c || !ri || !cacheable(c, ri))
+        return 0;
+    ident id;
+    char key[EDB_SHA256_HEX], xx[3], name[ENTRY_NAME_LEN + 1];
+    request_ident(c, ri, &id);
+    ident_key(&id, key);
+    snprintf(xx, sizeof xx, "%.2s", key);
+    snprintf(name, sizeof name, "%s.z", key);
+    int xfd = subdir_at(c->v1_fd, xx, 0);
+    if (xfd < 0)
+        return 0;
+    struct stat sb;
+    int fd = open_regular(xfd, name, &sb);
+    close(xfd);
+    if (fd < 0)
+        return 0;
+    /* The header only: what the entry answers.  Its body is checked when it is read. */
+    char buf[HEADER_MAX], why[160];
+    ssize_t got = read_full(fd, buf, sizeof buf);
+    close(fd);
+    edb__cache_header h;
+    size_t hl;
+    if (got < 0 || edb__cache_header_parse(buf, (size_t)got, &h, &hl, why, sizeof why) != 0)
+        return 0;
+    int ok = ident_matches(&h, &id);
+    edb__cache_header_free(&h);
+    return ok;
 }
 
 /* ---- storing a reply ------------------------------------------------------------------------ */

@@ -127,8 +127,11 @@ typedef struct fetch {
     request **live;      /* waiting (retry, redirect, parked) or running */
     size_t nlive, caplive;
     size_t meta_cursor;  /* next mnemonic whose metadata to ask */
+    size_t meta_end;     /* past the last mnemonic this fetch has requests of */
     size_t data_cursor;  /* next plan index to consider for data */
-    size_t total, done;
+    size_t data_end;     /* past the last plan index of this fetch (its shard's end) */
+    size_t goal, done;   /* requests this fetch settles, and settled so far */
+    int sharded;         /* a shard: replies go to the hooks, samples are not kept */
     size_t running;
     int probe;           /* 0: not started, 1: running, 2: passed */
     edb_status fatal;    /* set when the whole fetch must stop */
@@ -999,6 +1002,12 @@ static edb_status request_settle(fetch *f, request *r)
     }
     edb_series *s = r->series;
     r->series = NULL;
+    if (f->sharded) {
+        /* Its reply is in the hooks' hands (the cache); its samples are another run's. */
+        f->rows += s->n;
+        edb_series_free(s);
+        return EDB_OK;
+    }
     if (s->vtype == EDB_VT_NONE && r->m->vtype != EDB_VT_NONE) {
         edb_series_set_type(s, r->m->vtype);
         memcpy(s->sqltype, r->m->sqltype, sizeof s->sqltype);
@@ -1313,7 +1322,8 @@ static edb_status schedule(fetch *f, int64_t *next_due)
     size_t per = edb_plan_per_mnemonic(f->plan);
     int has_meta = per > edb_plan_chunks(f->plan);
     /* Metadata first, for every mnemonic: the data requests wait for their mnemonic's. */
-    while (has_meta && f->meta_cursor < f->nm && f->running < par && !blocked && !f->fatal) {
+    while (has_meta && f->meta_cursor < f->meta_end && f->running < par && !blocked &&
+           !f->fatal) {
         mnem *m = &f->ms[f->meta_cursor];
         edb_plan_request pr;
         edb_plan_get(f->plan, edb_plan_first(f->plan, f->meta_cursor), &pr);
@@ -1327,7 +1337,7 @@ static edb_status schedule(fetch *f, int64_t *next_due)
             return st;
         blocked = f->probe == 1 && !c->alive;
     }
-    while (f->data_cursor < f->total && f->running < par && !blocked && !f->fatal) {
+    while (f->data_cursor < f->data_end && f->running < par && !blocked && !f->fatal) {
         size_t i = f->data_cursor;
         if (has_meta && i % per == 0) {
             f->data_cursor++; /* a metadata entry: counted above */
@@ -1384,7 +1394,7 @@ static void report_progress(fetch *f, int64_t t0)
     edb_progress p;
     memset(&p, 0, sizeof p);
     p.requests_done = f->done;
-    p.requests_total = f->total;
+    p.requests_total = f->goal;
     p.rows = f->rows;
     for (size_t k = 0; k < f->nlive; k++)
         if (f->live[k]->series)
@@ -1412,7 +1422,7 @@ static edb_status run(fetch *f)
             return st;
         if (f->fatal)
             return f->fatal;
-        if (f->done >= f->total && f->nlive == 0)
+        if (f->done >= f->goal && f->nlive == 0)
             break;
         int still = 0, freed = 0;
         curl_multi_perform(c->multi, &still);
@@ -1520,7 +1530,31 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
     if ((st = edb_client_plan(c, q, &f.plan)) != EDB_OK)
         return st;
     f.nm = edb_plan_mnemonic_count(f.plan);
-    f.total = edb_plan_count(f.plan);
+    f.data_end = edb_plan_count(f.plan);
+    f.meta_end = f.nm;
+    f.goal = f.data_end;
+    if (q->shard_n > 0) {
+        if (q->shard_k >= q->shard_n || q->shard_n > EDB_PLAN_MAX_SHARDS) {
+            edb_plan_free(f.plan);
+            if (q->shard_n > EDB_PLAN_MAX_SHARDS)
+                return edb__fail(&c->err, EDB_ERR_USAGE, "%zu shards: at most %d", q->shard_n,
+                                 EDB_PLAN_MAX_SHARDS);
+            return edb__fail(&c->err, EDB_ERR_USAGE, "shard %zu of %zu: no such shard (from 0 "
+                             "to %zu)", q->shard_k, q->shard_n, q->shard_n - 1);
+        }
+        /* A shard is a run of consecutive requests [lo, hi): the cursors walk only that,
+         * and the mnemonics it touches.  When it begins inside a mnemonic of a service with
+         * metadata, that mnemonic's metadata request (before lo) is asked too. */
+        size_t lo, hi, per = edb_plan_per_mnemonic(f.plan);
+        edb_plan_shard_range(f.plan, q->shard_k, q->shard_n, &lo, &hi);
+        int has_meta = per > edb_plan_chunks(f.plan);
+        f.sharded = 1;
+        f.data_cursor = lo;
+        f.data_end = hi;
+        f.meta_cursor = lo < hi ? lo / per : 0;
+        f.meta_end = lo < hi ? (hi + per - 1) / per : 0;
+        f.goal = (hi - lo) + (has_meta && lo < hi && lo % per != 0);
+    }
     f.ms = calloc(f.nm ? f.nm : 1, sizeof *f.ms);
     if (!f.ms) {
         edb_plan_free(f.plan);

@@ -209,20 +209,115 @@ const char *edb_plan_header(void)
     return "#request\tservice\tkind\tmnemonic\tstart\tend\turl";
 }
 
-int edb_plan_line(const edb_plan *p, size_t i, char *buf, size_t n)
+const char *edb_plan_shard_header(void)
+{
+    return "#request\tshard\tservice\tkind\tmnemonic\tstart\tend\turl";
+}
+
+/* Request i's line; shard is printed after the index unless it is (size_t)-1. */
+static int plan_line(const edb_plan *p, size_t i, size_t shard, char *buf, size_t n)
 {
     edb_plan_request r;
     edb_plan_get(p, i, &r);
     edb__buf url = {0};
     edb_err err = EDB_ERR_INIT;
     const char *u = edb__plan_url(p, &r, &url, &err) == EDB_OK && url.p ? url.p : "?";
-    char a[EDB_TIME_STRLEN] = "-", b[EDB_TIME_STRLEN] = "-";
+    char a[EDB_TIME_STRLEN] = "-", b[EDB_TIME_STRLEN] = "-", k[24] = "";
     if (r.kind == EDB_REQ_DATA) {
         edb_time_format_iso_us(r.lo, a, sizeof a);
         edb_time_format_iso_us(r.hi, b, sizeof b);
     }
-    int len = snprintf(buf, n, "%zu\t%s\t%s\t%s\t%s\t%s\t%s", i, p->svc->name,
+    if (shard != (size_t)-1)
+        snprintf(k, sizeof k, "%zu\t", shard);
+    int len = snprintf(buf, n, "%zu\t%s%s\t%s\t%s\t%s\t%s\t%s", i, k, p->svc->name,
                        r.kind == EDB_REQ_META ? "meta" : "data", r.name, a, b, u);
     edb__buf_free(&url);
     return len;
+}
+
+int edb_plan_line(const edb_plan *p, size_t i, char *buf, size_t n)
+{
+    return plan_line(p, i, (size_t)-1, buf, n);
+}
+
+int edb_plan_shard_line(const edb_plan *p, size_t i, size_t n, char *buf, size_t len)
+{
+    return plan_line(p, i, edb_plan_shard(p, i, n), buf, len);
+}
+
+/* ---- shards ------------------------------------------------------------------------------ */
+
+__extension__ typedef unsigned __int128 u128;
+
+/* Where request i starts on the line of all requests laid end to end, and its size, both
+ * in microseconds of one mnemonic: mnemonic m's requests cover [m * D, (m + 1) * D), D the
+ * length of the range; its metadata request sits at m * D and weighs nothing. */
+static void plan_span(const edb_plan *p, size_t i, u128 *at, u128 *size)
+{
+    size_t per = edb_plan_per_mnemonic(p);
+    size_t m = i / per, j = i % per;
+    u128 d = (u128)((uint64_t)p->end - (uint64_t)p->start) + 1;
+    *at = (u128)m * d;
+    *size = 0;
+    if (p->has_meta && j == 0)
+        return;
+    size_t k = j - (size_t)p->has_meta;
+    edb_time lo = p->start, hi = p->end;
+    if (p->chunk_us > 0) {
+        edb_time a = p->e0 + (edb_time)k * p->chunk_us;
+        lo = a > p->start ? a : p->start;
+        hi = k + 1 < p->nchunks ? a + p->chunk_us - 1 : p->end;
+    }
+    *at += (u128)((uint64_t)lo - (uint64_t)p->start);
+    *size = (u128)((uint64_t)hi - (uint64_t)lo) + 1;
+}
+
+size_t edb_plan_shard(const edb_plan *p, size_t i, size_t n)
+{
+    if (n <= 1 || !p || i >= edb_plan_count(p))
+        return 0;
+    if (n > EDB_PLAN_MAX_SHARDS)
+        n = EDB_PLAN_MAX_SHARDS;
+    u128 at, size;
+    plan_span(p, i, &at, &size);
+    /* The request's middle, and the line's length, in half microseconds: integers. */
+    u128 mid = 2 * at + size;
+    u128 total = 2 * (u128)p->n_names * ((u128)((uint64_t)p->end - (uint64_t)p->start) + 1);
+    /* mid * n must fit: drop low bits of both alike (which keeps the order of requests, so
+     * shards stay runs of consecutive requests) until the line fits in 96 bits. */
+    while (total >> 96) {
+        total >>= 1;
+        mid >>= 1;
+    }
+    u128 k = mid * n / total;
+    return k >= n ? n - 1 : (size_t)k;
+}
+
+void edb_plan_shard_range(const edb_plan *p, size_t k, size_t n, size_t *first, size_t *end)
+{
+    size_t count = edb_plan_count(p);
+    if (n == 0)
+        n = 1;
+    if (n > EDB_PLAN_MAX_SHARDS)
+        n = EDB_PLAN_MAX_SHARDS;
+    if (k >= n) {
+        *first = *end = count;
+        return;
+    }
+    /* The shard of request i never decreases with i: the first request of shard k or
+     * later, and of shard k + 1 or later, are found by bisection. */
+    size_t bound[2];
+    for (int b = 0; b < 2; b++) {
+        size_t lo = 0, hi = count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (edb_plan_shard(p, mid, n) < k + (size_t)b)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        bound[b] = lo;
+    }
+    *first = bound[0];
+    *end = bound[1];
 }

@@ -766,6 +766,71 @@ START_TEST(incomplete_replies_not_stored)
 }
 END_TEST
 
+/* ---- has: is a request in the cache, without reading its reply ---------------------------- */
+
+START_TEST(has_reads_only_the_header)
+{
+    logbuf lb = {0};
+    edb_cache *c = open_plain(&lb);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0); /* nothing yet, not even its folder */
+    ck_assert(store(c, &RI, body, body_len, 4096));
+    ck_assert_int_eq(edb_cache_has(c, &RI), 1);
+    /* Another range, another kind, another service: not there. */
+    edb_request_info other = RI;
+    other.end += 1000000;
+    ck_assert_int_eq(edb_cache_has(c, &other), 0);
+    other = RI;
+    other.kind = EDB_REQ_META;
+    other.start = other.end = 0;
+    ck_assert_int_eq(edb_cache_has(c, &other), 0);
+    cache_opts direct = {.service = "direct"};
+    edb_cache *cd = open_with(&direct, &lb);
+    ck_assert_int_eq(edb_cache_has(cd, &RI), 0);
+    edb_cache_free(cd);
+    /* Only the header is read: a body cut to nothing still counts (the lookup, which
+     * reads it, finds the damage and the network answers). */
+    char path[4200];
+    snprintf(path, sizeof path, "%s", entry_path(c, &RI));
+    sh("/usr/bin/python3 -c \"import sys; p = sys.argv[1]; d = open(p, 'rb').read(); "
+       "open(p, 'wb').write(d[:d.index(b'\\\\n', 11) + 1])\" '%s'", path);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 1);
+    logbuf lb3 = {0};
+    edb_cache *c3 = open_plain(&lb3);
+    sink s = {0};
+    ck_assert_int_eq(lookup(c3, &RI, &s), 0);
+    ck_assert_msg(strstr(lb3.text, "dropped a damaged entry"), "%s", lb3.text);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0); /* dropped by the lookup */
+    free(s.p);
+    edb_cache_free(c3);
+    /* An entry of another request copied in its place (its header says so): not there. */
+    edb_request_info moved = RI;
+    moved.start -= 1000000;
+    ck_assert(store(c, &moved, body, body_len, 4096));
+    sh("cp '%s' '%s'", entry_path(c, &moved), path);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0);
+    /* A file that is not an entry, a link to a whole entry, a folder: not there. */
+    sh("printf 'not an entry' > '%s'", path);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0);
+    ck_assert(store(c, &RI, body, body_len, 4096));
+    sh("mv '%s' '%s' && ln -s '%s' '%s'", path, in_tmp("real.z"), in_tmp("real.z"), path);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0);
+    sh("rm '%s' && mkdir '%s'", path, path);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0);
+    /* A range the cache never keeps (ending within the hour before now): never there. */
+    edb_request_info fresh = RI;
+    fresh.end = NOW - EDB_CACHE_SETTLE_US + 1;
+    cache_opts later = {.now = NOW + 1};
+    edb_cache *cl = open_with(&later, &lb);
+    ck_assert(store(cl, &fresh, body, body_len, 4096));
+    ck_assert_int_eq(edb_cache_has(cl, &fresh), 1);
+    ck_assert_int_eq(edb_cache_has(c, &fresh), 0);
+    ck_assert_int_eq(edb_cache_has(NULL, &RI), 0);
+    ck_assert_int_eq(lb.lines, 0); /* has() reports nothing: it only answers */
+    edb_cache_free(cl);
+    edb_cache_free(c);
+}
+END_TEST
+
 /* ---- links and foreign files ------------------------------------------------------------- */
 
 START_TEST(entries_never_read_or_written_through_links)
@@ -1123,6 +1188,7 @@ static Suite *cache_suite(void)
     tcase_add_test(t, two_services_never_mix);
     tcase_add_test(t, per_token_folders);
     tcase_add_test(t, open_refusals);
+    tcase_add_test(t, has_reads_only_the_header);
     tcase_add_test(t, settle_rule);
     tcase_add_test(t, refresh_replaces);
     tcase_add_test(t, incomplete_replies_not_stored);

@@ -10,7 +10,9 @@
  * what another fetched, and no file holds the token or an unkeyed hash of it.
  *
  * Entries are written to a temporary file in their folder and renamed, so another process
- * sharing the folder sees a whole entry or none.  Folders are made 0700 and files 0600;
+ * sharing the folder sees a whole entry or none, on NFS too: the cache takes no lock and
+ * needs none, which is what lets the shards of a job array on many machines share one
+ * folder (docs/scale.md).  Folders are made 0700 and files 0600;
  * nothing inside the folder is reached through a symbolic link.  A lookup streams: it
  * inflates the entry in pieces, feeding each to the client, and checks the length and
  * SHA-256 at the end.  A damaged entry (bad header, truncated or corrupt stream, wrong
@@ -76,6 +78,13 @@ const char *edb_cache_root(const edb_cache *c);
 /* The hooks to pass in edb_client_options.hooks; the cache must outlive the fetches. */
 void edb_cache_hooks(edb_cache *c, edb_reply_hooks *out);
 void edb_cache_get_stats(const edb_cache *c, edb_cache_stats *out);
+
+/* Does the cache hold an entry that answers ri?  1 or 0.  Reads the entry's header only
+ * (at most 4096 bytes), never its reply, so checking every request of a large plan costs
+ * one small read each (`edbx get --offline`); the reply's length and checksum are checked
+ * when it is read.  0 also for a range the cache never keeps (one that ends within
+ * EDB_CACHE_SETTLE_US of `now`).  `refresh` is not looked at. */
+int edb_cache_has(edb_cache *c, const edb_request_info *ri);
 
 /* What an entry answers, for `edbx cache list`.  Strings borrowed for the callback. */
 typedef struct edb_cache_entry_info {

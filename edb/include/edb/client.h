@@ -163,6 +163,14 @@ typedef struct edb_query {
     /* When some mnemonics fail: 0 = fail the whole fetch; 1 = return the others, with
      * EDB_ERR_PARTIAL and per-mnemonic statuses (edb_result_status). */
     int keep_going;
+    /* Run only shard shard_k of shard_n of the plan (edb_plan_shard; shard_k < shard_n),
+     * for a process among many filling one cache (docs/scale.md); shard_n 0: the whole
+     * plan, as a query.  A shard's replies go to the hooks (the cache) and its samples are
+     * not kept: the result's series are empty.  With a metadata service, a shard that
+     * begins inside a mnemonic also asks that mnemonic's metadata, owned by the shard
+     * before (its type is needed to read the data): one small request, answered by the
+     * cache once stored. */
+    size_t shard_k, shard_n;
 } edb_query;
 
 /* Counters of what a client did, for -v and for tests. */

@@ -67,6 +67,30 @@ const char *edb_plan_service(const edb_plan *p);
 int edb_plan_line(const edb_plan *p, size_t i, char *buf, size_t n);
 const char *edb_plan_header(void);
 
+/* Shards: the plan cut into n pieces for n processes (a Slurm job array, docs/scale.md).
+ *
+ * A request's expected size is its mnemonic times its duration (hi - lo + 1: every
+ * mnemonic counts alike, nothing is known of its rate); a metadata request weighs nothing
+ * but still belongs to one shard.  Laid end to end in plan order, the requests cover
+ * count x (end - start + 1) microseconds; shard k of n owns the requests whose middle lies
+ * in the k-th n-th of that line.  So each request is in exactly one shard, a shard is one
+ * run of consecutive requests (a few mnemonics, or days of one), the assignment depends on
+ * nothing but the plan and n, and each shard's load is within one request's size of the
+ * mean.  Computed from the index, like the requests: nothing is stored per request.
+ *
+ * Shards are numbered from 0 (Slurm's $SLURM_ARRAY_TASK_ID with --array=0-(n-1)); n from
+ * 1 to EDB_PLAN_MAX_SHARDS (0 is taken as 1, more as EDB_PLAN_MAX_SHARDS). */
+#define EDB_PLAN_MAX_SHARDS 1000000
+/* The shard of request i (i < edb_plan_count). */
+size_t edb_plan_shard(const edb_plan *p, size_t i, size_t n);
+/* Shard k's requests: indices [*first, *end) (empty when k >= n or the shard has none). */
+void edb_plan_shard_range(const edb_plan *p, size_t k, size_t n, size_t *first, size_t *end);
+/* edb_plan_line with the shard of the request among n after its index:
+ *   INDEX  SHARD  SERVICE  KIND  MNEMONIC  START  END  URL
+ * and its header line. */
+int edb_plan_shard_line(const edb_plan *p, size_t i, size_t n, char *buf, size_t len);
+const char *edb_plan_shard_header(void);
+
 void edb_plan_free(edb_plan *p); /* accepts NULL */
 
 #ifdef __cplusplus
