@@ -229,6 +229,47 @@ END_TEST
 /* Shard 2 of 4 never ran: --offline lists its requests, as --plan-only --shard 2/4 prints
  * them, names shard 2, writes nothing and asks nothing; with --keep-going it writes the
  * mnemonics that are whole (shard 2 holds days of SA_ZTEST2 and SA_ZTEST3) and exits 8. */
+/* Path B and EDP: every mnemonic's metadata request belongs to a shard too (a shard that
+ * begins inside a mnemonic also asks that mnemonic's metadata, which its data needs), and
+ * the assembly over either service gives the bytes one process gives over path A. */
+START_TEST(shards_over_every_service)
+{
+    edb_server_options so = EDB_SERVER_OPTIONS_INIT;
+    serve(so);
+    tu_run r;
+    ck_assert_msg(get(&r, NULL, "--no-cache", "-o", in_tmp("a.csv"), NULL) == 0, "%s", r.err);
+    tu_run_free(&r);
+    int all[] = {0, 1, 2, 3, 4};
+    char *want = expected_csv(all, NM);
+    assert_file_is(in_tmp("a.csv"), want);
+    free(want);
+    static const char *const apis[] = {"direct", "edp"};
+    for (int a = 0; a < 2; a++) {
+        char api[32], dir[1100], ccache[1100], b_base[TU_BASE_LEN + 64], out[64];
+        snprintf(api, sizeof api, "ENG_API=%s", apis[a]);
+        snprintf(b_base, sizeof b_base, "ENG_BASE_URL=%s%s", base,
+                 a == 0 ? EDB_SERVER_DIRECT_PATH : "");
+        snprintf(dir, sizeof dir, "%s-%s", cache, apis[a]);
+        snprintf(ccache, sizeof ccache, "%s", dir);
+        const char *env[] = {api, b_base, NULL};
+        for (int k = 0; k < 3; k++) {
+            char sh[8];
+            snprintf(sh, sizeof sh, "%d/3", k);
+            ck_assert_msg(get(&r, env, "--cache", ccache, "-j", "2", "--shard", sh, "-q", NULL) ==
+                              0, "%s shard %s: %s", apis[a], sh, r.err);
+            tu_run_free(&r);
+        }
+        unsigned long asked = edb_server_requests(srv);
+        snprintf(out, sizeof out, "%s.csv", apis[a]);
+        ck_assert_msg(get(&r, env, "--cache", ccache, "--offline", "-o", in_tmp(out), NULL) == 0,
+                      "%s assembly: %s", apis[a], r.err);
+        tu_run_free(&r);
+        ck_assert_uint_eq(edb_server_requests(srv), asked); /* nothing asked */
+        assert_same_file(in_tmp("a.csv"), in_tmp(out));
+    }
+}
+END_TEST
+
 START_TEST(offline_lists_missing_and_their_shard)
 {
     serve((edb_server_options)EDB_SERVER_OPTIONS_INIT);
@@ -699,6 +740,7 @@ static Suite *scale_suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_set_timeout(t, 120);
     tcase_add_test(t, shards_then_assembly_equal_one_process);
+    tcase_add_test(t, shards_over_every_service);
     tcase_add_test(t, offline_lists_missing_and_their_shard);
     tcase_add_test(t, offline_damaged_entry);
     tcase_add_test(t, killed_shard_resumes);
