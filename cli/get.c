@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -668,8 +669,19 @@ static int run_shard(edb_client_options *co, const edb_query *q, const cli_scale
     return code;
 }
 
+/* Does format take the -O key? */
+static int format_takes(const char *format, const char *key)
+{
+    edb_format_option fo;
+    for (size_t k = 0; edb_format_option_get(format, k, &fo) == 0; k++)
+        if (strcmp(fo.key, key) == 0)
+            return 1;
+    return 0;
+}
+
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
+    char max_gap_opt[96];
     const char *start_s = NULL, *end_s = NULL, *for_s = NULL, *output = "-", *format = NULL;
     const char *base_url = NULL, *token_file = NULL, *cacert = NULL;
     const char *api = NULL, *edp_mission = NULL;
@@ -936,6 +948,18 @@ parsed:
         return cli_fail(EDB_ERR_USAGE, "unknown --format '%s' (known: %s)", format, known);
     }
 
+    /* Raw samples drawn as a plot: --max-gap says where its lines break (the plot's own
+     * -O max-gap), with no grid to apply to. */
+    const char *shown_as = format ? format : edb_format_from_path(output);
+    if (rs->max_gap && !rs->every && !rs->on && !rs->at && !rs->align && !rs->daily &&
+        !rs->hourly && !rs->blocks && !rs->group_by && shown_as &&
+        format_takes(shown_as, "max-gap")) {
+        if (n_wopts == GET_MAX_WOPTS)
+            return cli_fail(EDB_ERR_USAGE, "at most %d -O options", GET_MAX_WOPTS);
+        snprintf(max_gap_opt, sizeof max_gap_opt, "max-gap=%s", rs->max_gap);
+        wopts[n_wopts++] = max_gap_opt;
+        rs->max_gap = NULL;
+    }
     rs->quiet = quiet;
     const int resample = rs_active(rs);
     const char *const *args_names = mnemonics;
@@ -1076,6 +1100,19 @@ parsed:
     edb_writer *w = NULL;
     if (edb_writer_open(&w, output, &wo, &err) != EDB_OK) {
         cli_free_secret(token);
+        return cli_fail(err.status, "%s", err.msg);
+    }
+    /* A plot of more mnemonics than it can show is refused before anything is fetched. */
+    size_t n_shown = rs->n_exprs;
+    for (size_t k = 0; k < names->n; k++) {
+        int seen = 0;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcasecmp(names->v[j], names->v[k]) == 0;
+        n_shown += !seen;
+    }
+    if (edb_writer_check_columns(w, n_shown, &err) != EDB_OK) {
+        cli_free_secret(token);
+        edb_writer_free(w);
         return cli_fail(err.status, "%s", err.msg);
     }
     if (scale.slurm_s) {

@@ -85,7 +85,8 @@ static const cli_opt opts[] = {
      "and for change-only reals (--meta, --source)"},
     {GOPT_MAX_GAP, "max-gap", 0, "DUR", 0, CLI_ROLE_DATA,
      "no value when the samples used are more than DUR apart\n"
-     "(hold: older than DUR; nearest: farther than DUR)"},
+     "(hold: older than DUR; nearest: farther than DUR); raw\n"
+     "samples drawn as a plot: where its lines break"},
     {GOPT_STATS, "stats", 0, "LIST", 0, CLI_ROLE_DATA,
      "per bin [t, t+DUR) instead of a value per point: any of\n"
      "mean,min,max,median,std,count,first,last,mode; columns\n"

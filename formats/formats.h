@@ -56,6 +56,9 @@ typedef struct edb__format {
     int streams;
     edb_status (*write_series)(const edb__wctx *c, const edb_series *const *series, size_t n);
     edb_status (*write_table)(const edb__wctx *c, const edb_table *t);
+    /* The most mnemonics it can show (a plot's panels), checked before anything is
+     * fetched by edb_writer_check_columns; 0: no limit. */
+    size_t max_columns;
 } edb__format;
 
 /* ---- registry.c: the formats there are, by name and by extension --------------------- */

@@ -1225,6 +1225,15 @@ static const char *const png_ext[] = {".png", NULL};
 static const char *const svg_ext[] = {".svg", NULL};
 static const char *const pdf_ext[] = {".pdf", NULL};
 
-const edb__format edb__format_png = {"png", png_ext, png_opts, 1, png_series, png_table};
-const edb__format edb__format_svg = {"svg", svg_ext, svg_opts, 1, svg_series, svg_table};
-const edb__format edb__format_pdf = {"pdf", pdf_ext, pdf_opts, 1, pdf_series, pdf_table};
+const edb__format edb__format_png = {.name = "png", .extensions = png_ext, .options = png_opts,
+                                     .streams = 1, .write_series = png_series,
+                                     .write_table = png_table,
+                                     .max_columns = EDB__PLOT_MAX_PANELS};
+const edb__format edb__format_svg = {.name = "svg", .extensions = svg_ext, .options = svg_opts,
+                                     .streams = 1, .write_series = svg_series,
+                                     .write_table = svg_table,
+                                     .max_columns = EDB__PLOT_MAX_PANELS};
+const edb__format edb__format_pdf = {.name = "pdf", .extensions = pdf_ext, .options = pdf_opts,
+                                     .streams = 1, .write_series = pdf_series,
+                                     .write_table = pdf_table,
+                                     .max_columns = EDB__PLOT_MAX_PANELS};

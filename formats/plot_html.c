@@ -354,4 +354,7 @@ static const edb__wopt html_opts[] = {
 
 static const char *const html_ext[] = {".html", ".htm", NULL};
 
-const edb__format edb__format_html = {"html", html_ext, html_opts, 1, html_series, html_table};
+const edb__format edb__format_html = {.name = "html", .extensions = html_ext, .options = html_opts,
+                                     .streams = 1, .write_series = html_series,
+                                     .write_table = html_table,
+                                     .max_columns = EDB__PLOT_MAX_PANELS};

@@ -401,6 +401,16 @@ static const char *target_name(const edb_writer *w)
     return w->target ? w->target : "standard output";
 }
 
+edb_status edb_writer_check_columns(edb_writer *w, size_t n, edb_err *err)
+{
+    size_t max = w->fmt->max_columns;
+    if (!max || n <= max)
+        return EDB_OK;
+    return edb_err_set(err, EDB_ERR_USAGE, "a %s plot shows at most %zu panels, and this query "
+                       "has %zu mnemonics: split them over several plots, or use another format "
+                       "for this many", w->fmt->name, max, n);
+}
+
 /* Say what went wrong, naming the output: the first errno of the descriptor (the real
  * cause: a full disk, a closed pipe) or else what the format said. */
 static edb_status fail(edb_writer *w, edb_status st, int e)

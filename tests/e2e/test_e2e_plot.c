@@ -155,8 +155,8 @@ static int only_file_left(const char *name)
     struct dirent *e;
     int others = 0;
     while ((e = readdir(dd)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, name) &&
-            strcmp(e->d_name, "cache"))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            (!name || strcmp(e->d_name, name)) && strcmp(e->d_name, "cache"))
             others++;
     closedir(dd);
     return others == 0 && (!name || tu_exists(in_tmp(name)));
@@ -451,6 +451,28 @@ START_TEST(bad_options)
 END_TEST
 
 /* 25 mnemonics do not make a readable plot. */
+/* Raw samples to a plot: --max-gap is where the plot's lines break, the same picture as
+ * -O max-gap gives, byte for byte (it needs no grid there). */
+START_TEST(max_gap_without_grid)
+{
+    const char *one[] = {"SA_ZFGDETID", NULL};
+    const char *a[] = {"--max-gap", "5s", NULL}, *b[] = {"-O", "max-gap=5s", NULL},
+               *c[] = {"-O", "max-gap=none", NULL};
+    get_ok(in_tmp("a.png"), A_TXT, B_TXT, one, a, NULL);
+    get_ok(in_tmp("b.png"), A_TXT, B_TXT, one, b, NULL);
+    get_ok(in_tmp("c.png"), A_TXT, B_TXT, one, c, NULL);
+    size_t la, lb, lc;
+    char *da = tu_read_file(in_tmp("a.png"), &la), *db = tu_read_file(in_tmp("b.png"), &lb),
+         *dc = tu_read_file(in_tmp("c.png"), &lc);
+    ck_assert(la == lb && memcmp(da, db, la) == 0);
+    /* SA_ZFGDETID reports every 8.2 s: a 5 s limit breaks every line, none draws them */
+    ck_assert(la != lc || memcmp(da, dc, la) != 0);
+    free(da);
+    free(db);
+    free(dc);
+}
+END_TEST
+
 START_TEST(too_many_mnemonics)
 {
     char *synth = tu_synthetic_store(25, 1);
@@ -462,18 +484,28 @@ START_TEST(too_many_mnemonics)
         snprintf(names[k], sizeof names[k], "SA_ZTEST%d", k);
         args[n++] = names[k];
     }
-    const char *tail[] = {"--start", "2022-03-01", "--end", "2022-03-02", "--source", synth,
-                          "-o", in_tmp("many.png"), NULL};
+    /* Refused before anything is fetched: the service sees no request. */
+    char base[TU_BASE_LEN];
+    edb_server_options so = EDB_SERVER_OPTIONS_INIT;
+    edb_server *srv = tu_serve(so, synth, base);
+    const char *tail[] = {"--start", "2022-03-01", "--end", "2022-03-02", "-o",
+                          in_tmp("many.png"), NULL};
     for (const char *const *p = tail; *p; p++)
         args[n++] = *p;
     args[n] = NULL;
+    char e[TU_BASE_LEN + 16], cache[4300];
+    snprintf(e, sizeof e, "ENG_BASE_URL=%s", base);
+    snprintf(cache, sizeof cache, "XDG_CACHE_HOME=%s/cache", tmp);
+    const char *env[] = {e, cache, NULL};
     tu_run r;
-    int st = edbx(&r, args, NULL);
+    int st = tu_edbx_run(&r, tmp, base, args, env);
     ck_assert_msg(st == 2, "exit %d: %s", st, r.err);
-    ck_assert_str_eq(r.err, "edbx: a plot shows at most 24 panels; this one would need 25 (25 "
-                            "mnemonics): split the mnemonics over several plots, or use another "
-                            "format for this many\n");
+    ck_assert_str_eq(r.err, "edbx: a png plot shows at most 24 panels, and this query has 25 "
+                            "mnemonics: split them over several plots, or use another format "
+                            "for this many\n");
+    ck_assert_uint_eq(edb_server_requests(srv), 0);
     tu_run_free(&r);
+    edb_server_stop(srv);
     ck_assert(only_file_left(NULL));
     tu_rmtree(synth);
     free(synth);
@@ -510,6 +542,7 @@ static Suite *suite(void)
     tcase_add_test(tc, states_and_units);
     tcase_add_test(tc, empty_range);
     tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, max_gap_without_grid);
     tcase_add_test(tc, too_many_mnemonics);
     tcase_add_test(tc, bundle_replays_plot);
     suite_add_tcase(s, tc);

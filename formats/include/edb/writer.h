@@ -71,6 +71,11 @@ edb_status edb_writer_write_series(edb_writer *w, const edb_series *const *serie
  * writer takes one call of either kind. */
 edb_status edb_writer_write_table(edb_writer *w, const edb_table *t);
 
+/* Can the format show n mnemonics?  A plot shows a bounded number of panels; the check
+ * made before anything is fetched (the writer checks the exact count again when it
+ * writes).  EDB_ERR_USAGE with a message saying what to do, else EDB_OK. */
+edb_status edb_writer_check_columns(edb_writer *w, size_t n, edb_err *err);
+
 /* Flush, sync and rename into place.  After a failure nothing stands under the target. */
 edb_status edb_writer_close(edb_writer *w);
 
