@@ -523,6 +523,37 @@ static void say_empty(const edb_series *const *series, size_t n, edb_time start,
     }
 }
 
+/* A mnemonic with no value at any row of the table (its counts aside): the output is
+ * empty for it, and a plot of it an empty frame; said once each, so it is not taken for
+ * a quiet instrument. */
+static void say_no_value(const edb_table *t)
+{
+    if (t->nrows == 0)
+        return;
+    for (size_t c = 0; c < t->ncols; c++) {
+        const edb_column *col = &t->cols[c];
+        if (!col->mnemonic || (col->stat && strcmp(col->stat, "count") == 0))
+            continue;
+        int first = 1, any = 0;
+        for (size_t j = 0; j < c && first; j++)
+            first = !(t->cols[j].mnemonic && strcmp(t->cols[j].mnemonic, col->mnemonic) == 0);
+        if (!first)
+            continue;
+        for (size_t j = c; j < t->ncols && !any; j++) {
+            const edb_column *o = &t->cols[j];
+            if (!o->mnemonic || strcmp(o->mnemonic, col->mnemonic) != 0 ||
+                (o->stat && strcmp(o->stat, "count") == 0))
+                continue;
+            for (size_t k = 0; k < t->nrows && !any; k++)
+                any = o->valid[k];
+        }
+        if (!any)
+            cli_warn("warning: %s: no value in the range (no sample in it or near enough "
+                     "to %s): the output holds none", col->mnemonic,
+                     col->stat ? "bin" : "hold or interpolate from");
+    }
+}
+
 /* Run the transform on what was fetched and write it. */
 static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, size_t n,
                            size_t n_args, int brackets, size_t *rows, edb_expr *const *fail,
@@ -555,6 +586,8 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
             if (st != EDB_OK)
                 edb_err_set(err, st, "%s", edb_writer_errmsg(w));
         }
+        if (st == EDB_OK && !r->quiet)
+            say_no_value(t);
         if (st == EDB_OK && n_fail)
             st = fail_count(fail, n_fail, t, NULL, 0, fail_cnt, err);
         edb_table_free(t);

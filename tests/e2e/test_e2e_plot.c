@@ -403,6 +403,11 @@ START_TEST(empty_range)
     python(args);
     get_said(in_tmp("e.png"), "2021-01-26T05:00:00", "2021-01-26T05:01:00", one, NULL, NULL,
              warn);
+    /* on a grid: linear does not extrapolate, so no row has a value, and that is said */
+    const char *grid[] = {"--every", "10s", NULL};
+    get_said(in_tmp("g.png"), "2021-01-26T05:00:00", "2021-01-26T05:01:00", one, grid, NULL,
+             "edbx: warning: SA_ZATTEST1: no value in the range (no sample in it or near "
+             "enough to hold or interpolate from): the output holds none\n");
     ck_assert(tu_exists(in_tmp("e.png")));
 }
 END_TEST
