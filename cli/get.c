@@ -9,6 +9,7 @@
 #include <edb/writer.h>
 
 #include "cli.h"
+#include "discover.h"
 #include "get_options.h"
 
 void help_get(FILE *out)
@@ -369,16 +370,22 @@ static cli_local get_local;
 /* --meta files, loaded as the options are read so that a bad file fails before any
  * request; freed by cmd_get. */
 static edb_meta *get_meta;
+/* The inventory the run uses (the service's, the store's meta.json, or a bundle's
+ * recorded copy), after --meta; freed by cmd_get. */
+static edb_meta *get_inv;
 
-/* The value type metadata knows for a mnemonic (--meta files first, then the store's
- * meta.json), EDB_VT_NONE when none does. */
+/* The value type metadata knows for a mnemonic (--meta files first, then the inventory,
+ * then the store's meta.json), EDB_VT_NONE when none does. */
 static edb_vtype meta_type(const char *name)
 {
-    const edb_meta_entry *e = get_meta ? edb_meta_find(get_meta, name) : NULL;
-    if (e && e->sqltype) {
-        edb_vtype t = edb_vtype_from_sqltype(e->sqltype, strlen(e->sqltype));
-        if (t != EDB_VT_NONE)
-            return t;
+    const edb_meta *tables[] = {get_meta, get_inv};
+    for (size_t k = 0; k < 2; k++) {
+        const edb_meta_entry *e = tables[k] ? edb_meta_find(tables[k], name) : NULL;
+        if (e && e->sqltype) {
+            edb_vtype t = edb_vtype_from_sqltype(e->sqltype, strlen(e->sqltype));
+            if (t != EDB_VT_NONE)
+                return t;
+        }
     }
     edb_meta_entry se;
     if (get_local.store && edb_store_meta(get_local.store, name, &se) && se.sqltype)
@@ -522,6 +529,20 @@ static void say_empty(const edb_series *const *series, size_t n, edb_time start,
     }
 }
 
+/* Each column of a mnemonic (its value or a statistic of it) takes the mnemonic's
+ * subsystem, as it takes its unit. */
+static edb_status subsystems_to_columns(edb_table *t, const edb_series **series, size_t n,
+                                        edb_err *err)
+{
+    for (size_t k = 0; k < t->ncols; k++) {
+        edb_column *c = &t->cols[k];
+        const edb_series *s = c->mnemonic ? rs_find(series, n, c->mnemonic) : NULL;
+        if (s && s->subsystem && !c->subsystem && edb_column_set_subsystem(c, s->subsystem) != EDB_OK)
+            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    return EDB_OK;
+}
+
 /* Run the transform on what was fetched and write it. */
 static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, size_t n,
                            size_t n_args, int brackets, size_t *rows, edb_expr *const *fail,
@@ -548,6 +569,8 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
     if (table) {
         edb_table *t = NULL;
         st = edb_resample(series, n, &r->spec, &t, &info, err);
+        if (st == EDB_OK)
+            st = subsystems_to_columns(t, series, n, err);
         if (st == EDB_OK) {
             *rows = t->nrows;
             st = edb_writer_write_table(w, t);
@@ -561,6 +584,12 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
         edb_series **out = NULL;
         size_t nout = 0;
         st = edb_filter(series, n, &r->spec, &out, &nout, &info, err);
+        for (size_t k = 0; k < nout && st == EDB_OK; k++) {
+            const edb_series *from = rs_find(series, n, out[k]->mnemonic);
+            if (from && from->subsystem && !out[k]->subsystem &&
+                edb_series_set_subsystem(out[k], from->subsystem) != EDB_OK)
+                st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        }
         if (st == EDB_OK) {
             if (!r->quiet && !r->n_where) {
                 const edb_series **o = calloc(nc ? nc : 1, sizeof *o);
@@ -601,27 +630,135 @@ static cli_local get_local;
 static edb_meta *get_meta;
 
 /* Give every fetched series what the metadata knows of it.  The --meta files come
- * first; a store's meta.json only fills what they leave unknown, because a file named on
- * the command line is the user's word. */
+ * first; the inventory (the service's, or a store's meta.json) only fills what they leave
+ * unknown, because a file named on the command line is the user's word. */
 static edb_status apply_meta(edb_result *res, edb_err *err)
 {
     size_t n = edb_result_count(res);
-    if (!get_meta && !get_local.store)
-        return EDB_OK;
-    if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
-        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < n; k++) {
         edb_series *s = edb_result_series_mut(res, k);
-        edb_meta_entry e;
         if (!s || edb_result_status(res, k) != EDB_OK)
             continue;
-        if (get_local.store && edb_store_meta(get_local.store, s->mnemonic, &e) &&
-            edb_meta_add(get_meta, &e, err) != EDB_OK)
-            return err->status;
-        if (edb_meta_apply(get_meta, s) != EDB_OK)
+        if ((get_meta && edb_meta_apply(get_meta, s) != EDB_OK) ||
+            (get_inv && edb_meta_apply(get_inv, s) != EDB_OK))
             return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     }
     return EDB_OK;
+}
+
+/* The inventory's entries of the run's mnemonics, into the bundle: what replay reads back
+ * (--recorded-inventory) to give the same units, descriptions and subsystems. */
+static edb_status record_inventory(const char *const *names, size_t n, edb_err *err)
+{
+    edb_meta *used = NULL;
+    if (edb_meta_new(&used) != EDB_OK)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    edb_status st = EDB_OK;
+    for (size_t k = 0; k < n && st == EDB_OK; k++) {
+        const edb_meta_entry *e = edb_meta_find(get_inv, names[k]);
+        if (e)
+            st = edb_meta_add(used, e, err);
+    }
+    char *csv = NULL;
+    size_t len = 0;
+    if (st == EDB_OK && edb_meta_count(used) > 0) {
+        if (edb_meta_format_csv(used, &csv, &len) != EDB_OK)
+            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        else
+            st = cli_local_record_inventory(&get_local, csv, len, err);
+    }
+    free(csv);
+    edb_meta_free(used);
+    return st;
+}
+
+/* What the service (or the store) knows of the run's mnemonics: its inventory, from the
+ * cache or asked now (docs/discovery.md), for units, descriptions, subsystems and
+ * change-only flags.  A name the inventory does not list is refused here, before any data
+ * request (exit 3), but only when the inventory is sure: one just asked of the service (a
+ * cached copy that lacks a name is asked again first).  Anything else that goes wrong is a
+ * warning: metadata never fails a run.  -1 to go on, else the exit code. */
+static int get_lookup(const edb_client_options *co, const char *const *names, size_t n,
+                      int no_meta, const char *recorded, int64_t max_age_us, int quiet)
+{
+    edb_err err = EDB_ERR_INIT;
+    if (!recorded && no_meta)
+        return -1;
+    if (edb_meta_new(&get_inv) != EDB_OK)
+        return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    if (recorded) {
+        /* A bundle's copy: what the recorded run used, whole (nothing is asked). */
+        if (edb_meta_load_file(get_inv, recorded, &err) != EDB_OK)
+            return cli_fail(err.status, "--recorded-inventory: %s", err.msg);
+        return -1;
+    }
+    if (get_local.store) {
+        edb_status st = edb_store_load_meta(get_local.store, get_inv, &err);
+        if (st != EDB_OK && st != EDB_ERR_NOT_FOUND)
+            return cli_fail(st, "%s", err.msg);
+    } else {
+        edb_inventory_info info;
+        edb_status st = cli_inventory_fetch(get_inv, co, get_local.cache, max_age_us,
+                                            get_local.refresh, &info, &err);
+        if (st == EDB_ERR_INTERRUPTED)
+            return cli_fail(st, "interrupted: nothing was written");
+        if (st != EDB_OK) {
+            if (!quiet)
+                cli_warn("warning: %s; going on without the service's units, descriptions and "
+                         "subsystems (--no-meta does not ask)", err.msg);
+            return -1;
+        }
+        if (info.origin == EDB_INVENTORY_STALE && !quiet)
+            cli_inventory_warn_stale(&info, co->service);
+        size_t unknown = 0;
+        for (size_t k = 0; k < n && info.count > 0; k++)
+            unknown += edb_meta_find(get_inv, names[k]) == NULL;
+        if (unknown && info.origin == EDB_INVENTORY_CACHED) {
+            /* The copy may predate a new mnemonic: ask once more before refusing. */
+            edb_meta *fresh = NULL;
+            edb_inventory_info fi;
+            if (edb_meta_new(&fresh) != EDB_OK)
+                return cli_fail(EDB_ERR_NOMEM, "out of memory");
+            edb_err ferr = EDB_ERR_INIT;
+            st = cli_inventory_fetch(fresh, co, get_local.cache, max_age_us, 1, &fi, &ferr);
+            if (st == EDB_ERR_INTERRUPTED) {
+                edb_meta_free(fresh);
+                return cli_fail(st, "interrupted: nothing was written");
+            }
+            if (st == EDB_OK && fi.origin == EDB_INVENTORY_FETCHED) {
+                edb_meta_free(get_inv);
+                get_inv = fresh;
+                info = fi;
+            } else {
+                edb_meta_free(fresh);
+                info.origin = EDB_INVENTORY_STALE; /* not sure: let the service say */
+                snprintf(info.why, sizeof info.why, "%s",
+                         st == EDB_OK ? fi.why : ferr.msg);
+            }
+        }
+        char label[600];
+        cli_inventory_label(label, sizeof label, co->service, co->base_url, &info, NULL);
+        int refused = 0;
+        for (size_t k = 0; k < n && info.count > 0; k++) {
+            if (edb_meta_find(get_inv, names[k]))
+                continue;
+            char hint[300];
+            cli_suggest(get_inv, names[k], hint, sizeof hint);
+            if (info.origin == EDB_INVENTORY_FETCHED) {
+                cli_fail(EDB_ERR_NOT_FOUND, "%s: no such mnemonic in %s%s", names[k], label,
+                         hint);
+                refused = 1;
+            } else if (!quiet) {
+                cli_warn("warning: %s is not in %s, which could not be asked again (%s): "
+                         "asking for it anyway%s", names[k], label, info.why, hint);
+            }
+        }
+        if (refused)
+            return EXIT_NOTFOUND;
+    }
+    if (get_local.rec && record_inventory(names, n, &err) != EDB_OK)
+        return cli_fail(err.status, "%s", err.msg);
+    return -1;
 }
 
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
@@ -635,7 +772,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     const char *wopts[GET_MAX_WOPTS];
     size_t n_wopts = 0;
     char compress_opt[32]; /* --compress N, as -O compress=N */
-    int stamp = 0;
+    int stamp = 0, no_meta = 0;
+    const char *recorded_inv = NULL;
+    int64_t inv_max_age_us = 0;
     long jobs = 4;
     int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
@@ -690,6 +829,14 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
             break;
         }
         case GOPT_STAMP: stamp = 1; break;
+        case GOPT_NO_META: no_meta = 1; break;
+        case GOPT_RECORDED_INVENTORY: recorded_inv = optarg; break;
+        case GOPT_INVENTORY_MAX_AGE:
+            if (edb_duration_parse(optarg, &inv_max_age_us, &err) != EDB_OK ||
+                inv_max_age_us <= 0)
+                FAIL(EDB_ERR_USAGE, "--inventory-max-age: %s",
+                     err.msg[0] ? err.msg : "give a duration longer than 0 (e.g. 1d, 12h)");
+            break;
         case GOPT_META:
             if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
                 FAIL(EDB_ERR_NOMEM, "out of memory");
@@ -932,18 +1079,9 @@ parsed:
     co.cancel = &cli_interrupted;
 
     char *token = NULL;
-    if (get_local.source) {
-        /* A local source needs no token: none is read, so none can leak. */
-    } else if (token_file) {
-        if (cli_read_token_file(token_file, &token, &err) != EDB_OK)
-            return cli_fail(err.status, "%s", err.msg);
-    } else if (getenv("MAST_API_TOKEN") && *getenv("MAST_API_TOKEN")) {
-        if (cli_token_check(getenv("MAST_API_TOKEN"), "MAST_API_TOKEN", &err) != EDB_OK)
-            return cli_fail(err.status, "%s", err.msg);
-        token = strdup(getenv("MAST_API_TOKEN"));
-    } else if (cli_netrc_token(co.base_url, &token, &err) != EDB_OK) {
+    /* A local source needs no token: none is read, so none can leak. */
+    if (!get_local.source && cli_token_find(token_file, co.base_url, &token, &err) != EDB_OK)
         return cli_fail(err.status, "%s", err.msg);
-    }
     cli_secret_add(token); /* from here on, no message shows it */
     co.token = token;
     if (edb_base_url_check(co.base_url, token != NULL && edb_service_takes_token(co.service),
@@ -957,8 +1095,16 @@ parsed:
         return cli_fail(err.status, "%s", err.msg);
     }
 
-    /* What the options and the metadata (--meta, a store's meta.json) can refuse is
-     * refused now, before the first request. */
+    /* What the service knows of the mnemonics, and whether it knows them at all: before
+     * the checks below, which use their types, and before any data request. */
+    if ((code = get_lookup(&co, mnemonics, n_mnemonics, no_meta, recorded_inv, inv_max_age_us,
+                           quiet)) >= 0) {
+        cli_free_secret(token);
+        return code;
+    }
+
+    /* What the options and the metadata (--meta, the inventory) can refuse is refused now,
+     * before the first request. */
     if ((resample || rs->n_fail) &&
         rs_check(rs, resample, args_names, n_args, rs->fail_v, rs->n_fail, &err) != EDB_OK) {
         cli_free_secret(token);
@@ -1127,6 +1273,8 @@ int cmd_get(int argc, char **argv)
     cli_local_free(&get_local);
     edb_meta_free(get_meta);
     get_meta = NULL;
+    edb_meta_free(get_inv);
+    get_inv = NULL;
     rs_free(&rs);
     cli_names_free(&names);
     return rc;

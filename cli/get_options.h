@@ -60,7 +60,10 @@ enum {
     GOPT_PLAN_ONLY,
     GOPT_STAMP,
     GOPT_CSV_SAFE,
-    GOPT_HEADER_COMMENTS
+    GOPT_HEADER_COMMENTS,
+    GOPT_NO_META,
+    GOPT_INVENTORY_MAX_AGE,
+    GOPT_RECORDED_INVENTORY
 };
 
 extern const cli_optset cli_get_options;

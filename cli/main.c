@@ -27,6 +27,10 @@ static int cmd_help(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"get", "fetch mnemonics over a time range and write them out", cmd_get, help_get},
+    {"search", "find mnemonics by name, description, subsystem or unit", cmd_search,
+     help_search},
+    {"info", "show everything known of mnemonics, and where it comes from", cmd_info,
+     help_info},
     {"serve", "serve a local store over HTTP, speaking the EDB's MAST protocol", cmd_serve,
      help_serve},
     {"cache", "list, measure or clear the cache of EDB replies", cmd_cache, help_cache},

@@ -124,6 +124,19 @@ edb_status edb_client_describe(edb_client *c, const edb_discovery_options *o,
     return st == EDB_OK ? EDB_OK : client_fail(c, &err);
 }
 
+int edb_discovery_source(const char *service, int describe, char *out, size_t n)
+{
+    const edb__service *svc = edb__service_find(service);
+    if (!svc)
+        return -1;
+    if (svc->inventory_portal)
+        snprintf(out, n, "%s", describe ? "Mast.JwstEdb.Dictionary" : "Mast.JwstEdb.Mnemonics");
+    else
+        snprintf(out, n, "the %s of the %s service", describe ? "metadata" : "inventory",
+                 svc->label);
+    return 0;
+}
+
 /* ---- through the cache ------------------------------------------------------------------ */
 
 /* The cache's copy into a table of its own (so that a copy that does not read leaves

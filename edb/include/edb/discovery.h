@@ -63,6 +63,13 @@ edb_status edb_client_inventory(edb_client *c, const edb_discovery_options *o, e
 edb_status edb_client_describe(edb_client *c, const edb_discovery_options *o,
                                const char *mnemonic, edb_meta *into);
 
+/* What a service's inventory (describe = 0) or its entry for one name (describe = 1) is
+ * called, for messages and for `edbx info`'s sources, into out (n bytes):
+ * "Mast.JwstEdb.Mnemonics" and "Mast.JwstEdb.Dictionary" for mast, "the inventory of the
+ * LABEL service" and "the metadata of the LABEL service" for the others.  -1 for a
+ * service there is not. */
+int edb_discovery_source(const char *service, int describe, char *out, size_t n);
+
 /* Where an inventory came from. */
 typedef enum edb_inventory_origin {
     EDB_INVENTORY_NONE = 0,
