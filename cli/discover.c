@@ -60,7 +60,8 @@ void cli_inventory_label(char *out, size_t n, const char *service, const char *b
              info->origin == EDB_INVENTORY_FETCHED ? "fetched" : "cached", when);
 }
 
-void cli_inventory_warn_stale(const edb_inventory_info *info, const char *service)
+void cli_inventory_stale_text(const edb_inventory_info *info, const char *service, char *out,
+                              size_t n)
 {
     char what[160], when[EDB_TIME_STRLEN], age[64];
     if (edb_discovery_source(service, 0, what, sizeof what) != 0)
@@ -69,8 +70,15 @@ void cli_inventory_warn_stale(const edb_inventory_info *info, const char *servic
     int64_t a = edb_time_now() - info->stored;
     a -= a % EDB_USEC_PER_SEC;
     edb_duration_format(a > 0 ? a : 0, age, sizeof age);
-    cli_warn("warning: using the copy of %s cached %sZ (%s ago) because the service could "
-             "not be asked: %s", what, when, age, info->why);
+    snprintf(out, n, "warning: using the copy of %s cached %sZ (%s ago) because the service "
+             "could not be asked: %s", what, when, age, info->why);
+}
+
+void cli_inventory_warn_stale(const edb_inventory_info *info, const char *service)
+{
+    char text[EDB_ERRMSG_SIZE * 2];
+    cli_inventory_stale_text(info, service, text, sizeof text);
+    cli_warn("%s", text);
 }
 
 void cli_suggest(const edb_meta *m, const char *name, char *out, size_t n)

@@ -22,8 +22,11 @@ edb_status cli_inventory_fetch(edb_meta *into, const edb_client_options *co, edb
  * source). */
 void cli_inventory_label(char *out, size_t n, const char *service, const char *base_url,
                          const edb_inventory_info *info, const char *store);
-/* The warning of an inventory used although old (EDB_INVENTORY_STALE), on stderr. */
+/* The warning of an inventory used although old (EDB_INVENTORY_STALE), on stderr, or its
+ * text into out. */
 void cli_inventory_warn_stale(const edb_inventory_info *info, const char *service);
+void cli_inventory_stale_text(const edb_inventory_info *info, const char *service, char *out,
+                              size_t n);
 /* "; did you mean A, B, C?" for name, from m (at most three), or "" when nothing is
  * close; into out. */
 void cli_suggest(const edb_meta *m, const char *name, char *out, size_t n);

@@ -373,6 +373,13 @@ static edb_meta *get_meta;
 /* The inventory the run uses (the service's, the store's meta.json, or a bundle's
  * recorded copy), after --meta; freed by cmd_get. */
 static edb_meta *get_inv;
+/* With --keep-going, the names to fetch once the inventory has refused some; freed by
+ * cmd_get. */
+static const char **get_kept;
+static size_t n_get_kept;
+/* What the lookup has to say about the inventory it could not have (or had only old):
+ * said once the data is in, since a run that fails says why and nothing else. */
+static char get_note[EDB_ERRMSG_SIZE * 2];
 
 /* The value type metadata knows for a mnemonic (--meta files first, then the inventory,
  * then the store's meta.json), EDB_VT_NONE when none does. */
@@ -679,8 +686,10 @@ static edb_status record_inventory(const char *const *names, size_t n, edb_err *
  * cached copy that lacks a name is asked again first).  Anything else that goes wrong is a
  * warning: metadata never fails a run.  -1 to go on, else the exit code. */
 static int get_lookup(const edb_client_options *co, const char *const *names, size_t n,
-                      int no_meta, const char *recorded, int64_t max_age_us, int quiet)
+                      int no_meta, const char *recorded, int64_t max_age_us, int quiet,
+                      int keep_going, size_t *refused_out)
 {
+    *refused_out = 0;
     edb_err err = EDB_ERR_INIT;
     if (!recorded && no_meta)
         return -1;
@@ -704,12 +713,13 @@ static int get_lookup(const edb_client_options *co, const char *const *names, si
             return cli_fail(st, "interrupted: nothing was written");
         if (st != EDB_OK) {
             if (!quiet)
-                cli_warn("warning: %s; going on without the service's units, descriptions and "
-                         "subsystems (--no-meta does not ask)", err.msg);
+                snprintf(get_note, sizeof get_note, "warning: %s; going on without the "
+                         "service's units, descriptions and subsystems (--no-meta does not "
+                         "ask)", err.msg);
             return -1;
         }
         if (info.origin == EDB_INVENTORY_STALE && !quiet)
-            cli_inventory_warn_stale(&info, co->service);
+            cli_inventory_stale_text(&info, co->service, get_note, sizeof get_note);
         size_t unknown = 0;
         for (size_t k = 0; k < n && info.count > 0; k++)
             unknown += edb_meta_find(get_inv, names[k]) == NULL;
@@ -738,22 +748,36 @@ static int get_lookup(const edb_client_options *co, const char *const *names, si
         }
         char label[600];
         cli_inventory_label(label, sizeof label, co->service, co->base_url, &info, NULL);
-        int refused = 0;
-        for (size_t k = 0; k < n && info.count > 0; k++) {
-            if (edb_meta_find(get_inv, names[k]))
+        size_t refused = 0;
+        /* With --keep-going, what it refuses is left out and listed, as a mnemonic the
+         * service answers 404 for would be. */
+        if (keep_going && !(get_kept = calloc(n ? n : 1, sizeof *get_kept)))
+            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++) {
+            if (info.count == 0 || edb_meta_find(get_inv, names[k])) {
+                if (get_kept)
+                    get_kept[n_get_kept++] = names[k];
                 continue;
+            }
             char hint[300];
             cli_suggest(get_inv, names[k], hint, sizeof hint);
             if (info.origin == EDB_INVENTORY_FETCHED) {
-                cli_fail(EDB_ERR_NOT_FOUND, "%s: no such mnemonic in %s%s", names[k], label,
-                         hint);
-                refused = 1;
-            } else if (!quiet) {
-                cli_warn("warning: %s is not in %s, which could not be asked again (%s): "
-                         "asking for it anyway%s", names[k], label, info.why, hint);
+                if (keep_going)
+                    cli_warn("missing %s: no such mnemonic in %s%s", names[k], label, hint);
+                else
+                    cli_fail(EDB_ERR_NOT_FOUND, "%s: no such mnemonic in %s%s", names[k], label,
+                             hint);
+                refused++;
+            } else {
+                if (get_kept)
+                    get_kept[n_get_kept++] = names[k];
+                if (!quiet)
+                    cli_warn("warning: %s is not in %s, which could not be asked again (%s): "
+                             "asking for it anyway%s", names[k], label, info.why, hint);
             }
         }
-        if (refused)
+        *refused_out = refused;
+        if (refused && (!keep_going || refused == n))
             return EXIT_NOTFOUND;
     }
     if (get_local.rec && record_inventory(names, n, &err) != EDB_OK)
@@ -1095,16 +1119,8 @@ parsed:
         return cli_fail(err.status, "%s", err.msg);
     }
 
-    /* What the service knows of the mnemonics, and whether it knows them at all: before
-     * the checks below, which use their types, and before any data request. */
-    if ((code = get_lookup(&co, mnemonics, n_mnemonics, no_meta, recorded_inv, inv_max_age_us,
-                           quiet)) >= 0) {
-        cli_free_secret(token);
-        return code;
-    }
-
-    /* What the options and the metadata (--meta, the inventory) can refuse is refused now,
-     * before the first request. */
+    /* What the options and the metadata (--meta, a store's meta.json) can refuse is
+     * refused now, before the first request. */
     if ((resample || rs->n_fail) &&
         rs_check(rs, resample, args_names, n_args, rs->fail_v, rs->n_fail, &err) != EDB_OK) {
         cli_free_secret(token);
@@ -1142,14 +1158,40 @@ parsed:
 
     edb_client *client = NULL;
     edb_status st = edb_client_new(&client, &co);
-    cli_free_secret(token);
     if (st != EDB_OK) {
+        cli_free_secret(token);
         edb_writer_free(w);
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
     }
     edb_query q = {.mnemonics = mnemonics, .n_mnemonics = n_mnemonics, .start = start,
                    .end = end, .keep_brackets = 1, .chunk_us = fetch_chunk_us,
                    .keep_going = keep_going};
+    /* A plan that cannot be (too many requests) is refused before any request too. */
+    edb_plan *plan = NULL;
+    if ((st = edb_client_plan(client, &q, &plan)) != EDB_OK)
+        code = cli_fail(st, "%s", edb_client_errmsg(client));
+    edb_plan_free(plan);
+
+    /* What the service knows of the mnemonics, and whether it knows them at all: the
+     * first request, once everything that can be refused without one has been; then the
+     * checks above again with the types it gave, before any data request. */
+    size_t n_refused = 0;
+    if (code < 0 &&
+        (code = get_lookup(&co, mnemonics, n_mnemonics, no_meta, recorded_inv, inv_max_age_us,
+                           quiet, keep_going, &n_refused)) < 0 &&
+        get_inv && edb_meta_count(get_inv) > 0 && (resample || rs->n_fail) &&
+        rs_check(rs, resample, args_names, n_args, rs->fail_v, rs->n_fail, &err) != EDB_OK)
+        code = cli_fail(err.status, "%s", err.msg);
+    cli_free_secret(token);
+    if (code >= 0) {
+        edb_writer_free(w);
+        edb_client_free(client);
+        return code;
+    }
+    if (n_refused) {
+        q.mnemonics = mnemonics = get_kept;
+        q.n_mnemonics = n_mnemonics = n_get_kept;
+    }
     edb_result *res = NULL;
     if (get_local.store) {
         /* A local source decodes its files on every core before the fetch asks for them. */
@@ -1166,6 +1208,8 @@ parsed:
         edb_client_free(client);
         return code;
     }
+    if (get_note[0])
+        cli_warn("%s", get_note);
     size_t n = edb_result_count(res);
     edb_err merr = EDB_ERR_INIT;
     /* Before resampling: the default method of a change-only mnemonic depends on it. */
@@ -1241,9 +1285,9 @@ parsed:
         code = EXIT_PIPE; /* | head has what it wanted: quiet, as cat would be */
     else if (st != EDB_OK)
         code = cli_fail(st, "%s", rerr.msg[0] ? rerr.msg : edb_writer_errmsg(w));
-    else if (fetch_st == EDB_ERR_PARTIAL)
-        code = cli_fail(fetch_st, "wrote %zu of %zu mnemonics; %zu failed (listed above)", nw, n,
-                        n - nw);
+    else if (fetch_st == EDB_ERR_PARTIAL || n_refused)
+        code = cli_fail(EDB_ERR_PARTIAL, "wrote %zu of %zu mnemonics; %zu failed (listed above)",
+                        nw, n + n_refused, n - nw + n_refused);
     else if (alerted)
         code = EXIT_ALERT; /* below every real failure: the output is complete */
     else if (verbose) {
@@ -1275,6 +1319,10 @@ int cmd_get(int argc, char **argv)
     get_meta = NULL;
     edb_meta_free(get_inv);
     get_inv = NULL;
+    free(get_kept);
+    get_kept = NULL;
+    n_get_kept = 0;
+    get_note[0] = '\0';
     rs_free(&rs);
     cli_names_free(&names);
     return rc;

@@ -815,7 +815,7 @@ static tap *tap_open(edb_cache *c, const ident *id)
         int e = errno;
         if (fd >= 0 && !t->zf)
             close(fd);
-        store_failed(c, "prepare an entry", id->mnemonic[0] ? id->mnemonic : id->kind,
+        store_failed(c, "prepare an entry", id->mnemonic[0] ? id->mnemonic : "the inventory",
                      e == ELOOP || e == ENOTDIR ? "a link or a file where a folder should be"
                                                 : strerror(e));
         tap_free(t);
@@ -945,7 +945,8 @@ static const char *store_entry(tap *t)
     c->stats.stored++;
 done:
     if (why)
-        store_failed(c, "store the reply", t->mnemonic[0] ? t->mnemonic : t->id.kind, why);
+        store_failed(c, t->mnemonic[0] ? "store the reply" : "store",
+                     t->mnemonic[0] ? t->mnemonic : "the inventory", why);
     if (ename[0])
         unlinkat(t->xfd, ename, 0);
     free(hj);
