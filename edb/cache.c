@@ -764,6 +764,7 @@ typedef struct tap {
     int zinit, bad;
     edb_sha256 *sha;
     uint64_t size;
+    edb_time stored; /* the stamp the entry gets: the cache's now, or the inventory's */
 } tap;
 
 static void store_failed(edb_cache *c, const char *what, const char *mnemonic, const char *why)
@@ -797,6 +798,7 @@ static tap *tap_open(edb_cache *c, const ident *id)
         return NULL;
     t->c = c;
     t->xfd = -1;
+    t->stored = c->now;
     t->id = *id;
     snprintf(t->mnemonic, sizeof t->mnemonic, "%s", id->mnemonic);
     t->id.mnemonic = t->mnemonic;
@@ -884,14 +886,14 @@ static const char *store_entry(tap *t)
     t->sha = NULL;
     if (t->size > RAW_MAX)
         return "too large"; /* a reader would refuse it */
-    edb_time_format_iso(c->now, stamp, sizeof stamp);
+    edb_time_format_iso(t->stored, stamp, sizeof stamp);
     field f[N_IDENT];
     ident_values(&t->id, f);
     json_t *h = json_object();
     for (size_t k = 0; h && k < N_IDENT; k++)
         json_object_set_new(h, f[k].name, f[k].is_int ? json_integer(f[k].i) : json_string(f[k].s));
     if (h) {
-        json_object_set_new(h, "stored_us", json_integer(c->now));
+        json_object_set_new(h, "stored_us", json_integer(t->stored));
         json_object_set_new(h, "stored", json_string(stamp));
         json_object_set_new(h, "size", json_integer((json_int_t)t->size));
         json_object_set_new(h, "sha256", json_string(sha));
@@ -1069,7 +1071,8 @@ edb_status edb_cache_inventory_get(edb_cache *c, char **data, size_t *len, edb_t
     return *data ? EDB_OK : edb__fail(err, EDB_ERR_NOMEM, "out of memory");
 }
 
-edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, edb_err *err)
+edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, edb_time stored,
+                                   edb_err *err)
 {
     if (!c)
         return edb__fail(err, EDB_ERR_USAGE, "no cache");
@@ -1079,6 +1082,7 @@ edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, e
     if (!t)
         return edb__fail(err, EDB_ERR_IO, "cache: cannot prepare an entry for the inventory in "
                          "%s", c->root);
+    t->stored = stored;
     cache_tap_write(t, data, len);
     const char *why = store_entry(t);
     edb_status st = why ? edb__fail(err, EDB_ERR_IO, "cache: cannot store the inventory in %s "

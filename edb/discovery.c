@@ -208,7 +208,8 @@ edb_status edb_inventory_load(edb_meta *into, edb_client *c, const edb_inventory
             size_t len = 0;
             edb_err cerr = EDB_ERR_INIT;
             info->not_stored = edb_meta_format_csv(fresh, &csv, &len) != EDB_OK ||
-                               edb_cache_inventory_put(o->cache, csv, len, &cerr) != EDB_OK;
+                               edb_cache_inventory_put(o->cache, csv, len, o->now, &cerr) !=
+                                   EDB_OK;
             free(csv);
         }
         st = merge(into, fresh, err);

@@ -7,9 +7,9 @@
  *
  * answered with an envelope {"status", "msg", "data", "fields", "paging"}.  A request may
  * first be answered EXECUTING: the portal keeps working on it, and the same request asked
- * again gets the result once it is there (astroquery asks again at once; edbx waits a
- * little more each time, and gives up after EDB_PORTAL_POLLS_MAX polls or
- * EDB_PORTAL_WAIT_MAX_US).  A COMPLETE result comes in pages of `pagesize` rows:
+ * again gets the result once it is there (astroquery asks again at once; edbx waits 0.25
+ * s, then twice as long each time up to 4 s, and gives up after EDB_PORTAL_POLLS_MAX polls
+ * or EDB_PORTAL_WAIT_MAX_US in all).  A COMPLETE result comes in pages of `pagesize` rows:
  * paging.pagesFiltered says how many, and each is asked in turn (at most
  * EDB_PORTAL_PAGES_MAX).  ERROR carries the portal's reason in msg.
  *
@@ -317,7 +317,7 @@ edb_status edb__portal_call(edb_client *c, const char *url, const char *service,
                 st = edb__fail(err, EDB_ERR_INTERRUPTED, "interrupted");
                 break;
             }
-            wait = wait * 2 > EDB_PORTAL_POLL_MAX_US ? EDB_PORTAL_POLL_MAX_US : wait * 2;
+            wait = wait * 2 > 16 * poll_us ? 16 * poll_us : wait * 2;
             continue; /* the same request again */
         }
         /* COMPLETE: the first page says how many there are. */

@@ -85,12 +85,14 @@ void edb_cache_get_stats(const edb_cache *c, edb_cache_stats *out);
  * with; EDB_ERR_NOT_FOUND when there is none, or when it was damaged (then reported
  * through the log and removed); EDB_ERR_IO when it cannot be read.  Not affected by
  * `refresh`: a caller that cannot ask the service may still want the old copy.
- * _put: replaces it (a temporary file renamed, as replies); EDB_ERR_IO when it cannot be
- * stored (also reported once through the log). */
+ * _put: replaces it (a temporary file renamed, as replies), stamped `stored` (the
+ * inventory's age is counted on the clock, whatever the `now` of the cache's run); EDB_ERR_IO
+ * when it cannot be stored (also reported once through the log). */
 #define EDB_CACHE_INVENTORY_MAX ((size_t)256 << 20)
 edb_status edb_cache_inventory_get(edb_cache *c, char **data, size_t *len, edb_time *stored,
                                    edb_err *err);
-edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, edb_err *err);
+edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, edb_time stored,
+                                   edb_err *err);
 
 /* What an entry answers, for `edbx cache list`.  Strings borrowed for the callback. */
 typedef struct edb_cache_entry_info {

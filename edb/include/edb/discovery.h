@@ -36,8 +36,8 @@ extern "C" {
 #define EDB_PORTAL_PAGESIZE 50000 /* rows asked per page: the whole inventory in one */
 #define EDB_PORTAL_PAGES_MAX 1000 /* more pages than this are refused */
 #define EDB_PORTAL_POLLS_MAX 30   /* EXECUTING this many times in a row: given up */
-#define EDB_PORTAL_POLL_US INT64_C(250000)      /* the first wait before asking again */
-#define EDB_PORTAL_POLL_MAX_US INT64_C(4000000) /* the wait doubles up to this */
+#define EDB_PORTAL_POLL_US INT64_C(250000) /* the first wait before asking again; it
+                                              doubles up to 16 times that (4 s) */
 #define EDB_PORTAL_WAIT_MAX_US INT64_C(120000000) /* at most this long EXECUTING in all */
 
 /* How long a cached inventory is used before it is asked again: 7 days. */
