@@ -224,12 +224,16 @@ edb_status cli_disco_inventory(cli_disco *d, edb_meta *into, edb_inventory_info 
 {
     memset(info, 0, sizeof *info);
     if (d->store) {
-        edb_status st = edb_store_load_meta(d->store, into, err);
+        edb_err lerr = EDB_ERR_INIT;
+        edb_status st = edb_store_load_meta(d->store, into, &lerr);
         if (st == EDB_ERR_NOT_FOUND)
-            edb_err_set(err, st, "%s holds saved replies, and no meta.json to search",
-                        d->source);
+            return edb_err_set(err, EDB_ERR_USAGE, "--source %s holds saved replies and no "
+                               "meta.json: nothing to search (search a store in the jwst "
+                               "layout, or the service)", d->source);
+        if (st != EDB_OK)
+            return edb_err_set(err, st, "%s", lerr.msg);
         cli_inventory_label(label, labellen, NULL, NULL, NULL, d->source);
-        return st;
+        return EDB_OK;
     }
     edb_status st = cli_inventory_fetch(into, &d->co, d->cache, d->max_age_us, d->refresh, info,
                                         err);

@@ -759,13 +759,14 @@ static int get_lookup(const edb_client_options *co, const char *const *names, si
                     get_kept[n_get_kept++] = names[k];
                 continue;
             }
-            char hint[300];
-            cli_suggest(get_inv, names[k], hint, sizeof hint);
+            char name[EDB_MNEMONIC_MAX + 1], hint[300];
+            edb_mnemonic_normalize(names[k], name, sizeof name, NULL); /* checked before */
+            cli_suggest(get_inv, name, hint, sizeof hint);
             if (info.origin == EDB_INVENTORY_FETCHED) {
                 if (keep_going)
-                    cli_warn("missing %s: no such mnemonic in %s%s", names[k], label, hint);
+                    cli_warn("missing %s: no such mnemonic in %s%s", name, label, hint);
                 else
-                    cli_fail(EDB_ERR_NOT_FOUND, "%s: no such mnemonic in %s%s", names[k], label,
+                    cli_fail(EDB_ERR_NOT_FOUND, "%s: no such mnemonic in %s%s", name, label,
                              hint);
                 refused++;
             } else {
@@ -773,7 +774,7 @@ static int get_lookup(const edb_client_options *co, const char *const *names, si
                     get_kept[n_get_kept++] = names[k];
                 if (!quiet)
                     cli_warn("warning: %s is not in %s, which could not be asked again (%s): "
-                             "asking for it anyway%s", names[k], label, info.why, hint);
+                             "asking for it anyway%s", name, label, info.why, hint);
             }
         }
         *refused_out = refused;
