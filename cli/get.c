@@ -24,6 +24,9 @@ void help_get(FILE *out)
           "  time,mjd,mnemonic,value\n"
           "  2022-02-02T22:24:58.053,59612.934005243056,SA_ZATTEST2,-0.7914494276\n"
           "time is ISO 8601 UTC with milliseconds; mjd is the same instant as an MJD (UTC).\n"
+          "Units, descriptions and subsystems come from the service's inventory (the MAST\n"
+          "portal's, kept a week in the cache; --no-meta: none), which also refuses a name\n"
+          "it does not list before any data request (see 'edbx search', 'edbx info').\n"
           "\n",
           out);
     cli_opts_help(&cli_get_options, out);

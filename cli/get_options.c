@@ -89,7 +89,8 @@ static const cli_opt opts[] = {
      "value at a grid time: hold (last sample at or before),\n"
      "linear (no extrapolation) or nearest (a tie goes to the\n"
      "earlier); default linear for reals, hold for the rest\n"
-     "and for change-only reals (--meta, --source)"},
+     "and for change-only reals (AllPoints 0: from --meta, a\n"
+     "store's meta.json or path B and EDP's metadata)"},
     {GOPT_MAX_GAP, "max-gap", 0, "DUR", 0, CLI_ROLE_DATA,
      "no value when the samples used are more than DUR apart\n"
      "(hold: older than DUR; nearest: farther than DUR)"},

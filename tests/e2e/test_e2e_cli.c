@@ -483,7 +483,7 @@ START_TEST(item13_exit_table_and_synopsis_match_the_command)
         ck_assert_msg(strstr(syn, line), "the man page's SYNOPSIS lacks '%s'", line);
         n++;
     }
-    ck_assert_int_eq(n, 7);
+    ck_assert_int_eq(n, 9);
     free(man);
     tu_run_free(&r);
 }
