@@ -1854,7 +1854,6 @@ edb_status edb__client_http(edb_client *c, const edb__http_req *q, edb__buf *rep
                 cur = next;
                 redirects++;
                 attempt--; /* the same try, continued */
-                c->stats.requests--;
                 /* 301, 302 and 303 turn a POST into a GET, as browsers and curl do. */
                 if (code != 307 && code != 308) {
                     method = "GET";

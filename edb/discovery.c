@@ -52,7 +52,15 @@ edb_status edb_client_inventory(edb_client *c, const edb_discovery_options *o, e
         char what[96];
         snprintf(what, sizeof what, "the inventory of the %s service", svc->label);
         edb__http_req q = {what, "GET", url.p, NULL, NULL, 0, TLM_REPLY_MAX};
-        st = edb__client_http(c, &q, &body, &http, &err);
+        edb_err herr = EDB_ERR_INIT;
+        st = edb__client_http(c, &q, &body, &http, &herr);
+        if (st == EDB_ERR_NOT_FOUND)
+            /* Where every mnemonic is listed, nothing is: not this service there. */
+            st = edb__fail(&err, EDB_ERR_NETWORK, "%s; %s does not answer as the EDB's %s "
+                           "service: check --base-url / ENG_BASE_URL and --api", herr.msg,
+                           edb__client_conf(c)->base_url, svc->label);
+        else if (st != EDB_OK)
+            edb__fail(&err, st, "%s", herr.msg);
         if (st == EDB_OK) {
             edb_err lerr = EDB_ERR_INIT;
             st = edb_meta_load_buffer(into, body.p ? body.p : "", body.len, url.p, &lerr);

@@ -16,6 +16,7 @@
 #include <edb/edb.h>
 
 #include "testutil.h"
+#include "tu_raw.h"
 
 static char *tmp;
 static edb_server *srv;
@@ -232,6 +233,36 @@ START_TEST(search_formats)
         tu_run_free(&r);
     }
     ck_assert_uint_eq(edb_server_requests(srv), before);
+}
+END_TEST
+
+/* The portal makes clients poll (EXECUTING twice) and fails (ERROR): the same inventory
+ * after three requests; the portal's own words, exit 5. */
+START_TEST(portal_polled_and_its_error_said)
+{
+    serve_real(2);
+    tu_run r;
+    const char *a1[] = {"search", "SA_ZATTEST*", NULL};
+    ck_assert_int_eq(run(&r, a1), 0);
+    ck_assert_str_eq(r.err, "edbx: 4 of 2450 mnemonics match\n");
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), 3);
+    edb_server_stop(srv);
+    srv = NULL;
+    static const char err_body[] = "{\"status\":\"ERROR\",\"msg\":\"Mast.JwstEdb.Mnemonics "
+                                   "is down for maintenance\",\"data\":[],\"fields\":[]}";
+    tu_raw_reply rr = {200, err_body, sizeof err_body - 1, NULL, NULL, NULL};
+    tu_raw *raw = tu_raw_start(&rr, base);
+    const char *a2[] = {"search", "SA_ZATTEST*", "--no-cache", NULL};
+    ck_assert_int_eq(run(&r, a2), 5);
+    char want[600];
+    snprintf(want, sizeof want, "edbx: Mast.JwstEdb.Mnemonics: the MAST portal answered ERROR: "
+             "Mast.JwstEdb.Mnemonics is down for maintenance (POST %sapi/v0/invoke)\n", base);
+    ck_assert_str_eq(r.err, want);
+    ck_assert_str_eq(r.out, "");
+    tu_run_free(&r);
+    ck_assert_uint_eq(tu_raw_requests(raw), 1);
+    tu_raw_stop(raw);
 }
 END_TEST
 
@@ -710,6 +741,16 @@ START_TEST(search_and_info_through_direct_and_edp)
                "assert a['rawType']['value'] == 'FL32' and a['allPoints']['value'] == 1, a\n"
                "assert a['allPoints']['source'].startswith('the metadata of the '), a\n",
                in_tmp("i.json"), NULL);
+        /* Where nothing is listed, not this service: said so, exit 5. */
+        char wrong[TU_BASE_LEN + 64];
+        snprintf(wrong, sizeof wrong, "%snothing/here/", base);
+        const char *a3[] = {"search", "X", "--api", apis[k], "--base-url", wrong, "--no-cache",
+                            NULL};
+        ck_assert_int_eq(run(&r, a3), 5);
+        ck_assert_msg(strstr(r.err, " does not answer as the EDB's ") &&
+                      strstr(r.err, " service: check --base-url / ENG_BASE_URL and --api\n"),
+                      "%s", r.err);
+        tu_run_free(&r);
     }
 }
 END_TEST
@@ -722,6 +763,7 @@ int main(void)
     tcase_set_timeout(t, 240);
     tcase_add_test(t, search_finds_and_says_how_many);
     tcase_add_test(t, search_formats);
+    tcase_add_test(t, portal_polled_and_its_error_said);
     tcase_add_test(t, search_and_info_of_a_store);
     tcase_add_test(t, info_merges_and_says_where_from);
     tcase_add_test(t, inventory_cache_expiry_and_stale_fallback);
