@@ -13,9 +13,12 @@ void help_cache(FILE *out)
           "The cache of raw EDB replies that 'edbx get' keeps (on by default, zlib-compressed,\n"
           "under $XDG_CACHE_HOME/edbx, else ~/.cache/edbx, each token's replies apart).  A\n"
           "repeated query is answered from it without any request; ranges ending in the\n"
-          "future or within the last hour are never cached.\n"
+          "future or within the last hour are never cached.  It also keeps the inventory of\n"
+          "each service (every mnemonic it lists: get, search and info read it), one per\n"
+          "service and base URL, asked again after 7 days (docs/discovery.md).\n"
           "\n"
           "  list                 one line per entry: mnemonic, range, stored, bytes, service\n"
+          "                       ('(inventory)' for an inventory)\n"
           "  size                 number of entries and bytes on disk\n"
           "  clear                remove entries (all, or those older than --older-than) and\n"
           "                       temporary files left by killed runs; only the cache's own\n"
@@ -49,6 +52,11 @@ static int on_entry(void *ctx, const edb_cache_entry_info *e)
         if (e->damaged)
             printf("%-26s (its header does not read)  %" PRIu64 " bytes  %s\n", e->mnemonic,
                    e->file_bytes, e->path);
+        else if (strcmp(e->kind, "inventory") == 0)
+            /* One per service and base URL, with no mnemonic and no range. */
+            printf("%-26s %-47s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n",
+                   "(inventory)", "every mnemonic the service lists", s, e->file_bytes,
+                   e->raw_bytes, e->service, e->base_url);
         else
             printf("%-26s %s %s  stored %s  %" PRIu64 " bytes (%" PRIu64 " raw)  %s %s\n",
                    e->mnemonic, a, b, s, e->file_bytes, e->raw_bytes, e->service, e->base_url);

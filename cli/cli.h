@@ -37,6 +37,10 @@ typedef struct cli_command {
 
 int cmd_get(int argc, char **argv);
 void help_get(FILE *out);
+int cmd_search(int argc, char **argv);
+void help_search(FILE *out);
+int cmd_info(int argc, char **argv);
+void help_info(FILE *out);
 int cmd_serve(int argc, char **argv);
 void help_serve(FILE *out);
 int cmd_cache(int argc, char **argv);
@@ -215,10 +219,17 @@ char *cli_cache_dir(void);
  * (the XDG rule), or ~/.cache when $HOME is a folder, never $HOME nor anything above it.
  * NULL with err set if it cannot be. */
 char *cli_cache_dir_prepare(edb_err *err);
+/* --cache DIR, with its missing parents made (0700) as for $XDG_CACHE_HOME; DIR itself is
+ * made by the cache.  Malloc'ed; NULL with err set if it cannot be. */
+char *cli_cache_dir_named(const char *dir, edb_err *err);
 /* Record the parsed options and arguments of `get` (by their role), check that the files
  * they name are distinct (exit 2 before any request), and with --bundle make its spool and
  * copy every input file into it.  Does nothing when --help is among them. */
 edb_status cli_local_note_args(cli_local *l, const struct cli_args *a, edb_err *err);
+/* With --bundle: keep data (the inventory's entries the run used, as CSV) in the bundle
+ * as in/N-edbx-inventory.csv, named by a recorded --recorded-inventory that replay reads
+ * back.  Nothing without --bundle. */
+edb_status cli_local_record_inventory(cli_local *l, const char *data, size_t len, edb_err *err);
 /* "now": the clock, or SOURCE_DATE_EPOCH when that is earlier. */
 edb_time cli_local_now(const cli_local *l);
 /* The command line the outputs record (record.h); borrowed. */

@@ -10,6 +10,7 @@
 #include <edb/writer.h>
 
 #include "cli.h"
+#include "discover.h"
 #include "get_options.h"
 
 void help_get(FILE *out)
@@ -24,6 +25,9 @@ void help_get(FILE *out)
           "  time,mjd,mnemonic,value\n"
           "  2022-02-02T22:24:58.053,59612.934005243056,SA_ZATTEST2,-0.7914494276\n"
           "time is ISO 8601 UTC with milliseconds; mjd is the same instant as an MJD (UTC).\n"
+          "Units, descriptions and subsystems come from the service's inventory (the MAST\n"
+          "portal's, kept a week in the cache; --no-meta: none), which also refuses a name\n"
+          "it does not list before any data request (see 'edbx search', 'edbx info').\n"
           "\n",
           out);
     cli_opts_help(&cli_get_options, out);
@@ -370,16 +374,29 @@ static cli_local get_local;
 /* --meta files, loaded as the options are read so that a bad file fails before any
  * request; freed by cmd_get. */
 static edb_meta *get_meta;
+/* The inventory the run uses (the service's, the store's meta.json, or a bundle's
+ * recorded copy), after --meta; freed by cmd_get. */
+static edb_meta *get_inv;
+/* With --keep-going, the names to fetch once the inventory has refused some; freed by
+ * cmd_get. */
+static const char **get_kept;
+static size_t n_get_kept;
+/* What the lookup has to say about the inventory it could not have (or had only old):
+ * said once the data is in, since a run that fails says why and nothing else. */
+static char get_note[EDB_ERRMSG_SIZE * 2];
 
-/* The value type metadata knows for a mnemonic (--meta files first, then the store's
- * meta.json), EDB_VT_NONE when none does. */
+/* The value type metadata knows for a mnemonic (--meta files first, then the inventory,
+ * then the store's meta.json), EDB_VT_NONE when none does. */
 static edb_vtype meta_type(const char *name)
 {
-    const edb_meta_entry *e = get_meta ? edb_meta_find(get_meta, name) : NULL;
-    if (e && e->sqltype) {
-        edb_vtype t = edb_vtype_from_sqltype(e->sqltype, strlen(e->sqltype));
-        if (t != EDB_VT_NONE)
-            return t;
+    const edb_meta *tables[] = {get_meta, get_inv};
+    for (size_t k = 0; k < 2; k++) {
+        const edb_meta_entry *e = tables[k] ? edb_meta_find(tables[k], name) : NULL;
+        if (e && e->sqltype) {
+            edb_vtype t = edb_vtype_from_sqltype(e->sqltype, strlen(e->sqltype));
+            if (t != EDB_VT_NONE)
+                return t;
+        }
     }
     edb_meta_entry se;
     if (get_local.store && edb_store_meta(get_local.store, name, &se) && se.sqltype)
@@ -554,6 +571,20 @@ static void say_no_value(const edb_table *t)
     }
 }
 
+/* Each column of a mnemonic (its value or a statistic of it) takes the mnemonic's
+ * subsystem, as it takes its unit. */
+static edb_status subsystems_to_columns(edb_table *t, const edb_series **series, size_t n,
+                                        edb_err *err)
+{
+    for (size_t k = 0; k < t->ncols; k++) {
+        edb_column *c = &t->cols[k];
+        const edb_series *s = c->mnemonic ? rs_find(series, n, c->mnemonic) : NULL;
+        if (s && s->subsystem && !c->subsystem && edb_column_set_subsystem(c, s->subsystem) != EDB_OK)
+            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    return EDB_OK;
+}
+
 /* Run the transform on what was fetched and write it. */
 static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, size_t n,
                            size_t n_args, int brackets, size_t *rows, edb_expr *const *fail,
@@ -580,6 +611,8 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
     if (table) {
         edb_table *t = NULL;
         st = edb_resample(series, n, &r->spec, &t, &info, err);
+        if (st == EDB_OK)
+            st = subsystems_to_columns(t, series, n, err);
         if (st == EDB_OK) {
             *rows = t->nrows;
             st = edb_writer_write_table(w, t);
@@ -595,6 +628,12 @@ static edb_status rs_write(get_rs *r, edb_writer *w, const edb_series **series, 
         edb_series **out = NULL;
         size_t nout = 0;
         st = edb_filter(series, n, &r->spec, &out, &nout, &info, err);
+        for (size_t k = 0; k < nout && st == EDB_OK; k++) {
+            const edb_series *from = rs_find(series, n, out[k]->mnemonic);
+            if (from && from->subsystem && !out[k]->subsystem &&
+                edb_series_set_subsystem(out[k], from->subsystem) != EDB_OK)
+                st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        }
         if (st == EDB_OK) {
             if (!r->quiet && !r->n_where) {
                 const edb_series **o = calloc(nc ? nc : 1, sizeof *o);
@@ -635,24 +674,17 @@ static cli_local get_local;
 static edb_meta *get_meta;
 
 /* Give every fetched series what the metadata knows of it.  The --meta files come
- * first; a store's meta.json only fills what they leave unknown, because a file named on
- * the command line is the user's word. */
+ * first; the inventory (the service's, or a store's meta.json) only fills what they leave
+ * unknown, because a file named on the command line is the user's word. */
 static edb_status apply_meta(edb_result *res, edb_err *err)
 {
     size_t n = edb_result_count(res);
-    if (!get_meta && !get_local.store)
-        return EDB_OK;
-    if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
-        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < n; k++) {
         edb_series *s = edb_result_series_mut(res, k);
-        edb_meta_entry e;
         if (!s || edb_result_status(res, k) != EDB_OK)
             continue;
-        if (get_local.store && edb_store_meta(get_local.store, s->mnemonic, &e) &&
-            edb_meta_add(get_meta, &e, err) != EDB_OK)
-            return err->status;
-        if (edb_meta_apply(get_meta, s) != EDB_OK)
+        if ((get_meta && edb_meta_apply(get_meta, s) != EDB_OK) ||
+            (get_inv && edb_meta_apply(get_inv, s) != EDB_OK))
             return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     }
     return EDB_OK;
@@ -712,6 +744,139 @@ static int format_takes(const char *format, const char *key)
     return 0;
 }
 
+/* The inventory's entries of the run's mnemonics, into the bundle: what replay reads back
+ * (--recorded-inventory) to give the same units, descriptions and subsystems. */
+static edb_status record_inventory(const char *const *names, size_t n, edb_err *err)
+{
+    edb_meta *used = NULL;
+    if (edb_meta_new(&used) != EDB_OK)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    edb_status st = EDB_OK;
+    for (size_t k = 0; k < n && st == EDB_OK; k++) {
+        const edb_meta_entry *e = edb_meta_find(get_inv, names[k]);
+        if (e)
+            st = edb_meta_add(used, e, err);
+    }
+    char *csv = NULL;
+    size_t len = 0;
+    if (st == EDB_OK && edb_meta_count(used) > 0) {
+        if (edb_meta_format_csv(used, &csv, &len) != EDB_OK)
+            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        else
+            st = cli_local_record_inventory(&get_local, csv, len, err);
+    }
+    free(csv);
+    edb_meta_free(used);
+    return st;
+}
+
+/* What the service (or the store) knows of the run's mnemonics: its inventory, from the
+ * cache or asked now (docs/discovery.md), for units, descriptions, subsystems and
+ * change-only flags.  A name the inventory does not list is refused here, before any data
+ * request (exit 3), but only when the inventory is sure: one just asked of the service (a
+ * cached copy that lacks a name is asked again first).  Anything else that goes wrong is a
+ * warning: metadata never fails a run.  -1 to go on, else the exit code. */
+static int get_lookup(const edb_client_options *co, const char *const *names, size_t n,
+                      int no_meta, const char *recorded, int64_t max_age_us, int quiet,
+                      int keep_going, size_t *refused_out)
+{
+    *refused_out = 0;
+    edb_err err = EDB_ERR_INIT;
+    if (!recorded && no_meta)
+        return -1;
+    if (edb_meta_new(&get_inv) != EDB_OK)
+        return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    if (recorded) {
+        /* A bundle's copy: what the recorded run used, whole (nothing is asked). */
+        if (edb_meta_load_file(get_inv, recorded, &err) != EDB_OK)
+            return cli_fail(err.status, "--recorded-inventory: %s", err.msg);
+        return -1;
+    }
+    if (get_local.store) {
+        edb_status st = edb_store_load_meta(get_local.store, get_inv, &err);
+        if (st != EDB_OK && st != EDB_ERR_NOT_FOUND)
+            return cli_fail(st, "%s", err.msg);
+    } else {
+        edb_inventory_info info;
+        edb_status st = cli_inventory_fetch(get_inv, co, get_local.cache, max_age_us,
+                                            get_local.refresh, &info, &err);
+        if (st == EDB_ERR_INTERRUPTED)
+            return cli_fail(st, "interrupted: nothing was written");
+        if (st != EDB_OK) {
+            if (!quiet)
+                snprintf(get_note, sizeof get_note, "warning: %s; going on without the "
+                         "service's units, descriptions and subsystems (--no-meta does not "
+                         "ask)", err.msg);
+            return -1;
+        }
+        if (info.origin == EDB_INVENTORY_STALE && !quiet)
+            cli_inventory_stale_text(&info, co->service, get_note, sizeof get_note);
+        size_t unknown = 0;
+        for (size_t k = 0; k < n && info.count > 0; k++)
+            unknown += edb_meta_find(get_inv, names[k]) == NULL;
+        if (unknown && info.origin == EDB_INVENTORY_CACHED) {
+            /* The copy may predate a new mnemonic: ask once more before refusing. */
+            edb_meta *fresh = NULL;
+            edb_inventory_info fi;
+            if (edb_meta_new(&fresh) != EDB_OK)
+                return cli_fail(EDB_ERR_NOMEM, "out of memory");
+            edb_err ferr = EDB_ERR_INIT;
+            st = cli_inventory_fetch(fresh, co, get_local.cache, max_age_us, 1, &fi, &ferr);
+            if (st == EDB_ERR_INTERRUPTED) {
+                edb_meta_free(fresh);
+                return cli_fail(st, "interrupted: nothing was written");
+            }
+            if (st == EDB_OK && fi.origin == EDB_INVENTORY_FETCHED) {
+                edb_meta_free(get_inv);
+                get_inv = fresh;
+                info = fi;
+            } else {
+                edb_meta_free(fresh);
+                info.origin = EDB_INVENTORY_STALE; /* not sure: let the service say */
+                snprintf(info.why, sizeof info.why, "%s",
+                         st == EDB_OK ? fi.why : ferr.msg);
+            }
+        }
+        char label[600];
+        cli_inventory_label(label, sizeof label, co->service, co->base_url, &info, NULL);
+        size_t refused = 0;
+        /* With --keep-going, what it refuses is left out and listed, as a mnemonic the
+         * service answers 404 for would be. */
+        if (keep_going && !(get_kept = calloc(n ? n : 1, sizeof *get_kept)))
+            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++) {
+            if (info.count == 0 || edb_meta_find(get_inv, names[k])) {
+                if (get_kept)
+                    get_kept[n_get_kept++] = names[k];
+                continue;
+            }
+            char name[EDB_MNEMONIC_MAX + 1], hint[300];
+            edb_mnemonic_normalize(names[k], name, sizeof name, NULL); /* checked before */
+            cli_suggest(get_inv, name, hint, sizeof hint);
+            if (info.origin == EDB_INVENTORY_FETCHED) {
+                if (keep_going)
+                    cli_warn("missing %s: no such mnemonic in %s%s", name, label, hint);
+                else
+                    cli_fail(EDB_ERR_NOT_FOUND, "%s: no such mnemonic in %s%s", name, label,
+                             hint);
+                refused++;
+            } else {
+                if (get_kept)
+                    get_kept[n_get_kept++] = names[k];
+                if (!quiet)
+                    cli_warn("warning: %s is not in %s, which could not be asked again (%s): "
+                             "asking for it anyway%s", name, label, info.why, hint);
+            }
+        }
+        *refused_out = refused;
+        if (refused && (!keep_going || refused == n))
+            return EXIT_NOTFOUND;
+    }
+    if (get_local.rec && record_inventory(names, n, &err) != EDB_OK)
+        return cli_fail(err.status, "%s", err.msg);
+    return -1;
+}
+
 static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
 {
     char max_gap_opt[96];
@@ -727,7 +892,9 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
     const char *wopts[GET_MAX_WOPTS];
     size_t n_wopts = 0;
     char compress_opt[32]; /* --compress N, as -O compress=N */
-    int stamp = 0;
+    int stamp = 0, no_meta = 0;
+    const char *recorded_inv = NULL;
+    int64_t inv_max_age_us = 0;
     long jobs = 4;
     int64_t chunk_us = EDB_USEC_PER_DAY;
     edb_err err = EDB_ERR_INIT;
@@ -782,6 +949,14 @@ static int run_get(int argc, char **argv, cli_names *names, get_rs *rs)
             break;
         }
         case GOPT_STAMP: stamp = 1; break;
+        case GOPT_NO_META: no_meta = 1; break;
+        case GOPT_RECORDED_INVENTORY: recorded_inv = optarg; break;
+        case GOPT_INVENTORY_MAX_AGE:
+            if (edb_duration_parse(optarg, &inv_max_age_us, &err) != EDB_OK ||
+                inv_max_age_us <= 0)
+                FAIL(EDB_ERR_USAGE, "--inventory-max-age: %s",
+                     err.msg[0] ? err.msg : "give a duration longer than 0 (e.g. 1d, 12h)");
+            break;
         case GOPT_META:
             if (!get_meta && edb_meta_new(&get_meta) != EDB_OK)
                 FAIL(EDB_ERR_NOMEM, "out of memory");
@@ -1058,19 +1233,11 @@ parsed:
     co.cancel = &cli_interrupted;
 
     char *token = NULL;
-    if (get_local.source || scale.slurm_s) {
-        /* A local source needs no token, nor writing a job script: none is read, so none
-         * can leak. */
-    } else if (token_file) {
-        if (cli_read_token_file(token_file, &token, &err) != EDB_OK)
-            return cli_fail(err.status, "%s", err.msg);
-    } else if (getenv("MAST_API_TOKEN") && *getenv("MAST_API_TOKEN")) {
-        if (cli_token_check(getenv("MAST_API_TOKEN"), "MAST_API_TOKEN", &err) != EDB_OK)
-            return cli_fail(err.status, "%s", err.msg);
-        token = strdup(getenv("MAST_API_TOKEN"));
-    } else if (cli_netrc_token(co.base_url, &token, &err) != EDB_OK) {
+    /* A local source needs no token, nor writing a job script: none is read, so none can
+     * leak. */
+    if (!get_local.source && !scale.slurm_s &&
+        cli_token_find(token_file, co.base_url, &token, &err) != EDB_OK)
         return cli_fail(err.status, "%s", err.msg);
-    }
     cli_secret_add(token); /* from here on, no message shows it */
     co.token = token;
     if (edb_base_url_check(co.base_url, token != NULL && edb_service_takes_token(co.service),
@@ -1094,7 +1261,15 @@ parsed:
         }
     }
     if (scale.shard_s) {
-        code = run_shard(&co, &q, &scale, now, quiet, &prog);
+        /* Shard 0 also puts the inventory in the cache, for the assembly (--offline) to take
+         * units, descriptions and subsystems from, and refuses a name the service does not
+         * list; the other shards do not ask for it. */
+        size_t n_refused = 0;
+        code = scale.k != 0 ? -1
+                            : get_lookup(&co, mnemonics, n_mnemonics, no_meta, recorded_inv,
+                                         inv_max_age_us, quiet, keep_going, &n_refused);
+        if (code < 0)
+            code = run_shard(&co, &q, &scale, now, quiet, &prog);
         cli_free_secret(token);
         return code;
     }
@@ -1156,10 +1331,38 @@ parsed:
 
     edb_client *client = NULL;
     edb_status st = edb_client_new(&client, &co);
-    cli_free_secret(token);
     if (st != EDB_OK) {
+        cli_free_secret(token);
         edb_writer_free(w);
         return cli_fail(st, "cannot set up the HTTP client: %s", edb_strerror(st));
+    }
+    /* A plan that cannot be (too many requests) is refused before any request too. */
+    code = -1;
+    edb_plan *plan = NULL;
+    if ((st = edb_client_plan(client, &q, &plan)) != EDB_OK)
+        code = cli_fail(st, "%s", edb_client_errmsg(client));
+    edb_plan_free(plan);
+
+    /* What the service knows of the mnemonics, and whether it knows them at all: the
+     * first request, once everything that can be refused without one has been; then the
+     * checks above again with the types it gave, before any data request.  --offline
+     * reads the cache's copy only. */
+    size_t n_refused = 0;
+    if (code < 0 &&
+        (code = get_lookup(&co, mnemonics, n_mnemonics, no_meta, recorded_inv, inv_max_age_us,
+                           quiet, keep_going, &n_refused)) < 0 &&
+        get_inv && edb_meta_count(get_inv) > 0 && (resample || rs->n_fail) &&
+        rs_check(rs, resample, args_names, n_args, rs->fail_v, rs->n_fail, &err) != EDB_OK)
+        code = cli_fail(err.status, "%s", err.msg);
+    cli_free_secret(token);
+    if (code >= 0) {
+        edb_writer_free(w);
+        edb_client_free(client);
+        return code;
+    }
+    if (n_refused) {
+        q.mnemonics = mnemonics = get_kept;
+        q.n_mnemonics = n_mnemonics = n_get_kept;
     }
     edb_result *res = NULL;
     if (get_local.store) {
@@ -1181,6 +1384,8 @@ parsed:
         edb_client_free(client);
         return code;
     }
+    if (get_note[0])
+        cli_warn("%s", get_note);
     size_t n = edb_result_count(res);
     edb_err merr = EDB_ERR_INIT;
     /* Before resampling: the default method of a change-only mnemonic depends on it. */
@@ -1256,9 +1461,9 @@ parsed:
         code = EXIT_PIPE; /* | head has what it wanted: quiet, as cat would be */
     else if (st != EDB_OK)
         code = cli_fail(st, "%s", rerr.msg[0] ? rerr.msg : edb_writer_errmsg(w));
-    else if (fetch_st == EDB_ERR_PARTIAL)
-        code = cli_fail(fetch_st, "wrote %zu of %zu mnemonics; %zu failed (listed above)", nw, n,
-                        n - nw);
+    else if (fetch_st == EDB_ERR_PARTIAL || n_refused)
+        code = cli_fail(EDB_ERR_PARTIAL, "wrote %zu of %zu mnemonics; %zu failed (listed above)",
+                        nw, n + n_refused, n - nw + n_refused);
     else if (alerted)
         code = EXIT_ALERT; /* below every real failure: the output is complete */
     else if (verbose) {
@@ -1288,6 +1493,12 @@ int cmd_get(int argc, char **argv)
     cli_local_free(&get_local);
     edb_meta_free(get_meta);
     get_meta = NULL;
+    edb_meta_free(get_inv);
+    get_inv = NULL;
+    free(get_kept);
+    get_kept = NULL;
+    n_get_kept = 0;
+    get_note[0] = '\0';
     rs_free(&rs);
     cli_names_free(&names);
     return rc;

@@ -67,8 +67,15 @@ static const cli_opt opts[] = {
      "mnemonics (the EDB's replies carry none): a MAST\n"
      "inventory CSV (tlmMnemonic,unit,description,...) or a\n"
      "path B meta.json (AllPoints 0: change-only, held by\n"
-     "default when resampling); repeat it, earlier files win;\n"
-     "a --source store's meta.json is read too"},
+     "default when resampling); repeat it, earlier files win\n"
+     "over what the service says"},
+    {GOPT_NO_META, "no-meta", 0, NULL, 0, CLI_ROLE_DATA,
+     "do not ask the service what it knows of the mnemonics\n"
+     "(by default units, descriptions, subsystems and\n"
+     "change-only flags come from its inventory, kept in the\n"
+     "cache, or from a --source store's meta.json, and names it\n"
+     "does not list are refused before any data request);\n"
+     "--meta files still apply (docs/discovery.md)"},
     SECTION(""),
     SECTION("Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):"),
     {GOPT_EVERY, "every", 0, "DUR", 0, CLI_ROLE_DATA,
@@ -82,7 +89,8 @@ static const cli_opt opts[] = {
      "value at a grid time: hold (last sample at or before),\n"
      "linear (no extrapolation) or nearest (a tie goes to the\n"
      "earlier); default linear for reals, hold for the rest\n"
-     "and for change-only reals (--meta, --source)"},
+     "and for change-only reals (AllPoints 0: from --meta, a\n"
+     "store's meta.json or path B and EDP's metadata)"},
     {GOPT_MAX_GAP, "max-gap", 0, "DUR", 0, CLI_ROLE_DATA,
      "no value when the samples used are more than DUR apart\n"
      "(hold: older than DUR; nearest: farther than DUR); raw\n"
@@ -150,7 +158,12 @@ static const cli_opt opts[] = {
      "are never cached"},
     {GOPT_NO_CACHE, "no-cache", 0, NULL, 0, CLI_ROLE_SOURCE, "neither read nor write the cache"},
     {GOPT_REFRESH, "refresh", 0, NULL, 0, CLI_ROLE_SOURCE,
-     "ask the service again and replace what the cache holds"},
+     "ask the service again and replace what the cache holds\n"
+     "(the inventory too)"},
+    {GOPT_INVENTORY_MAX_AGE, "inventory-max-age", 0, "DUR", 0, CLI_ROLE_SOURCE,
+     "use the cached inventory while it is younger than DUR\n"
+     "(default 7d); an older one is asked again, and used with\n"
+     "a warning only when the service cannot answer"},
     {GOPT_BUNDLE, "bundle", 0, "FILE", 0, CLI_ROLE_OUTPUT,
      "also write FILE (.tar.gz, .tgz, .tar.xz, .tar or .zip): the\n"
      "manifest, every reply as received, a copy of every file\n"
@@ -227,7 +240,7 @@ static const cli_opt opts[] = {
     {GOPT_OFFLINE, "offline", 0, NULL, 0, CLI_ROLE_SOURCE,
      "answer from the cache alone, never the network: every\n"
      "request is checked first, and if any is missing they\n"
-     "are listed and edbx exits 9 (with --keep-going: the\n"
+     "are listed and edbx exits 12 (with --keep-going: the\n"
      "mnemonics that are whole are written, exit 8)"},
     {GOPT_SHARDS, "shards", 0, "N", 0, CLI_ROLE_UI,
      "with --offline or --plan-only: name the shard (of N) of\n"
@@ -240,6 +253,8 @@ static const cli_opt opts[] = {
     {GOPT_MAX_TRANSFERS, "max-transfers", 0, "M", 0, CLI_ROLE_SOURCE,
      "with --slurm: at most M transfers at once, all tasks\n"
      "together (default 32); tasks past M / -j wait their turn"},
+    /* --bundle records the inventory the run used as this, and replay reads it back. */
+    {GOPT_RECORDED_INVENTORY, "recorded-inventory", 0, "FILE", 0, CLI_ROLE_FETCHED, ""},
     /* replay: the recorded "now" */
     {GOPT_RUN_TIME_US, "run-time-us", 0, "US", 0, CLI_ROLE_INTERNAL, ""},
 };

@@ -65,7 +65,10 @@ enum {
     GOPT_SHARDS,
     GOPT_OFFLINE,
     GOPT_SLURM,
-    GOPT_MAX_TRANSFERS
+    GOPT_MAX_TRANSFERS,
+    GOPT_NO_META,
+    GOPT_INVENTORY_MAX_AGE,
+    GOPT_RECORDED_INVENTORY
 };
 
 extern const cli_optset cli_get_options;

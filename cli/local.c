@@ -108,7 +108,7 @@ char *cli_cache_dir_prepare(edb_err *err)
 }
 
 /* --cache DIR: its parents made as for $XDG_CACHE_HOME (the library makes DIR itself). */
-static char *named_cache_dir(const char *dir, edb_err *err)
+char *cli_cache_dir_named(const char *dir, edb_err *err)
 {
     char *parent = strdup(dir);
     if (!parent) {
@@ -318,7 +318,8 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
         r->opt = o;
         r->value = v;
         /* Every file the run writes or reads is checked against the others. */
-        int reads = o->role == CLI_ROLE_INPUT || o->id == GOPT_SOURCE ||
+        int reads = o->role == CLI_ROLE_INPUT || o->role == CLI_ROLE_FETCHED ||
+                    o->id == GOPT_SOURCE ||
                     o->id == GOPT_TOKEN_FILE || o->id == GOPT_CACERT;
         if (v && strcmp(v, "-") != 0 && (o->role == CLI_ROLE_OUTPUT || reads)) {
             named *p = &paths[np++];
@@ -377,7 +378,7 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
                            "for the replies: %s", bundle, spool, strerror(errno));
     for (size_t k = 0; k < l->n_recorded; k++) {
         cli_recorded *r = &l->recorded[k];
-        if (r->opt->role != CLI_ROLE_INPUT)
+        if (r->opt->role != CLI_ROLE_INPUT && r->opt->role != CLI_ROLE_FETCHED)
             continue;
         if (strcmp(r->value, "-") == 0)
             return edb_err_set(err, EDB_ERR_USAGE, "--bundle keeps a copy of every file the "
@@ -388,6 +389,26 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
             return st;
         r->input = idx + 1;
     }
+    return EDB_OK;
+}
+
+edb_status cli_local_record_inventory(cli_local *l, const char *data, size_t len, edb_err *err)
+{
+    if (!l->rec)
+        return EDB_OK;
+    const cli_opt *o = cli_opt_find(&cli_get_options, "recorded-inventory");
+    cli_recorded *r = realloc(l->recorded, (l->n_recorded + 1) * sizeof *r);
+    if (!o || !r)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    l->recorded = r;
+    size_t idx;
+    static const char name[] = "edbx-inventory.csv";
+    edb_status st = edb_recorder_add_input_data(l->rec, name, data, len, &idx, err);
+    if (st != EDB_OK)
+        return st;
+    /* Recorded like an option, so that replay reads the copy back; never part of the
+     * command line the outputs record (that was made from what was typed). */
+    l->recorded[l->n_recorded++] = (cli_recorded){o, name, idx + 1, 0};
     return EDB_OK;
 }
 
@@ -410,7 +431,8 @@ edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, c
         /* The default folder keeps each token's replies apart; a folder named with --cache
          * is shared on purpose by whoever uses it (docs/cache.md). */
         edb_err cerr = EDB_ERR_INIT;
-        char *dir = l->cache_dir ? named_cache_dir(l->cache_dir, &cerr) : cli_cache_dir_prepare(&cerr);
+        char *dir = l->cache_dir ? cli_cache_dir_named(l->cache_dir, &cerr)
+                                 : cli_cache_dir_prepare(&cerr);
         if (dir) {
             edb_cache_options o = EDB_CACHE_OPTIONS_INIT;
             o.dir = dir;

@@ -27,6 +27,10 @@ static int cmd_help(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"get", "fetch mnemonics over a time range and write them out", cmd_get, help_get},
+    {"search", "find mnemonics by name, description, subsystem or unit", cmd_search,
+     help_search},
+    {"info", "show everything known of mnemonics, and where it comes from", cmd_info,
+     help_info},
     {"serve", "serve a local store over HTTP, speaking the EDB's MAST protocol", cmd_serve,
      help_serve},
     {"cache", "list, measure or clear the cache of EDB replies", cmd_cache, help_cache},
@@ -52,7 +56,8 @@ static void usage(FILE *out)
     fputs("\n"
           "Run 'edbx COMMAND --help' for the options of a command.\n"
           "\n"
-          "Example:\n"
+          "Examples:\n"
+          "  edbx search --subsystem MIRI --desc 'ice.*volt'\n"
           "  edbx get SA_ZATTEST1 SA_ZATTEST2 --start 2022-02-02T22:24:58 \\\n"
           "           --end 2022-02-02T22:25:58 -o att.csv\n"
           "\n"
@@ -71,9 +76,10 @@ static void usage(FILE *out)
           "\n"
           "Exit status:\n"
           "  0    success\n"
-          "  1    internal error (a bug, or out of memory)\n"
+          "  1    internal error (a bug, or out of memory); for search: nothing matches\n"
           "  2    usage error: bad option, time, mnemonic name or URL\n"
-          "  3    unknown mnemonic: the EDB does not have it\n"
+          "  3    unknown mnemonic: the EDB does not have it, or its inventory does not list\n"
+          "       it (refused before any data request, with close names)\n"
           "  4    authentication: the MAST token is missing, wrong or expired\n"
           "  5    network or server failure, after every retry\n"
           "  6    bad data: the EDB's reply could not be decoded; for replay and bundle\n"

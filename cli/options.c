@@ -184,7 +184,7 @@ void cli_opts_help(const cli_optset *set, FILE *out)
 {
     for (size_t k = 0; k < set->n; k++) {
         const cli_opt *o = &set->v[k];
-        if (o->role == CLI_ROLE_INTERNAL)
+        if (o->role == CLI_ROLE_INTERNAL || o->role == CLI_ROLE_FETCHED)
             continue;
         if (!o->name) {
             fprintf(out, "%s\n", o->help);

@@ -29,7 +29,12 @@ typedef enum cli_role {
                           --base-url, --token-file, -j, ...): recorded, but replay answers
                           from the bundle alone and never uses it */
     CLI_ROLE_UI,       /* changes only what is printed (-v, -q, --progress): not recorded */
-    CLI_ROLE_INTERNAL  /* set by edbx itself (replay), never shown in --help */
+    CLI_ROLE_INTERNAL, /* set by edbx itself (replay), never shown in --help */
+    CLI_ROLE_FETCHED   /* names a file the run got itself rather than was given (the
+                          inventory, from the service, the cache or the store): recorded with
+                          a copy in in/ that replay reads; set by edbx, never shown in --help,
+                          and not part of the command line the outputs record (nobody typed
+                          it, as nobody typed a reply) */
 } cli_role;
 
 typedef struct cli_opt {

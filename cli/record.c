@@ -17,6 +17,7 @@ cli_replay_action cli_role_replay(cli_role role)
     case CLI_ROLE_SOURCE: return CLI_REPLAY_DROP;
     case CLI_ROLE_UI: return CLI_REPLAY_REFUSE;
     case CLI_ROLE_INTERNAL: return CLI_REPLAY_REFUSE;
+    case CLI_ROLE_FETCHED: return CLI_REPLAY_INPUT;
     }
     return CLI_REPLAY_REFUSE;
 }
@@ -24,7 +25,7 @@ cli_replay_action cli_role_replay(cli_role role)
 int cli_role_recorded(cli_role role)
 {
     return role == CLI_ROLE_DATA || role == CLI_ROLE_INPUT || role == CLI_ROLE_OUTPUT ||
-           role == CLI_ROLE_SOURCE;
+           role == CLI_ROLE_SOURCE || role == CLI_ROLE_FETCHED;
 }
 
 /* ---- the command line the outputs record ---------------------------------------------- */

@@ -49,6 +49,8 @@ typedef struct rec_input {
     char *spool;        /* the copy */
     uint64_t size;
     char sha[EDB_SHA256_HEX];
+    int given;          /* handed over as bytes (edb_recorder_add_input_data): no file to
+                           check again */
 } rec_input;
 
 struct edb_recorder {
@@ -332,6 +334,64 @@ edb_status edb_recorder_add_input(edb_recorder *r, const char *path, size_t *ind
     return EDB_OK;
 }
 
+edb_status edb_recorder_add_input_data(edb_recorder *r, const char *name, const char *data,
+                                       size_t len, size_t *index, edb_err *err)
+{
+    if (!r || !name || !*name || strchr(name, '/') || (!data && len))
+        return edb__fail(err, EDB_ERR_USAGE, "edb_recorder_add_input_data: no name, or a name "
+                         "with a '/'");
+    edb_status st = room_for_one(r, MANIFEST_PER_FILE + 2 * strlen(name) + KEPT_BASE_MAX, err);
+    if (st != EDB_OK)
+        return st;
+    if (r->n_in == r->cap_in) {
+        size_t cap = r->cap_in ? r->cap_in * 2 : 8;
+        rec_input *v = realloc(r->in, cap * sizeof *v);
+        if (!v)
+            return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        r->in = v;
+        r->cap_in = cap;
+    }
+    rec_input in = {0};
+    edb__buf sp = {0};
+    in.path = edb__strdup(name);
+    in.given = 1;
+    if (!in.path || edb__buf_printf(&sp, "%s/in-%zu", r->dir, r->n_in) != 0) {
+        free(in.path);
+        edb__buf_free(&sp);
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    in.spool = sp.p;
+    int fd = open(in.spool, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int bad = fd < 0;
+    for (size_t done = 0; !bad && done < len;) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        bad = w <= 0;
+        if (!bad)
+            done += (size_t)w;
+    }
+    int e = errno;
+    if (fd >= 0 && close(fd) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        unlink(in.spool);
+        free(in.spool);
+        free(in.path);
+        return edb__fail(err, EDB_ERR_IO, "%s: cannot keep it in %s for the bundle: %s", name,
+                         r->dir, strerror(e));
+    }
+    edb_sha256_hex(data ? data : "", len, in.sha);
+    in.size = len;
+    if (index)
+        *index = r->n_in;
+    r->in[r->n_in++] = in;
+    r->manifest += MANIFEST_PER_FILE + 2 * strlen(name) + KEPT_BASE_MAX;
+    return EDB_OK;
+}
+
 /* ---- writing -------------------------------------------------------------------------- */
 
 static int cmp_entry(const void *a, const void *b)
@@ -581,7 +641,8 @@ edb_status edb_bundle_write(const char *path, const edb_bundle_info *info,
         /* The copy is what the run read only if the file still holds it. */
         char sha[EDB_SHA256_HEX];
         uint64_t size = 0;
-        if (hash_file(in->path, sha, &size) != 0 || size != in->size || strcmp(sha, in->sha)) {
+        if (!in->given &&
+            (hash_file(in->path, sha, &size) != 0 || size != in->size || strcmp(sha, in->sha))) {
             st = edb__fail(err, EDB_ERR_IO, "%s changed (or went) while edbx ran, so the "
                            "bundle cannot say what the run read: run again", in->path);
             goto done;

@@ -573,7 +573,7 @@ typedef struct feeder {
  * then check length and checksum.  NULL when the entry is whole; else what is wrong with
  * it.  *io is set when the file could not be read (the entry may be fine). */
 static const char *stream_entry(int fd, const ident *id, feeder *fd_out, int *io,
-                                char *whybuf, size_t whylen)
+                                edb_time *stored, char *whybuf, size_t whylen)
 {
     unsigned char *in = malloc(IO_CHUNK), *out = malloc(IO_CHUNK);
     edb_sha256 *sha = edb_sha256_new();
@@ -604,6 +604,8 @@ static const char *stream_entry(int fd, const ident *id, feeder *fd_out, int *io
         why = "it answers another request";
         goto done;
     }
+    if (stored)
+        *stored = h.stored;
     if (inflateInit(&zs) != Z_OK) {
         why = "zlib cannot start";
         *io = 1;
@@ -721,7 +723,7 @@ static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_s
     feeder f = {sink->feed, sink->ctx, 0};
     int io = 0;
     char whybuf[160];
-    const char *why = stream_entry(fd, &id, &f, &io, whybuf, sizeof whybuf);
+    const char *why = stream_entry(fd, &id, &f, &io, NULL, whybuf, sizeof whybuf);
     int rc = 1;
     if (why && io) {
         read_failed(c, xx, name, why);
@@ -798,6 +800,7 @@ typedef struct tap {
     int zinit, bad;
     edb_sha256 *sha;
     uint64_t size;
+    edb_time stored; /* the stamp the entry gets: the cache's now, or the inventory's */
 } tap;
 
 static void store_failed(edb_cache *c, const char *what, const char *mnemonic, const char *why)
@@ -823,19 +826,17 @@ static void tap_free(tap *t)
     free(t);
 }
 
-static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
+/* A new entry for id on its way in (its temporary file made), or NULL (reported once). */
+static tap *tap_open(edb_cache *c, const ident *id)
 {
-    edb_cache *c = ctx;
-    /* A reply from another local source is not the service's: it must not pose as one. */
-    if (local || !cacheable(c, ri))
-        return NULL;
     tap *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->c = c;
     t->xfd = -1;
-    request_ident(c, ri, &t->id);
-    snprintf(t->mnemonic, sizeof t->mnemonic, "%s", ri->mnemonic);
+    t->stored = c->now;
+    t->id = *id;
+    snprintf(t->mnemonic, sizeof t->mnemonic, "%s", id->mnemonic);
     t->id.mnemonic = t->mnemonic;
     ident_key(&t->id, t->key);
     char xx[3], prefix[5 + 64 + 2];
@@ -852,7 +853,7 @@ static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
         int e = errno;
         if (fd >= 0 && !t->zf)
             close(fd);
-        store_failed(c, "prepare an entry", ri->mnemonic,
+        store_failed(c, "prepare an entry", id->mnemonic[0] ? id->mnemonic : "the inventory",
                      e == ELOOP || e == ENOTDIR ? "a link or a file where a folder should be"
                                                 : strerror(e));
         tap_free(t);
@@ -860,6 +861,17 @@ static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
     }
     t->zinit = 1;
     return t;
+}
+
+static void *cache_tap_begin(void *ctx, const edb_request_info *ri, int local)
+{
+    edb_cache *c = ctx;
+    /* A reply from another local source is not the service's: it must not pose as one. */
+    if (local || !cacheable(c, ri))
+        return NULL;
+    ident id;
+    request_ident(c, ri, &id);
+    return tap_open(c, &id);
 }
 
 /* Deflate what is in zs.next_in into the temporary file. */
@@ -898,7 +910,8 @@ static int cache_tap_write(void *p, const char *data, size_t len)
     return 0;
 }
 
-static void store_entry(tap *t)
+/* Put the entry in place.  NULL when it is stored, else why not (also reported once). */
+static const char *store_entry(tap *t)
 {
     edb_cache *c = t->c;
     char sha[EDB_SHA256_HEX], stamp[EDB_TIME_STRLEN];
@@ -908,15 +921,15 @@ static void store_entry(tap *t)
     edb_sha256_final(t->sha, sha);
     t->sha = NULL;
     if (t->size > RAW_MAX)
-        return; /* a reader would refuse it */
-    edb_time_format_iso(c->now, stamp, sizeof stamp);
+        return "too large"; /* a reader would refuse it */
+    edb_time_format_iso(t->stored, stamp, sizeof stamp);
     field f[N_IDENT];
     ident_values(&t->id, f);
     json_t *h = json_object();
     for (size_t k = 0; h && k < N_IDENT; k++)
         json_object_set_new(h, f[k].name, f[k].is_int ? json_integer(f[k].i) : json_string(f[k].s));
     if (h) {
-        json_object_set_new(h, "stored_us", json_integer(c->now));
+        json_object_set_new(h, "stored_us", json_integer(t->stored));
         json_object_set_new(h, "stored", json_string(stamp));
         json_object_set_new(h, "size", json_integer((json_int_t)t->size));
         json_object_set_new(h, "sha256", json_string(sha));
@@ -970,10 +983,12 @@ static void store_entry(tap *t)
     c->stats.stored++;
 done:
     if (why)
-        store_failed(c, "store the reply", t->mnemonic, why);
+        store_failed(c, t->mnemonic[0] ? "store the reply" : "store",
+                     t->mnemonic[0] ? t->mnemonic : "the inventory", why);
     if (ename[0])
         unlinkat(t->xfd, ename, 0);
     free(hj);
+    return why;
 }
 
 static edb_status cache_tap_end(void *p, int complete, long http, edb_err *err)
@@ -982,7 +997,7 @@ static edb_status cache_tap_end(void *p, int complete, long http, edb_err *err)
     tap *t = p;
     /* A cache that cannot write is a slower run, not a failed one: never an error here. */
     if (complete && http == 200)
-        store_entry(t);
+        (void)store_entry(t);
     tap_free(t);
     return EDB_OK;
 }
@@ -995,6 +1010,122 @@ void edb_cache_hooks(edb_cache *c, edb_reply_hooks *out)
     out->tap_begin = cache_tap_begin;
     out->tap_write = cache_tap_write;
     out->tap_end = cache_tap_end;
+}
+
+/* ---- the inventory -------------------------------------------------------------------------- */
+
+/* The inventory of the cache's service and base URL is an entry like a reply's, of its own
+ * kind, with no mnemonic and no range: one per (service, base URL). */
+static void inventory_ident(const edb_cache *c, ident *id)
+{
+    id->service = c->service;
+    id->base_url = c->base_url;
+    id->kind = "inventory";
+    id->mnemonic = "";
+    id->start = id->end = 0;
+}
+
+typedef struct inv_sink {
+    edb__buf *b;
+    int too_big;
+} inv_sink;
+
+static int inv_feed(void *ctx, const char *data, size_t len)
+{
+    inv_sink *k = ctx;
+    if (k->b->len + len > EDB_CACHE_INVENTORY_MAX) {
+        k->too_big = 1;
+        return 1;
+    }
+    return edb__buf_append(k->b, data, len) != 0;
+}
+
+edb_status edb_cache_inventory_get(edb_cache *c, char **data, size_t *len, edb_time *stored,
+                                   edb_err *err)
+{
+    *data = NULL;
+    *len = 0;
+    *stored = 0;
+    if (!c)
+        return edb__fail(err, EDB_ERR_NOT_FOUND, "no cache");
+    ident id;
+    char key[EDB_SHA256_HEX], xx[3], name[ENTRY_NAME_LEN + 1];
+    inventory_ident(c, &id);
+    ident_key(&id, key);
+    snprintf(xx, sizeof xx, "%.2s", key);
+    snprintf(name, sizeof name, "%s.z", key);
+    int xfd = subdir_at(c->v1_fd, xx, 0);
+    struct stat sb;
+    int fd = xfd >= 0 ? open_regular(xfd, name, &sb) : -1;
+    if (fd < 0) {
+        int e = errno;
+        if (xfd >= 0)
+            close(xfd);
+        if (e == ENOENT)
+            return edb__fail(err, EDB_ERR_NOT_FOUND, "no inventory in the cache");
+        return edb__fail(err, EDB_ERR_IO, "cache: cannot read the inventory %s/" LAYOUT
+                         "/%s/%s (%s)", c->root, xx, name,
+                         e == EINVAL ? "not a regular file"
+                         : e == ELOOP ? "a symbolic link: not followed" : strerror(e));
+    }
+    edb__buf b = {0};
+    inv_sink k = {&b, 0};
+    feeder f = {inv_feed, &k, 0};
+    int io = 0;
+    char whybuf[160];
+    const char *why = stream_entry(fd, &id, &f, &io, stored, whybuf, sizeof whybuf);
+    edb_status st = EDB_OK;
+    if (!why && k.too_big) {
+        st = edb__fail(err, EDB_ERR_DATA, "cache: the inventory %s/" LAYOUT "/%s/%s is larger "
+                       "than an inventory can be (%zu MiB)", c->root, xx, name,
+                       (size_t)(EDB_CACHE_INVENTORY_MAX >> 20));
+    } else if (!why && f.stopped) {
+        st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    } else if (why && io) {
+        st = edb__fail(err, EDB_ERR_IO, "cache: cannot read the inventory %s/" LAYOUT
+                       "/%s/%s (%s)", c->root, xx, name, why);
+    } else if (why) {
+        /* Damaged: dropped, so that the next one fetched takes its place. */
+        logf_(c, "cache: dropped a damaged inventory (%s/" LAYOUT "/%s/%s: %s)", c->root, xx,
+              name, why);
+        struct stat now_sb;
+        if (fstatat(xfd, name, &now_sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+            now_sb.st_ino == sb.st_ino && now_sb.st_dev == sb.st_dev)
+            unlinkat(xfd, name, 0);
+        c->stats.dropped++;
+        st = edb__fail(err, EDB_ERR_NOT_FOUND, "the cached inventory was damaged (dropped)");
+    }
+    close(fd);
+    close(xfd);
+    if (st != EDB_OK) {
+        edb__buf_free(&b);
+        *stored = 0;
+        return st;
+    }
+    *data = b.p ? b.p : calloc(1, 1);
+    *len = b.len;
+    return *data ? EDB_OK : edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+}
+
+edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, edb_time stored,
+                                   edb_err *err)
+{
+    if (!c)
+        return edb__fail(err, EDB_ERR_USAGE, "no cache");
+    ident id;
+    inventory_ident(c, &id);
+    tap *t = tap_open(c, &id);
+    if (!t)
+        return edb__fail(err, EDB_ERR_IO, "cache: cannot prepare an entry for the inventory in "
+                         "%s", c->root);
+    t->stored = stored;
+    cache_tap_write(t, data, len);
+    const char *why = store_entry(t);
+    edb_status st = why ? edb__fail(err, EDB_ERR_IO, "cache: cannot store the inventory in %s "
+                                    "(%s)", c->root, why)
+                        : EDB_OK;
+    tap_free(t);
+    return st;
 }
 
 /* ---- management --------------------------------------------------------------------------- */

@@ -34,6 +34,7 @@
 #include <edb/client.h>
 #include <edb/decoder.h>
 
+#include "discovery_internal.h"
 #include "internal.h"
 #include "plan_internal.h"
 #include "service.h"
@@ -735,6 +736,50 @@ static outcome body_complete(request *r, edb_status *st, char *msg, size_t msgle
     return OUT_OK;
 }
 
+/* What a transfer that ended without a whole reply means (timeouts, resets, TLS, DNS):
+ * the transport half of classify(), shared by the engine and edb__client_http. */
+static outcome classify_transport(CURLcode rc, const char *errbuf, unsigned long long bytes,
+                                  edb_status *st, char *msg, size_t msglen)
+{
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+        *st = EDB_ERR_NETWORK;
+        snprintf(msg, msglen, "TLS verification failed: %s (if your site uses its own "
+                 "certificate authority, pass its bundle with --cacert FILE)", detail);
+        return OUT_FINAL;
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+        *st = EDB_ERR_TRUNCATED;
+        snprintf(msg, msglen, "the reply was cut short after %llu bytes: %s", bytes,
+                 detail);
+        return OUT_RETRY_FULL;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        *st = EDB_ERR_NETWORK;
+        snprintf(msg, msglen, "cannot resolve the host: %s (check --base-url or "
+                 "ENG_BASE_URL)", detail);
+        return OUT_RETRY_SHORT;
+    case CURLE_COULDNT_CONNECT:
+        *st = EDB_ERR_NETWORK;
+        snprintf(msg, msglen, "cannot connect: %s (is the service up? check --base-url or "
+                 "ENG_BASE_URL)", detail);
+        return OUT_RETRY_SHORT;
+    case CURLE_OPERATION_TIMEDOUT:
+        *st = EDB_ERR_NETWORK;
+        snprintf(msg, msglen, "timed out: %s (a long range may need a longer --timeout)",
+                 detail);
+        return OUT_RETRY_FULL;
+    default:
+        *st = EDB_ERR_NETWORK;
+        snprintf(msg, msglen, "%s", detail);
+        return OUT_RETRY_FULL;
+    }
+}
+
 /* Decide what a finished transfer means, leaving the reason in msg. */
 static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size_t msglen)
 {
@@ -762,45 +807,8 @@ static outcome classify(request *r, CURLcode rc, edb_status *st, char *msg, size
                      EDB__META_REPLY_MAX >> 20);
         return OUT_FINAL;
     }
-    if (rc != CURLE_OK) {
-        const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
-        switch (rc) {
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_ISSUER_ERROR:
-            *st = EDB_ERR_NETWORK;
-            snprintf(msg, msglen, "TLS verification failed: %s (if your site uses its own "
-                     "certificate authority, pass its bundle with --cacert FILE)", detail);
-            return OUT_FINAL;
-        case CURLE_PARTIAL_FILE:
-        case CURLE_RECV_ERROR:
-        case CURLE_GOT_NOTHING:
-            *st = EDB_ERR_TRUNCATED;
-            snprintf(msg, msglen, "the reply was cut short after %llu bytes: %s", r->bytes,
-                     detail);
-            return OUT_RETRY_FULL;
-        case CURLE_COULDNT_RESOLVE_HOST:
-            *st = EDB_ERR_NETWORK;
-            snprintf(msg, msglen, "cannot resolve the host: %s (check --base-url or "
-                     "ENG_BASE_URL)", detail);
-            return OUT_RETRY_SHORT;
-        case CURLE_COULDNT_CONNECT:
-            *st = EDB_ERR_NETWORK;
-            snprintf(msg, msglen, "cannot connect: %s (is the service up? check --base-url or "
-                     "ENG_BASE_URL)", detail);
-            return OUT_RETRY_SHORT;
-        case CURLE_OPERATION_TIMEDOUT:
-            *st = EDB_ERR_NETWORK;
-            snprintf(msg, msglen, "timed out: %s (a long range may need a longer --timeout)",
-                     detail);
-            return OUT_RETRY_FULL;
-        default:
-            *st = EDB_ERR_NETWORK;
-            snprintf(msg, msglen, "%s", detail);
-            return OUT_RETRY_FULL;
-        }
-    }
+    if (rc != CURLE_OK)
+        return classify_transport(rc, r->errbuf, r->bytes, st, msg, msglen);
     char body[ERR_BODY_MAX + 8] = "";
     if (r->errbody.len)
         edb__excerpt(r->errbody.p, r->errbody.len, 160, body, sizeof body);
@@ -855,21 +863,47 @@ static int64_t backoff_us(edb_client *c, int attempt)
     return d;
 }
 
-/* Follow one redirect: compute the next hop and whether it may carry the token. */
-static edb_status follow_redirect(request *r, char *msg, size_t msglen)
+/* How long to wait before try attempt + 1: the backoff, or the service's Retry-After, but
+ * only up to the longest wait edbx makes (the backoff cap, 120 s at least).  -1 when the
+ * service asks for more, with why (msg extended with what to do): said now rather than
+ * slept for days. */
+static int retry_wait(edb_client *c, CURL *easy, int attempt, const char *msg, int64_t *wait,
+                      char *why, size_t whylen)
 {
-    char *loc = NULL;
-    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
-    if (!loc || r->redirects >= MAX_REDIRECTS) {
+    *wait = backoff_us(c, attempt);
+    curl_off_t ra = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) {
+        int64_t cap_s = c->o.backoff_cap_us > RETRY_AFTER_MAX_US ? c->o.backoff_cap_us
+                                                                 : RETRY_AFTER_MAX_US;
+        cap_s /= 1000000;
+        if ((int64_t)ra > cap_s) {
+            snprintf(why, whylen, "%.300s; the service asks to wait %lld s before trying "
+                     "again, longer than edbx waits (%lld s): try again later", msg,
+                     (long long)ra, (long long)cap_s);
+            return -1;
+        }
+        *wait = (int64_t)ra * 1000000;
+    }
+    return 0;
+}
+
+/* One redirect hop from `from` to `loc` (the Location; NULL when there is none), the
+ * hops-th so far: the next URL (malloc'ed) and whether the token may go on with it.  It
+ * goes on only to the very origin it was sent to, never in clear to a remote host; a
+ * downgrade from https to http towards a remote host is refused outright. */
+static edb_status redirect_hop(const char *from_url, const char *loc, int hops, long http,
+                               int *send_token, char **next, char *msg, size_t msglen)
+{
+    if (!loc || hops >= MAX_REDIRECTS) {
         if (loc)
             snprintf(msg, msglen, "too many redirects (more than %d)", MAX_REDIRECTS);
         else
-            snprintf(msg, msglen, "HTTP %ld redirect without a usable Location", r->http);
+            snprintf(msg, msglen, "HTTP %ld redirect without a usable Location", http);
         return EDB_ERR_SERVER;
     }
     edb__url_parts from, to;
     edb_err e = EDB_ERR_INIT;
-    if (edb__url_parse(r->cur_url, &from, &e) != EDB_OK) {
+    if (edb__url_parse(from_url, &from, &e) != EDB_OK) {
         snprintf(msg, msglen, "%.400s", e.msg);
         return EDB_ERR_SERVER;
     }
@@ -878,7 +912,6 @@ static edb_status follow_redirect(request *r, char *msg, size_t msglen)
         snprintf(msg, msglen, "redirected to an unusable URL: %.400s", e.msg);
         return EDB_ERR_SERVER;
     }
-    /* A downgrade from https to http towards a remote host is refused outright. */
     if (strcmp(from.scheme, "https") == 0 && strcmp(to.scheme, "http") == 0 &&
         !edb__host_is_loopback(to.host)) {
         snprintf(msg, msglen, "refusing a redirect from https to plain http (%s)", to.host);
@@ -886,13 +919,23 @@ static edb_status follow_redirect(request *r, char *msg, size_t msglen)
         edb__url_parts_free(&to);
         return EDB_ERR_INSECURE;
     }
-    /* The token goes on only to the very origin it was sent to. */
-    r->send_token = r->send_token && edb__same_origin(&from, &to) && edb__token_allowed(&to);
+    *send_token = *send_token && edb__same_origin(&from, &to) && edb__token_allowed(&to);
     edb__url_parts_free(&from);
     edb__url_parts_free(&to);
-    char *next = edb__strdup(loc);
-    if (!next)
+    if (!(*next = edb__strdup(loc)))
         return EDB_ERR_NOMEM;
+    return EDB_OK;
+}
+
+/* Follow one redirect: compute the next hop and whether it may carry the token. */
+static edb_status follow_redirect(request *r, char *msg, size_t msglen)
+{
+    char *loc = NULL, *next = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc);
+    edb_status st = redirect_hop(r->cur_url, loc, r->redirects, r->http, &r->send_token, &next,
+                                 msg, msglen);
+    if (st != EDB_OK)
+        return st;
     if (r->cur_url != r->url)
         free(r->cur_url);
     r->cur_url = next;
@@ -1064,23 +1107,11 @@ static void on_done(fetch *f, request *r, CURLcode rc)
                                                                           : SHORT_RETRIES)
                  : 0;
     if (r->attempt <= budget) {
-        int64_t wait = backoff_us(c, r->attempt);
-        curl_off_t ra = 0;
-        if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) {
-            /* The service's wish wins, but only up to the longest wait edbx makes (the
-             * backoff cap, 120 s at least): past it, say so now rather than sleep for days. */
-            int64_t cap_s = c->o.backoff_cap_us > RETRY_AFTER_MAX_US ? c->o.backoff_cap_us
-                                                                     : RETRY_AFTER_MAX_US;
-            cap_s /= 1000000;
-            if ((int64_t)ra > cap_s) {
-                char m2[EDB_ERRMSG_SIZE / 2];
-                snprintf(m2, sizeof m2, "%.300s; the service asks to wait %lld s before trying "
-                         "again, longer than edbx waits (%lld s): try again later", msg,
-                         (long long)ra, (long long)cap_s);
-                request_failed(r, st, m2, 0);
-                return;
-            }
-            wait = (int64_t)ra * 1000000;
+        int64_t wait;
+        char m2[EDB_ERRMSG_SIZE / 2];
+        if (retry_wait(c, r->easy, r->attempt, msg, &wait, m2, sizeof m2) != 0) {
+            request_failed(r, st, m2, 0);
+            return;
         }
         logf_(c, "%s: retrying in %.1f s (try %d of %d)", r->uri_name, wait / 1e6,
               r->attempt + 1, budget + 1);
@@ -1579,5 +1610,338 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
     }
     free(f.ms);
     edb_plan_free(f.plan);
+    return st;
+}
+
+/* ---- one blocking request, for discovery ------------------------------------------------- *
+ *
+ * Discovery (discovery.c, portal.c) asks one thing at a time and waits for it: the
+ * inventory, one mnemonic's entry.  This is that request, on an easy handle of its own so
+ * that it never touches the engine's multi handle or a fetch in progress, under the
+ * engine's rules: the token only to the base URL's origin (https, or plain http to a
+ * loopback host), redirects followed here, TLS always verified (--cacert), the client's
+ * timeouts, the same classes of retry with the same backoff and bounded Retry-After, and
+ * no token in any message. */
+
+typedef struct http_one {
+    edb_client *c;
+    edb__buf *reply;
+    size_t max;
+    long http;
+    unsigned long long bytes;
+    int too_big;
+    edb__buf errbody;
+} http_one;
+
+static size_t http_one_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    http_one *h = userp;
+    size_t len = size * nmemb;
+    h->c->stats.bytes += len;
+    h->bytes += len;
+    if (h->http != 200) {
+        size_t take = h->errbody.len < ERR_BODY_MAX ? ERR_BODY_MAX - h->errbody.len : 0;
+        if (take && edb__buf_append(&h->errbody, data, len < take ? len : take) != 0)
+            return 0;
+        return len;
+    }
+    if (h->reply->len + len > h->max) {
+        h->too_big = 1;
+        return 0;
+    }
+    return edb__buf_append(h->reply, data, len) == 0 ? len : 0;
+}
+
+/* The status line has arrived when the first header does: know it before the body. */
+static size_t http_one_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    http_one *h = userp;
+    size_t len = size * nmemb;
+    if (len > 5 && memcmp(data, "HTTP/", 5) == 0) {
+        const char *sp = memchr(data, ' ', len);
+        h->http = sp && (size_t)(sp - data) + 4 <= len ? strtol(sp + 1, NULL, 10) : 0;
+        h->errbody.len = 0;
+    }
+    return len;
+}
+
+static int http_one_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    const edb_client *c = p;
+    return c->o.cancel && *c->o.cancel; /* non-zero aborts the transfer */
+}
+
+/* Sleep us microseconds, waking early when the run is cancelled: 1 if cancelled. */
+static int nap_us(const edb_client *c, int64_t us)
+{
+    while (us > 0) {
+        if (c->o.cancel && *c->o.cancel)
+            return 1;
+        int64_t step = us < 50000 ? us : 50000;
+        struct timespec ts = {(time_t)(step / 1000000), (long)(step % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+        us -= step;
+    }
+    return c->o.cancel && *c->o.cancel;
+}
+
+const edb__service *edb__client_service(const edb_client *c)
+{
+    return c->svc;
+}
+
+const edb__svc_conf *edb__client_conf(const edb_client *c)
+{
+    return &c->conf;
+}
+
+const volatile int *edb__client_cancel(const edb_client *c)
+{
+    return c->o.cancel;
+}
+
+void edb__client_clear_error(edb_client *c)
+{
+    edb_err_clear(&c->err);
+}
+
+void edb__client_set_error(edb_client *c, const edb_err *e)
+{
+    edb__fail(&c->err, e->status, "%s", e->msg);
+}
+
+edb_status edb__client_http(edb_client *c, const edb__http_req *q, edb__buf *reply, long *http,
+                            edb_err *err)
+{
+    *http = 0;
+    const int have_token = c->token != NULL && c->svc->sends_token;
+    edb_status st = edb_base_url_check(c->base_url, have_token, err);
+    if (st != EDB_OK)
+        return st;
+    if (c->o.offline)
+        return edb__fail(err, EDB_ERR_NETWORK, "%s: not asked (no network is used)", q->what);
+    /* The token goes only where it was meant to: the base URL's origin. */
+    edb__url_parts bu, ru;
+    if ((st = edb__url_parse(c->base_url, &bu, err)) != EDB_OK)
+        return st;
+    if ((st = edb__url_parse(q->url, &ru, err)) != EDB_OK) {
+        edb__url_parts_free(&bu);
+        return st;
+    }
+    int token_ok = have_token && edb__same_origin(&bu, &ru) && edb__token_allowed(&ru);
+    edb__url_parts_free(&bu);
+    edb__url_parts_free(&ru);
+
+    CURL *e = curl_easy_init();
+    if (!e)
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    http_one h;
+    memset(&h, 0, sizeof h);
+    h.c = c;
+    h.reply = reply;
+    h.max = q->max_reply;
+    const size_t reply0 = reply->len;
+    char *cur = NULL; /* the URL of this hop when it is not q->url */
+    const char *method = q->method;
+    const char *body = q->body;
+    size_t body_len = q->len;
+    int send_token = token_ok, redirects = 0, attempt = 0;
+    char msg[EDB_ERRMSG_SIZE / 2], errbuf[CURL_ERROR_SIZE];
+    for (;;) {
+        const char *url = cur ? cur : q->url;
+        struct curl_slist *hdrs = NULL;
+        int bad = 0;
+        if (send_token) {
+            edb__buf hv = {0};
+            bad = edb__buf_printf(&hv, "Authorization: token %s", c->token) != 0 ||
+                  !(hdrs = curl_slist_append(hdrs, hv.p));
+            wipe(hv.p);
+            edb__buf_free(&hv);
+        }
+        if (!bad && strcmp(method, "POST") == 0 && q->content_type) {
+            edb__buf ct = {0};
+            bad = edb__buf_printf(&ct, "Content-Type: %s", q->content_type) != 0;
+            struct curl_slist *n = bad ? NULL : curl_slist_append(hdrs, ct.p);
+            bad = bad || !n;
+            if (n)
+                hdrs = n;
+            edb__buf_free(&ct);
+        }
+        if (bad) {
+            curl_slist_free_all(hdrs);
+            st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+            break;
+        }
+        curl_easy_reset(e);
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+        if (strcmp(method, "POST") == 0) {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        } else {
+            curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        }
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_one_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &h);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_one_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, &h);
+        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, http_one_progress);
+        curl_easy_setopt(e, CURLOPT_XFERINFODATA, c);
+        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (c->cacert)
+            curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "edbx/" EDBX_VERSION);
+        if (c->o.timeout_us > 0)
+            curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((c->o.timeout_us + 999) / 1000));
+        if (c->o.connect_timeout_us > 0)
+            curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                             (long)((c->o.connect_timeout_us + 999) / 1000));
+        errbuf[0] = '\0';
+        msg[0] = '\0';
+        h.http = 0;
+        h.bytes = 0;
+        h.too_big = 0;
+        h.errbody.len = 0;
+        reply->len = reply0;
+        attempt++;
+        c->stats.requests++;
+        if (attempt > 1)
+            c->stats.retries++;
+        int64_t t0 = mono_us();
+        CURLcode rc = curl_easy_perform(e);
+        curl_slist_free_all(hdrs);
+        long code = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+        h.http = code;
+        *http = code;
+
+        outcome oc;
+        st = EDB_OK;
+        if (rc == CURLE_ABORTED_BY_CALLBACK) {
+            st = edb__fail(err, EDB_ERR_INTERRUPTED, "interrupted");
+            break;
+        } else if (rc == CURLE_WRITE_ERROR && h.too_big) {
+            st = EDB_ERR_DATA;
+            snprintf(msg, sizeof msg, "the reply is larger than %zu MiB: refused",
+                     q->max_reply >> 20);
+            oc = OUT_FINAL;
+        } else if (rc != CURLE_OK) {
+            oc = classify_transport(rc, errbuf, h.bytes, &st, msg, sizeof msg);
+        } else if (code == 200 && h.bytes == 0) {
+            /* A service always sends something: an empty 200 is a reply cut short. */
+            st = EDB_ERR_TRUNCATED;
+            snprintf(msg, sizeof msg, "the reply was empty (HTTP 200 without a body)");
+            oc = OUT_RETRY_FULL;
+        } else if (code == 200) {
+            oc = OUT_OK;
+        } else if (code >= 300 && code < 400 && code != 304) {
+            oc = OUT_REDIRECT;
+        } else {
+            char shown[ERR_BODY_MAX + 8] = "";
+            if (h.errbody.len)
+                edb__excerpt(h.errbody.p, h.errbody.len, 160, shown, sizeof shown);
+            if (code == 404) {
+                st = EDB_ERR_NOT_FOUND;
+                snprintf(msg, sizeof msg, "not found%s%s", shown[0] ? ": " : "", shown);
+                oc = OUT_FINAL;
+            } else if (code == 401 || code == 403) {
+                st = EDB_ERR_AUTH;
+                snprintf(msg, sizeof msg, "the MAST token is %s (get one at "
+                         "https://auth.mast.stsci.edu/token with the scope "
+                         "mast:exclusive_access, then set MAST_API_TOKEN or use --token-file "
+                         "FILE)", c->token ? "wrong or expired" : "missing");
+                oc = OUT_RETRY_SHORT;
+            } else {
+                st = EDB_ERR_SERVER;
+                snprintf(msg, sizeof msg, "the service failed%s%s", shown[0] ? ": " : "", shown);
+                oc = code == 408 || code == 429 || (code >= 500 && code <= 519) ? OUT_RETRY_FULL
+                                                                                : OUT_RETRY_SHORT;
+            }
+        }
+        redact(c, msg);
+        char got[32] = "no reply";
+        if (code > 0)
+            snprintf(got, sizeof got, "HTTP %ld", code);
+        logf_(c, "%s %s -> %s (%llu bytes, %.3f s)%s%s", method, url, got, h.bytes,
+              (mono_us() - t0) / 1e6, oc == OUT_OK ? "" : ": ",
+              oc == OUT_OK ? "" : (msg[0] ? msg : "redirect"));
+        if (oc == OUT_OK)
+            break;
+        if (oc == OUT_REDIRECT) {
+            char *loc = NULL, *next = NULL;
+            curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &loc);
+            st = redirect_hop(url, loc, redirects, code, &send_token, &next, msg, sizeof msg);
+            if (st == EDB_OK) {
+                free(cur);
+                cur = next;
+                redirects++;
+                attempt--; /* the same try, continued */
+                /* 301, 302 and 303 turn a POST into a GET, as browsers and curl do. */
+                if (code != 307 && code != 308) {
+                    method = "GET";
+                    body = NULL;
+                    body_len = 0;
+                }
+                continue;
+            }
+            oc = OUT_FINAL;
+        }
+        int budget = oc == OUT_RETRY_FULL ? c->o.retries
+                     : oc == OUT_RETRY_SHORT ? (c->o.retries < SHORT_RETRIES ? c->o.retries
+                                                                              : SHORT_RETRIES)
+                     : 0;
+        char tries[48] = "";
+        if (attempt > 1)
+            snprintf(tries, sizeof tries, ", after %d tries", attempt);
+        char hs[32] = "";
+        if (code > 0)
+            snprintf(hs, sizeof hs, "HTTP %ld ", code);
+        if (attempt > budget) {
+            edb__buf m = {0};
+            edb__buf_printf(&m, "%s: %s (%sfrom %s%s)", q->what, msg, hs, url, tries);
+            redact(c, m.p);
+            st = edb__fail(err, st, "%s", m.p ? m.p : msg);
+            edb__buf_free(&m);
+            break;
+        }
+        int64_t wait;
+        char m2[EDB_ERRMSG_SIZE / 2];
+        if (retry_wait(c, e, attempt, msg, &wait, m2, sizeof m2) != 0) {
+            redact(c, m2);
+            st = edb__fail(err, st, "%s: %s (%sfrom %s)", q->what, m2, hs, url);
+            break;
+        }
+        logf_(c, "%s: retrying in %.1f s (try %d of %d)", q->what, wait / 1e6, attempt + 1,
+              budget + 1);
+        /* A retry starts from the original URL, method and token rule. */
+        free(cur);
+        cur = NULL;
+        redirects = 0;
+        method = q->method;
+        body = q->body;
+        body_len = q->len;
+        send_token = token_ok;
+        if (nap_us(c, wait)) {
+            st = edb__fail(err, EDB_ERR_INTERRUPTED, "interrupted");
+            break;
+        }
+    }
+    if (st != EDB_OK)
+        reply->len = reply0;
+    free(cur);
+    edb__buf_free(&h.errbody);
+    curl_easy_cleanup(e);
     return st;
 }

@@ -225,6 +225,39 @@ edb_status edb_meta_add(edb_meta *m, const edb_meta_entry *e, edb_err *err)
     return EDB_OK;
 }
 
+edb_status edb_meta_add_entries(edb_meta *m, const edb_meta_entry *v, size_t n, size_t *skipped,
+                                edb_err *err)
+{
+    if (skipped)
+        *skipped = 0;
+    if (!m || (!v && n))
+        return edb__fail(err, EDB_ERR_USAGE, "edb_meta_add_entries: no table or no entries");
+    size_t keep = m->n;
+    for (size_t k = 0; k < n; k++) {
+        char name[EDB_MNEMONIC_MAX + 1];
+        if (!v[k].mnemonic ||
+            edb_mnemonic_normalize(v[k].mnemonic, name, sizeof name, NULL) != EDB_OK) {
+            if (skipped)
+                (*skipped)++;
+            continue;
+        }
+        fields f;
+        fields_init(&f);
+        edb_meta_entry copy = v[k];
+        for (int j = 0; j < F_N; j++)
+            fields_set(&f, j, *field(&copy, j));
+        f.all_points = v[k].all_points < 0 ? -1 : v[k].all_points > 0;
+        f.tlm_identifier = v[k].tlm_identifier < 0 ? -1 : v[k].tlm_identifier;
+        if (append(m, name, &f) != 0) {
+            rollback(m, keep);
+            return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+        }
+    }
+    /* One sort for the lot: a whole inventory is about 15,000 entries. */
+    settle(m);
+    return EDB_OK;
+}
+
 const edb_meta_entry *edb_meta_find(const edb_meta *m, const char *mnemonic)
 {
     char name[EDB_MNEMONIC_MAX + 1];
@@ -261,6 +294,8 @@ edb_status edb_meta_apply(const edb_meta *m, edb_series *s)
         if (st != EDB_OK)
             return st;
     }
+    if (!s->subsystem && e->subsystem && edb_series_set_subsystem(s, e->subsystem) != EDB_OK)
+        return EDB_ERR_NOMEM;
     if (s->all_points < 0)
         s->all_points = e->all_points;
     return EDB_OK;
@@ -378,12 +413,17 @@ static int ieq(const char *a, const char *b)
     }
 }
 
-enum { COL_NAME, COL_UNIT, COL_DESC, COL_SQL, COL_SUB, COL_ID, COL_LDESC, COL_N };
+/* The inventory's columns, then what path B's metadata adds (edb_meta_format_csv writes
+ * them all, so that a table goes through CSV and back whole). */
+enum { COL_NAME, COL_UNIT, COL_DESC, COL_SQL, COL_SUB, COL_ID, COL_LDESC, COL_AP, COL_RAW,
+       COL_EU, COL_N };
 static const char *const col_names[COL_N] = {"tlmMnemonic", "unit",          "description",
                                              "sqlDataType", "subsystem",     "tlmIdentifier",
-                                             "longDescription"};
-/* The table field each column fills (COL_NAME and COL_ID are not strings). */
-static const int col_field[COL_N] = {-1, F_UNIT, F_DESC, F_SQL, F_SUB, -1, F_LDESC};
+                                             "longDescription", "allPoints", "rawType",
+                                             "euType"};
+/* The table field each column fills (COL_NAME, COL_ID and COL_AP are not strings). */
+static const int col_field[COL_N] = {-1, F_UNIT, F_DESC, F_SQL, F_SUB, -1, F_LDESC, -1, F_RAW,
+                                     F_EU};
 
 /* A tlmIdentifier cell: empty or "None" (unknown, -1) or a whole number. */
 static int parse_identifier(const char *s, size_t len, int64_t *out)
@@ -455,8 +495,8 @@ static edb_status load_csv(edb_meta *m, const char *data, size_t len, const char
         learn |= col[j] != SIZE_MAX;
     if (!learn) {
         st = edb__fail(err, EDB_ERR_DATA, "%s: line 1: no unit, description, sqlDataType, "
-                       "subsystem, tlmIdentifier or longDescription column: nothing to learn "
-                       "about the mnemonics", name);
+                       "subsystem, tlmIdentifier, longDescription, allPoints, rawType or "
+                       "euType column: nothing to learn about the mnemonics", name);
         goto done;
     }
 
@@ -509,6 +549,25 @@ static edb_status load_csv(edb_meta *m, const char *data, size_t len, const char
                            "number", name, line, edb__excerpt(f[COL_ID], fl[COL_ID], 30, shown,
                                                               sizeof shown));
             goto done;
+        }
+        if (f[COL_AP]) {
+            size_t al = fl[COL_AP];
+            const char *a = f[COL_AP];
+            while (al && (a[al - 1] == ' ' || a[al - 1] == '\t'))
+                al--;
+            while (al && (*a == ' ' || *a == '\t')) {
+                a++;
+                al--;
+            }
+            if (al == 1 && (*a == '0' || *a == '1')) {
+                fs.all_points = *a - '0';
+            } else if (al != 0) {
+                char shown[64];
+                st = edb__fail(err, EDB_ERR_DATA, "%s: line %zu: allPoints '%s' is not 0 "
+                               "(change-only) or 1 (every sample)", name, line,
+                               edb__excerpt(f[COL_AP], fl[COL_AP], 30, shown, sizeof shown));
+                goto done;
+            }
         }
         if (append(m, norm, &fs) != 0)
             goto nomem;
@@ -659,4 +718,56 @@ edb_status edb_meta_load_file(edb_meta *m, const char *path, edb_err *err)
         st = edb_meta_load_buffer(m, b.p, b.len, path, err);
     edb__buf_free(&b);
     return st;
+}
+
+/* ---- writing a table as CSV -------------------------------------------------------- */
+
+static int csv_cell(edb__buf *b, const char *s)
+{
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    if (strcspn(s, ",\"\r\n") == n)
+        return edb__buf_append(b, s, n);
+    int r = edb__buf_append(b, "\"", 1);
+    for (const char *p = s; *p && !r; p++)
+        r = *p == '"' ? edb__buf_append(b, "\"\"", 2) : edb__buf_append(b, p, 1);
+    return r | edb__buf_append(b, "\"", 1);
+}
+
+edb_status edb_meta_format_csv(const edb_meta *m, char **out, size_t *len)
+{
+    if (!out || !len)
+        return EDB_ERR_USAGE;
+    *out = NULL;
+    *len = 0;
+    edb__buf b = {0};
+    int r = edb__buf_printf(&b, "tlmMnemonic,tlmIdentifier,description,sqlDataType,subsystem,"
+                                "unit,longDescription,allPoints,rawType,euType\n");
+    for (size_t k = 0; m && k < m->n && !r; k++) {
+        const edb_meta_entry *e = &m->v[k].e;
+        r |= csv_cell(&b, e->mnemonic);
+        if (e->tlm_identifier >= 0)
+            r |= edb__buf_printf(&b, ",%lld", (long long)e->tlm_identifier);
+        else
+            r |= edb__buf_append(&b, ",", 1);
+        const char *const str[] = {e->description, e->sqltype, e->subsystem, e->unit,
+                                   e->long_description};
+        for (size_t j = 0; j < sizeof str / sizeof str[0]; j++)
+            r |= edb__buf_append(&b, ",", 1) | csv_cell(&b, str[j]);
+        if (e->all_points >= 0)
+            r |= edb__buf_printf(&b, ",%d", e->all_points);
+        else
+            r |= edb__buf_append(&b, ",", 1);
+        r |= edb__buf_append(&b, ",", 1) | csv_cell(&b, e->raw_type);
+        r |= edb__buf_append(&b, ",", 1) | csv_cell(&b, e->eu_type);
+        r |= edb__buf_append(&b, "\n", 1);
+    }
+    if (r) {
+        edb__buf_free(&b);
+        return EDB_ERR_NOMEM;
+    }
+    *out = b.p;
+    *len = b.len;
+    return EDB_OK;
 }

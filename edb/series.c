@@ -119,6 +119,7 @@ void edb_series_free(edb_series *s)
     free(s->mnemonic);
     free(s->unit);
     free(s->description);
+    free(s->subsystem);
     free(s);
 }
 
@@ -134,6 +135,16 @@ edb_status edb_series_set_meta(edb_series *s, const char *unit, const char *desc
     free(s->description);
     s->unit = u;
     s->description = d;
+    return EDB_OK;
+}
+
+edb_status edb_series_set_subsystem(edb_series *s, const char *subsystem)
+{
+    char *d = subsystem ? edb__strdup(subsystem) : NULL;
+    if (subsystem && !d)
+        return EDB_ERR_NOMEM;
+    free(s->subsystem);
+    s->subsystem = d;
     return EDB_OK;
 }
 

@@ -58,6 +58,14 @@ typedef struct edb__service {
     /* The data reply the service would send for s over [lo, hi] (a local source answered
      * with samples), for a bundle to record: edb__reply_format with the service's kind. */
     int (*reply_format)(const edb_series *s, edb_time lo, edb_time hi, edb__buf *out);
+    /* The URL that lists every mnemonic the service knows, for discovery (discovery.c),
+     * or NULL when it has none.  inventory_portal says how it is asked: 0, GET it and read
+     * the metadata document it answers (path B, EDP: every mnemonic, whose one name is
+     * asked with meta_url); 1, it is the MAST portal, asked for Mast.JwstEdb.Mnemonics
+     * (POST, paged) and for one name Mast.JwstEdb.Dictionary (path A, which has no
+     * metadata of its own). */
+    edb_status (*inventory_url)(const edb__svc_conf *c, edb__buf *out, edb_err *err);
+    int inventory_portal;
 } edb__service;
 
 #define EDB__META_REPLY_MAX ((size_t)16 << 20)
@@ -90,6 +98,15 @@ int edb__tlm_meta_parse(const char *body, size_t len, const char *mnemonic,
                         edb_meta_entry *out, void **keep, edb_err *err);
 int edb__tlm_meta_format(const edb_meta_entry *e, edb__buf *out);
 void edb__meta_keep_free(void *keep);
+
+/* The inventory URLs (svc_meta.c), for the table's inventory_url:
+ *   edb__direct_inventory_url  GET {base}/MetaData/TlmMnemonics/ (an empty search)
+ *   edb__edp_inventory_url     GET {base}/edp/api/v0.1/mnemonics/spa/MISSION/metadata, no
+ *                              mnemonic= (or {base}/META_PATH, romancal's ENG_META_URI)
+ *   edb__portal_inventory_url  POST {base}/api/v0/invoke, the MAST portal (path A) */
+edb_status edb__direct_inventory_url(const edb__svc_conf *c, edb__buf *out, edb_err *err);
+edb_status edb__edp_inventory_url(const edb__svc_conf *c, edb__buf *out, edb_err *err);
+edb_status edb__portal_inventory_url(const edb__svc_conf *c, edb__buf *out, edb_err *err);
 
 /* "http://host/x/" -> "http://host/x": base URLs are stored without trailing slashes and
  * services add "/path". */

@@ -69,4 +69,6 @@ const edb__service edb__svc_direct = {
     .meta_parse = edb__tlm_meta_parse,
     .meta_format = edb__tlm_meta_format,
     .reply_format = direct_reply_format,
+    .inventory_url = edb__direct_inventory_url,
+    .inventory_portal = 0,
 };

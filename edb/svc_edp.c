@@ -79,4 +79,6 @@ const edb__service edb__svc_edp = {
     .meta_parse = edb__tlm_meta_parse,
     .meta_format = edb__tlm_meta_format,
     .reply_format = edp_reply_format,
+    .inventory_url = edb__edp_inventory_url,
+    .inventory_portal = 0,
 };

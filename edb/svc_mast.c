@@ -5,8 +5,9 @@
  *
  * START and END are whole seconds (YYYYmmddTHHMMSS): the plan floors the start and ceils
  * the end, and the decoder cuts the reply back to the exact range.  The uri value is
- * URL-encoded as jwst's requests does.  There is no metadata on path A.  A base URL is
- * this service when GET {base}/api/ answers 200, the check jwst makes. */
+ * URL-encoded as jwst's requests does.  There is no metadata on path A: discovery asks
+ * the MAST portal on the same host (Mast.JwstEdb.Mnemonics, Mast.JwstEdb.Dictionary).  A
+ * base URL is this service when GET {base}/api/ answers 200, the check jwst makes. */
 #include <stdio.h>
 #include <string.h>
 
@@ -52,4 +53,7 @@ const edb__service edb__svc_mast = {
     .meta_parse = NULL,
     .meta_format = NULL,
     .reply_format = mast_reply_format,
+    /* No metadata of its own: the MAST portal's (Mast.JwstEdb.Mnemonics, .Dictionary). */
+    .inventory_url = edb__portal_inventory_url,
+    .inventory_portal = 1,
 };

@@ -29,6 +29,7 @@ static void column_free(edb_column *c)
     free(c->stat);
     free(c->unit);
     free(c->description);
+    free(c->subsystem);
     free(c->d);
     free(c->i);
     free(c->soff);
@@ -143,6 +144,16 @@ edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *desc
     c->description = description ? edb__strdup(description) : NULL;
     if ((unit && !c->unit) || (description && !c->description))
         return EDB_ERR_NOMEM;
+    return EDB_OK;
+}
+
+edb_status edb_column_set_subsystem(edb_column *c, const char *subsystem)
+{
+    char *d = subsystem ? edb__strdup(subsystem) : NULL;
+    if (subsystem && !d)
+        return EDB_ERR_NOMEM;
+    free(c->subsystem);
+    c->subsystem = d;
     return EDB_OK;
 }
 

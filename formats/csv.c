@@ -214,7 +214,7 @@ static edb_status start(const edb__wctx *c, edb__out *o)
  *
  * One line per column ("column NAME"), and in the long layout one per mnemonic
  * ("mnemonic NAME", describing the values of its rows); "[UNIT]" as the EDB names the unit,
- * ": DESCRIPTION" when there is one.  Control characters become blanks, so a line stays
+ * "(subsystem NAME)" and ": DESCRIPTION" when there are.  Control characters become blanks, so a line stays
  * a line; UTF-8 is kept. */
 
 /* With -O safe, a spreadsheet that splits the line at ',' or ';' must not find a cell
@@ -230,7 +230,7 @@ static void comment_text(edb__out *o, const char *s)
 }
 
 static void comment_line(edb__out *o, const char *what, const char *name, const char *unit,
-                         const char *description)
+                         const char *subsystem, const char *description)
 {
     edb__out_put(o, "# ", 2);
     edb__out_put(o, what, strlen(what));
@@ -240,6 +240,11 @@ static void comment_line(edb__out *o, const char *what, const char *name, const 
         edb__out_put(o, " [", 2);
         comment_text(o, unit);
         edb__out_put(o, "]", 1);
+    }
+    if (subsystem && subsystem[0]) {
+        edb__out_put(o, " (subsystem ", 12);
+        comment_text(o, subsystem);
+        edb__out_put(o, ")", 1);
     }
     if (description && description[0]) {
         edb__out_put(o, ": ", 2);
@@ -272,8 +277,9 @@ static void comment_head(edb__out *o, const edb__wctx *c, int64_t step_us)
         edb__out_put(o, buf, strlen(buf));
     }
     edb__out_put(o, "\n", 1);
-    comment_line(o, "column", "time", NULL, "UTC, ISO 8601");
-    comment_line(o, "column", "mjd", "d", "the same instant as a Modified Julian Date (UTC)");
+    comment_line(o, "column", "time", NULL, NULL, "UTC, ISO 8601");
+    comment_line(o, "column", "mjd", "d", NULL,
+                 "the same instant as a Modified Julian Date (UTC)");
 }
 
 static edb_status csv_write_series(const edb__wctx *c, const edb_series *const *series,
@@ -284,11 +290,12 @@ static edb_status csv_write_series(const edb__wctx *c, const edb_series *const *
         return c->err->status;
     if (edb__wctx_flag(c, "header-comments")) {
         comment_head(&o, c, 0);
-        comment_line(&o, "column", "mnemonic", NULL, "the EDB mnemonic of the row");
-        comment_line(&o, "column", "value", NULL, "the sample, in the unit of its mnemonic");
+        comment_line(&o, "column", "mnemonic", NULL, NULL, "the EDB mnemonic of the row");
+        comment_line(&o, "column", "value", NULL, NULL,
+                     "the sample, in the unit of its mnemonic");
         for (size_t k = 0; k < n; k++)
             comment_line(&o, "mnemonic", series[k]->mnemonic, series[k]->unit,
-                         series[k]->description);
+                         series[k]->subsystem, series[k]->description);
     }
     edb__out_put(&o, "time,mjd,mnemonic,value\n", 24);
     for (size_t k = 0; k < n; k++) {
@@ -324,7 +331,7 @@ static edb_status csv_write_table(const edb__wctx *c, const edb_table *t)
             if (col->stat && col->mnemonic)
                 snprintf(desc, sizeof desc, "%s%s(%s of %s)", d ? d : "", d ? " " : "",
                          col->stat, col->mnemonic);
-            comment_line(&o, "column", col->name, col->unit,
+            comment_line(&o, "column", col->name, col->unit, col->subsystem,
                          col->stat && col->mnemonic ? desc : d);
         }
     }

@@ -193,6 +193,11 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
             yaml_str(f, s->description, safe);
             putc('\n', f);
         }
+        if (s->subsystem && s->subsystem[0]) {
+            fputs("#       subsystem: ", f);
+            yaml_str(f, s->subsystem, safe);
+            putc('\n', f);
+        }
     }
     header_end(f, c);
     fputs("time,mjd,mnemonic,value\n", f);
@@ -243,6 +248,10 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
         if (col->unit && col->unit[0]) {
             fputs(", edb_unit: ", f);
             yaml_str(f, col->unit, safe);
+        }
+        if (col->subsystem && col->subsystem[0]) {
+            fputs(", subsystem: ", f);
+            yaml_str(f, col->subsystem, safe);
         }
         fputs("}}\n", f);
     }

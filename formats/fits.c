@@ -38,6 +38,7 @@ typedef struct vcol {
     const uint8_t *valid;  /* NULL: every row has a value */
     int wide_int;          /* INT stored as 1K rather than 1J */
     size_t width;          /* bytes in a row */
+    const char *subsystem; /* the EDB's subsystem of the mnemonic, or NULL */
 } vcol;
 
 typedef struct hdu {
@@ -361,6 +362,11 @@ static edb_status write_hdu(fitsfile *fp, const hdu *h, long mjdref, const edb__
             snprintf(key, sizeof key, "EUNIT%d", n);
             write_card_str(fp, key, v->unit, "unit as the EDB names it", &status);
         }
+        if (v->subsystem && v->subsystem[0]) {
+            snprintf(key, sizeof key, "TSUBS%d", n);
+            write_card_str(fp, key, v->subsystem, "the EDB's subsystem of the mnemonic",
+                           &status);
+        }
         if (!h->mnemonic) {
             snprintf(key, sizeof key, "TMNEM%d", n);
             write_card_str(fp, key, v->mnemonic, "EDB mnemonic of the column", &status);
@@ -553,7 +559,7 @@ static edb_status fits_write_series(const edb__wctx *c, const edb_series *const 
         const edb_series *s = series[k];
         vcol v = {"VALUE", s->mnemonic, NULL, s->unit, s->description,
                   s->vtype == EDB_VT_NONE ? EDB_VT_REAL : s->vtype,
-                  s->d, s->i, s, NULL, NULL, 0, 0};
+                  s->d, s->i, s, NULL, NULL, 0, 0, s->subsystem};
         hdu h = {s->mnemonic, s->mnemonic, s->sqltype, s->n, s->t, 0, 1, &v};
         st = write_hdu(fp, &h, mjdref, c);
     }
@@ -570,7 +576,7 @@ static edb_status fits_write_table(const edb__wctx *c, const edb_table *t)
         const edb_column *col = &t->cols[k];
         vcol v = {col->name, col->mnemonic, col->stat, col->unit, col->description,
                   col->vtype == EDB_VT_NONE ? EDB_VT_REAL : col->vtype,
-                  col->d, col->i, NULL, col, col->valid, 0, 0};
+                  col->d, col->i, NULL, col, col->valid, 0, 0, col->subsystem};
         cols[k] = v;
     }
     fitsfile *fp = NULL;

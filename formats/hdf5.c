@@ -207,6 +207,7 @@ typedef struct vcol {
     size_t width;    /* bytes of the value member */
     size_t off;      /* offset of the value member */
     size_t mask_off; /* offset of the mask member when has_missing */
+    const char *subsystem; /* the EDB's subsystem of the mnemonic, or NULL */
 } vcol;
 
 typedef struct tbl {
@@ -255,10 +256,20 @@ static void yaml_header(sbuf *y, const tbl *tb, const edb__wctx *c)
             sb_puts(y, ", description: ");
             sb_yaml_str(y, v->description);
         }
-        if (v->unit && v->unit[0] && !fu) {
-            /* A unit astropy would not parse stays readable, as column metadata. */
-            sb_puts(y, ", meta: {edb_unit: ");
-            sb_yaml_str(y, v->unit);
+        int edb_unit = v->unit && v->unit[0] && !fu;
+        int sub = v->subsystem && v->subsystem[0];
+        if (edb_unit || sub) {
+            /* A unit astropy would not parse stays readable, as column metadata; the
+             * subsystem goes there too. */
+            sb_puts(y, ", meta: {");
+            if (edb_unit) {
+                sb_puts(y, "edb_unit: ");
+                sb_yaml_str(y, v->unit);
+            }
+            if (sub) {
+                sb_puts(y, edb_unit ? ", subsystem: " : "subsystem: ");
+                sb_yaml_str(y, v->subsystem);
+            }
             sb_puts(y, "}");
         }
         sb_puts(y, "}\n");
@@ -735,6 +746,8 @@ static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)
             r = attr_str(d, "unit", v->unit);
         if (r >= 0)
             r = attr_str(d, "description", v->description);
+        if (r >= 0)
+            r = attr_str(d, "subsystem", v->subsystem);
     } else if (tb->step_us > 0 && r >= 0) {
         double step = (double)tb->step_us / 1e6;
         hid_t sp = H5Screate(H5S_SCALAR);
@@ -872,7 +885,7 @@ static edb_status h5_write_series(const edb__wctx *c, const edb_series *const *s
             const edb_series *s = series[k];
             vcol v = {"value", s->unit, s->description,
                       s->vtype == EDB_VT_NONE ? EDB_VT_REAL : s->vtype,
-                      s->d, s->i, s, NULL, NULL, 0, 0, 0, 0, 0};
+                      s->d, s->i, s, NULL, NULL, 0, 0, 0, 0, 0, s->subsystem};
             tbl tb = {paths[k], s->mnemonic, s->sqltype, s->n, s->t, 0, 1, &v};
             st = write_tbl(file, &tb, c);
         }
@@ -893,7 +906,7 @@ static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
         const edb_column *col = &t->cols[k];
         vcol v = {col->name, col->unit, col->description,
                   col->vtype == EDB_VT_NONE ? EDB_VT_REAL : col->vtype,
-                  col->d, col->i, NULL, col, col->valid, 0, 0, 0, 0, 0};
+                  col->d, col->i, NULL, col, col->valid, 0, 0, 0, 0, 0, col->subsystem};
         cols[k] = v;
     }
     const char *paths[] = {"/resampled"};

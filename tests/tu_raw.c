@@ -34,7 +34,11 @@ static mhd_ret answer(void *cls, struct MHD_Connection *c, const char *url, cons
         *ctx = &seen;
         return MHD_YES;
     }
-    *upload_size = 0;
+    /* A request body (a POST) is read whole before the answer, as a server must. */
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
     tu_raw *s = cls;
     const tu_raw_reply *r = s->r;
     for (const char *const *p = r->ok_paths; p && *p; p++)

@@ -379,19 +379,20 @@ START_TEST(test_stat_units)
     tu_run_free(&r);
     char *text = tu_read_file(out, NULL);
     ck_assert_ptr_nonnull(text);
+    /* The subsystem comes from the store's meta.json (the inventory of a --source). */
     static const char *const want[] = {
         "{name: \"SA_ZV_mean\", unit: \"V\", datatype: float64, description: \"bus voltage\", "
-        "meta: {mnemonic: \"SA_ZV\", stat: \"mean\", edb_unit: \"V\"}}",
+        "meta: {mnemonic: \"SA_ZV\", stat: \"mean\", edb_unit: \"V\", subsystem: \"SA\"}}",
         "{name: \"SA_ZV_std\", unit: \"V\", datatype: float64, description: \"bus voltage\", "
-        "meta: {mnemonic: \"SA_ZV\", stat: \"std\", edb_unit: \"V\"}}",
+        "meta: {mnemonic: \"SA_ZV\", stat: \"std\", edb_unit: \"V\", subsystem: \"SA\"}}",
         "{name: \"SA_ZV_count\", datatype: int64, description: \"bus voltage\", "
-        "meta: {mnemonic: \"SA_ZV\", stat: \"count\"}}",
+        "meta: {mnemonic: \"SA_ZV\", stat: \"count\", subsystem: \"SA\"}}",
         "{name: \"SA_ZV_max\", unit: \"V\", datatype: float64, description: \"bus voltage\", "
-        "meta: {mnemonic: \"SA_ZV\", stat: \"max\", edb_unit: \"V\"}}",
+        "meta: {mnemonic: \"SA_ZV\", stat: \"max\", edb_unit: \"V\", subsystem: \"SA\"}}",
         "{name: \"SA_ZPOS_count\", datatype: int64, description: \"wheel position\", "
-        "meta: {mnemonic: \"SA_ZPOS\", stat: \"count\"}}",
+        "meta: {mnemonic: \"SA_ZPOS\", stat: \"count\", subsystem: \"SA\"}}",
         "{name: \"SA_ZPOS_mode\", datatype: string, description: \"wheel position\", "
-        "meta: {mnemonic: \"SA_ZPOS\", stat: \"mode\"}}",
+        "meta: {mnemonic: \"SA_ZPOS\", stat: \"mode\", subsystem: \"SA\"}}",
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         ck_assert_msg(strstr(text, want[k]), "missing %s in\n%s", want[k], text);

@@ -244,6 +244,7 @@ static const data_case DATA_CASES[] = {
     {"blocks", "csv", {"--where", "SA_ZATTEST1 < -0.2095468", "--blocks", NULL}},
     {"group-by", "ecsv", {"--group-by", "SA_ZATTEST2", "--stats", "count,mean", NULL}},
     {"fail-if", "csv", {"--every", "1min", "--fail-if", "SA_ZATTEST1 > 1", NULL}},
+    {"no-meta", "ecsv", {"--no-meta", NULL}},
     {"writer-option", NULL, {NULL}}, /* below: from the formats' own tables */
 };
 
@@ -478,7 +479,8 @@ START_TEST(every_input_option_travels)
            "o = [o for o in m['command']['options'] if o['name'] == name]\n"
            "assert len(o) == 1 and o[0]['value'] == path and o[0]['input'].startswith('in/'), o\n"
            "assert z.read(o[0]['input']) == open(path, 'rb').read()\n"
-           "assert [i['path'] for i in m['inputs']] == [path]\n"
+           "inputs = [i['path'] for i in m['inputs']]\n"
+           "assert inputs == [path, 'edbx-inventory.csv'], inputs\n"
            "EOF", ex, ex, ex, bunp, o->name, file);
         /* Edited: the replay still reads what the run read. */
         write_input(file, c->changed);

@@ -221,7 +221,9 @@ START_TEST(all_21_mnemonics_exact)
     for (size_t k = 0; k < N_ALL; k++)
         expect_rows(rows, nrows, &pos, ALL21[k], INT64_C(1611628200500), INT64_C(1611628499750), 0);
     ck_assert_uint_eq(pos, nrows);
-    ck_assert_uint_eq(edb_server_requests(srv), tu_served(N_ALL, N_ALL));
+    /* One request per mnemonic (and its metadata over path B and EDP), and one for the
+     * whole inventory (not one per mnemonic). */
+    ck_assert_uint_eq(edb_server_requests(srv), tu_served(N_ALL, N_ALL) + 1);
     free(rows);
     free(csv);
 }
@@ -370,13 +372,31 @@ END_TEST
 START_TEST(unknown_mnemonic)
 {
     serve_plain();
+    /* Without the inventory (--no-meta) the service's 404 says it. */
     const char *out = path_in_tmp("x.csv");
     const char *args[] = {"get", "SA_ZATTEST1", "SA_ZNOSUCH1", "--start", "2021-01-26T02:29:03",
-                          "--end", "2021-01-26T02:29:04", "-o", out, NULL};
+                          "--end", "2021-01-26T02:29:04", "-o", out, "--no-meta", NULL};
     tu_run r;
     ck_assert_int_eq(run(&r, args, NULL), 3);
     ck_assert_msg(strstr(r.err, "SA_ZNOSUCH1: no such mnemonic (HTTP 404"), "%s", r.err);
     ck_assert(!tu_exists(out));
+    tu_run_free(&r);
+    /* With it, the name is refused before any data request: one request, the inventory's. */
+    unsigned long before = edb_server_requests(srv);
+    args[9] = NULL;
+    ck_assert_int_eq(run(&r, args, NULL), 3);
+    const char *api = tu_test_api();
+    const char *want = strcmp(api, "direct") == 0
+                           ? "edbx: SA_ZNOSUCH1: no such mnemonic in the inventory of the direct "
+                             "(path B) service from "
+                       : strcmp(api, "edp") == 0
+                           ? "edbx: SA_ZNOSUCH1: no such mnemonic in the inventory of the EDP "
+                             "service from "
+                           : "edbx: SA_ZNOSUCH1: no such mnemonic in Mast.JwstEdb.Mnemonics from ";
+    ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0 &&
+                  strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "%s", r.err);
+    ck_assert(!tu_exists(out));
+    ck_assert_uint_eq(edb_server_requests(srv), before + 1);
     tu_run_free(&r);
 }
 END_TEST
@@ -444,7 +464,7 @@ START_TEST(retry_503_then_success)
     so.retry_after = 1;
     serve(&so);
     const char *args[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26T02:29:03", "--end",
-                          "2021-01-26T02:29:04", "-v", NULL};
+                          "2021-01-26T02:29:04", "-v", "--no-meta", NULL};
     tu_run r;
     ck_assert_msg(run(&r, args, NULL) == 0, "exit %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "HTTP 503"));
@@ -481,7 +501,8 @@ START_TEST(truncated_reply_leaves_no_file)
     serve(&so);
     const char *out = path_in_tmp("cut.csv");
     const char *args[] = {"get", "SA_ZATTEST1", "--start", "2021-01-26T02:29:03", "--end",
-                          "2021-01-26T02:29:04", "--retries", "1", "-o", out, NULL};
+                          "2021-01-26T02:29:04", "--retries", "1", "-o", out, "--no-meta",
+                          NULL};
     tu_run r;
     ck_assert_int_eq(run(&r, args, NULL), 5);
     ck_assert_msg(strstr(r.err, "cut short"), "%s", r.err);

@@ -91,8 +91,8 @@ START_TEST(file_list_chunks_and_jobs_give_one_output)
     ck_assert_msg(run(&r, a1) == 0, "exit %d: %s", r.status, r.err);
     ck_assert_str_eq(r.err, ""); /* no terminal: no progress line */
     tu_run_free(&r);
-    /* 4 distinct names x 3 daily chunks. */
-    ck_assert_uint_eq(edb_server_requests(srv), tu_served(12, 4));
+    /* 4 distinct names x 3 daily chunks, and the inventory (once, whatever the names). */
+    ck_assert_uint_eq(edb_server_requests(srv), tu_served(12, 4) + 1);
     const char *a2[] = {"get", "-f", in_tmp("list.txt"), "SA_ZTEST0", "--start", "2022-03-01T06:00",
                         "--end", "2022-03-03T12:00", "-j", "16", "--chunk", "6h", "-o",
                         in_tmp("j16.csv"), NULL};
@@ -100,8 +100,9 @@ START_TEST(file_list_chunks_and_jobs_give_one_output)
     tu_run_free(&r);
     /* 4 x 9 six-hour chunks: the end (12:00 on day 2) is a chunk edge, so it closes the
      * last chunk rather than being asked for alone. */
-    /* (the metadata of path B and EDP came from the cache the first run filled) */
-    ck_assert_uint_eq(edb_server_requests(srv), tu_served(12, 4) + tu_served(4 * 9, 0));
+    /* (the inventory, and the metadata of path B and EDP, came from the cache the first
+     * run filled) */
+    ck_assert_uint_eq(edb_server_requests(srv), tu_served(12, 4) + 1 + tu_served(4 * 9, 0));
     char *j1 = tu_read_file(in_tmp("j1.csv"), NULL), *j16 = tu_read_file(in_tmp("j16.csv"), NULL);
     /* From 06:00 on day 0 (sample 24) to 12:00 on day 2 (sample 2*96+48), inclusive. */
     int ms[] = {3, 1, 5, 0};
@@ -126,12 +127,34 @@ START_TEST(keep_going_writes_the_rest)
     ck_assert(!tu_exists(out));
     tu_run_free(&r);
     const char *a2[] = {"get", "SA_ZTEST2", "SA_ZNOSUCH7", "--start", "2022-03-01",
-                        "--end", "2022-03-01T01:00", "-o", out, "--keep-going", NULL};
+                        "--end", "2022-03-01T01:00", "-o", out, "--keep-going", NULL, NULL};
+    /* The inventory refuses the name before any data request; the rest is written. */
+    unsigned long before = edb_server_requests(srv);
+    ck_assert_int_eq(run(&r, a2), 8);
+    const char *api = tu_test_api();
+    const char *inv = strcmp(api, "direct") == 0 ? "the inventory of the direct (path B) service"
+                      : strcmp(api, "edp") == 0  ? "the inventory of the EDP service"
+                                                 : "Mast.JwstEdb.Mnemonics";
+    char want_missing[256];
+    snprintf(want_missing, sizeof want_missing,
+             "edbx: missing SA_ZNOSUCH7: no such mnemonic in %s from ", inv);
+    ck_assert_msg(strstr(r.err, want_missing), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "wrote 1 of 2 mnemonics; 1 failed"), "%s", r.err);
+    tu_run_free(&r);
+    /* the inventory, and SA_ZTEST2 (with its metadata over path B and EDP) */
+    ck_assert_uint_eq(edb_server_requests(srv), before + 1 + tu_served(1, 1));
+    char *first = tu_read_file(out, NULL);
+    /* Without it, the service's 404 says the same, and the same file is written. */
+    a2[10] = "--no-meta";
     ck_assert_int_eq(run(&r, a2), 8);
     ck_assert_msg(strstr(r.err, "edbx: missing SA_ZNOSUCH7: no such mnemonic (HTTP 404"), "%s",
                   r.err);
     ck_assert_msg(strstr(r.err, "wrote 1 of 2 mnemonics; 1 failed"), "%s", r.err);
     tu_run_free(&r);
+    char *second = tu_read_file(out, NULL);
+    ck_assert_str_eq(first, second);
+    free(first);
+    free(second);
     char *got = tu_read_file(out, NULL);
     int ms[] = {2};
     char *want = expected_csv(ms, 1, 0, 4);

@@ -357,11 +357,15 @@ START_TEST(test_bundle_keeps_meta_files)
     edb_bundle *b = NULL;
     edb_err err = EDB_ERR_INIT;
     ck_assert_msg(edb_bundle_open(&b, bun, &err) == EDB_OK, "%s", err.msg);
-    ck_assert_uint_eq(edb_bundle_input_count(b), 2);
+    ck_assert_uint_eq(edb_bundle_input_count(b), 3);
     ck_assert_str_eq(edb_bundle_input_name(b, 0), "1-inventory.csv");
     ck_assert_str_eq(edb_bundle_input_name(b, 1), "2-inventory.csv");
     ck_assert_str_eq(edb_bundle_input_path(b, 0), m1);
     ck_assert_str_eq(edb_bundle_input_path(b, 1), m2);
+    /* And what the service's inventory said of the two (its portal answers from the
+     * store's meta.json: SQLType REAL, Subsystem ACS), for replay to say it again. */
+    ck_assert_str_eq(edb_bundle_input_name(b, 2), "3-edbx-inventory.csv");
+    ck_assert_str_eq(edb_bundle_input_path(b, 2), "edbx-inventory.csv");
     /* Unpacked (and checked) by the library: the copies are the files' bytes. */
     char ex[4400], ex1[4500], ex2[4500];
     snprintf(ex, sizeof ex, "%s/ex", tmp);
@@ -374,6 +378,23 @@ START_TEST(test_bundle_keeps_meta_files)
     char *f1 = tu_read_file(m1, &want1);
     ck_assert(in1 && f1 && len1 == want1 && memcmp(in1, f1, len1) == 0);
     ck_assert(in2 && len2 == strlen(INV2) && memcmp(in2, INV2, len2) == 0);
+    char ex3[4500];
+    snprintf(ex3, sizeof ex3, "%s/in/3-edbx-inventory.csv", ex);
+    char *in3 = tu_read_file(ex3, NULL);
+    ck_assert_ptr_nonnull(in3);
+    /* The portal (path A) says less than path B's and EDP's metadata documents, and in its
+     * own spelling; each is recorded as its service said it. */
+    if (strcmp(tu_test_api(), "mast") == 0)
+        ck_assert_str_eq(in3, "tlmMnemonic,tlmIdentifier,description,sqlDataType,subsystem,"
+                              "unit,longDescription,allPoints,rawType,euType\n"
+                              "SA_ZATTEST1,,,real,ACS,,,,,\n"
+                              "SA_ZATTEST2,,,real,ACS,,,,,\n");
+    else
+        ck_assert_str_eq(in3, "tlmMnemonic,tlmIdentifier,description,sqlDataType,subsystem,"
+                              "unit,longDescription,allPoints,rawType,euType\n"
+                              "SA_ZATTEST1,,,REAL,ACS,,,1,FL32,FL32\n"
+                              "SA_ZATTEST2,,,REAL,ACS,,,1,FL32,FL32\n");
+    free(in3);
     free(f1);
     free(in1);
     free(in2);

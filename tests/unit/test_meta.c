@@ -141,8 +141,8 @@ START_TEST(test_csv_errors)
     ck_assert_uint_eq(edb_meta_count(m), 1);
     load_bad(m, "mnemonic,unit\nSA_ZATTEST1,V\n", "inv.csv: line 1: no tlmMnemonic column");
     load_bad(m, "tlmMnemonic,Extra\nSA_ZATTEST1,1\n",
-             "inv.csv: line 1: no unit, description, sqlDataType, subsystem, tlmIdentifier or "
-             "longDescription column");
+             "inv.csv: line 1: no unit, description, sqlDataType, subsystem, tlmIdentifier, "
+             "longDescription, allPoints, rawType or euType column");
     load_bad(m, "tlmMnemonic,tlmIdentifier\nSA_ZATTEST2,12a\n",
              "inv.csv: line 2: tlmIdentifier '12a' is not a whole number");
     load_bad(m, "tlmMnemonic,tlmIdentifier\nSA_ZATTEST2,-5\n", "tlmIdentifier '-5'");

@@ -68,6 +68,11 @@ size_t edb_recorder_count(const edb_recorder *r); /* replies kept */
  * holds what was copied (a file changed while the run read it is no record). */
 edb_status edb_recorder_add_input(edb_recorder *r, const char *path, size_t *index,
                                   edb_err *err);
+/* The same for bytes the run got itself rather than read from a file a user named (the
+ * inventory of the service): kept as in/N-NAME, listed with `name` as its path; nothing is
+ * checked again when the bundle is written.  name has no '/'. */
+edb_status edb_recorder_add_input_data(edb_recorder *r, const char *name, const char *data,
+                                       size_t len, size_t *index, edb_err *err);
 size_t edb_recorder_input_count(const edb_recorder *r);
 
 /* One option of the recorded command. */

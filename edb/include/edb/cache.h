@@ -85,11 +85,29 @@ void edb_cache_get_stats(const edb_cache *c, edb_cache_stats *out);
  * when it is read.  0 also for a range the cache never keeps (one that ends within
  * EDB_CACHE_SETTLE_US of `now`).  `refresh` is not looked at. */
 int edb_cache_has(edb_cache *c, const edb_request_info *ri);
+/* The inventory of the cache's service and base URL (edb/discovery.h keeps it here): one
+ * entry per (service, base URL), of kind "inventory", with no mnemonic and no range,
+ * compressed and checksummed like a reply.  The library keeps and returns its bytes;
+ * deciding when it is too old is the caller's (its time of storing is returned).
+ * _get: *data malloc'ed (the caller frees it) and *len, *stored the `now` it was stored
+ * with; EDB_ERR_NOT_FOUND when there is none, or when it was damaged (then reported
+ * through the log and removed); EDB_ERR_IO when it cannot be read.  Not affected by
+ * `refresh`: a caller that cannot ask the service may still want the old copy.
+ * _put: replaces it (a temporary file renamed, as replies), stamped `stored` (the
+ * inventory's age is counted on the clock, whatever the `now` of the cache's run); EDB_ERR_IO
+ * when it cannot be stored (also reported once through the log). */
+#define EDB_CACHE_INVENTORY_MAX ((size_t)256 << 20)
+edb_status edb_cache_inventory_get(edb_cache *c, char **data, size_t *len, edb_time *stored,
+                                   edb_err *err);
+edb_status edb_cache_inventory_put(edb_cache *c, const char *data, size_t len, edb_time stored,
+                                   edb_err *err);
 
 /* What an entry answers, for `edbx cache list`.  Strings borrowed for the callback. */
 typedef struct edb_cache_entry_info {
     const char *path;
-    const char *service, *base_url, *kind, *mnemonic; /* "" and "?" when damaged */
+    const char *service, *base_url, *kind, *mnemonic; /* "" and "?" when damaged; kind
+                                                          "data", "meta" or "inventory"
+                                                          (mnemonic "") */
     edb_time start, end; /* the whole-second range of the request */
     edb_time stored;     /* when it was stored (the `now` of that run; else the file's time) */
     uint64_t file_bytes; /* on disk */

@@ -15,6 +15,7 @@
 #include <edb/archive.h>
 #include <edb/store.h>
 #include <edb/cache.h>
+#include <edb/discovery.h>
 #include <edb/bundle.h>
 #include <edb/table.h>
 #include <edb/expr.h>

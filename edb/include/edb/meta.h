@@ -48,7 +48,9 @@ void edb_meta_free(edb_meta *m); /* accepts NULL */
 
 /* Load a MAST inventory CSV or a path B metadata document (told apart by content: JSON
  * starts with '{').  CSV: a header row naming the columns (case-insensitive, any order;
- * tlmMnemonic is required, unknown columns are ignored), RFC 4180 quoting, CRLF or LF.
+ * tlmMnemonic is required, unknown columns are ignored; besides the inventory's, also
+ * allPoints (0, 1 or empty), rawType and euType, as edb_meta_format_csv writes them),
+ * RFC 4180 quoting, CRLF or LF.
  * An empty unit or tlmIdentifier, or the "None" a Python tool writes for a missing one, is
  * unknown; any other tlmIdentifier must be a whole number from 0 to 2^63-1.
  * Names that are not valid mnemonics (edb-protocol section 6) are skipped: nothing could
@@ -63,6 +65,12 @@ edb_status edb_meta_load_buffer(edb_meta *m, const char *data, size_t len, const
  * mnemonic.  EDB_ERR_MNEMONIC if e->mnemonic is not a valid name. */
 edb_status edb_meta_add(edb_meta *m, const edb_meta_entry *e, edb_err *err);
 
+/* Add n entries (copied) as one source, as a load does: entries of one name fill each
+ * other in order; entries whose name is not a valid mnemonic are skipped and counted in
+ * *skipped (may be NULL).  EDB_ERR_NOMEM leaves the table as it was. */
+edb_status edb_meta_add_entries(edb_meta *m, const edb_meta_entry *v, size_t n, size_t *skipped,
+                                edb_err *err);
+
 /* The entries in name order: edb_meta_get(m, i) for i < edb_meta_count(m) (NULL past the
  * end).  Borrowed. */
 size_t edb_meta_count(const edb_meta *m);
@@ -71,9 +79,18 @@ const edb_meta_entry *edb_meta_get(const edb_meta *m, size_t i);
  * NULL if the table knows nothing of it.  Borrowed. */
 const edb_meta_entry *edb_meta_find(const edb_meta *m, const char *mnemonic);
 
-/* Fill the unit, description and all_points of s from the table where s does not know
- * them yet.  A mnemonic the table does not know leaves s as it is.  EDB_ERR_NOMEM only. */
+/* Fill the unit, description, subsystem and all_points of s from the table where s does
+ * not know them yet.  A mnemonic the table does not know leaves s as it is.  EDB_ERR_NOMEM
+ * only. */
 edb_status edb_meta_apply(const edb_meta *m, edb_series *s);
+
+/* The whole table as CSV that edb_meta_load_buffer reads back the same: a header, then one
+ * line per entry in name order, LF line ends, RFC 4180 quoting, unknown fields empty:
+ *   tlmMnemonic,tlmIdentifier,description,sqlDataType,subsystem,unit,longDescription,
+ *   allPoints,rawType,euType
+ * (the MAST inventory's columns first, so that tools that read an inventory read it).
+ * *out is malloc'ed (the caller frees it), *len its length.  EDB_ERR_NOMEM. */
+edb_status edb_meta_format_csv(const edb_meta *m, char **out, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,8 @@ typedef struct edb_series {
     /* Whether the EDB records every sample (1) or only changes (0, path B's AllPoints):
      * -1 when unknown.  Change-only data is held, not interpolated, between samples. */
     int all_points;
+    /* The EDB's subsystem of the mnemonic ("ACS", "MIRI"), NULL when unknown, owned. */
+    char *subsystem;
     /* allocation bookkeeping */
     size_t cap, scap;
 } edb_series;
@@ -59,6 +61,9 @@ void edb_series_free(edb_series *s); /* accepts NULL */
 
 /* Copy unit and description (either may be NULL: unknown). */
 edb_status edb_series_set_meta(edb_series *s, const char *unit, const char *description);
+
+/* Copy the subsystem (NULL: unknown). */
+edb_status edb_series_set_subsystem(edb_series *s, const char *subsystem);
 
 /* Drop every sample and the type, keep the name and the memory (used before a retry). */
 void edb_series_clear(edb_series *s);

@@ -33,6 +33,7 @@ typedef struct edb_column {
     size_t slen, scap;
     size_t sfill;      /* rows 0..sfill-1 have final offsets; later rows hold no string */
     uint8_t *valid;    /* nrows flags: 1 = a value, 0 = no value */
+    char *subsystem;   /* the EDB's subsystem of its mnemonic, or NULL (owned) */
 } edb_column;
 
 typedef struct edb_table {
@@ -62,6 +63,9 @@ edb_status edb_column_set_str(edb_column *c, size_t nrows, size_t r, const char 
 const char *edb_column_str(const edb_column *c, size_t r, size_t *len);
 /* Copy unit and description (either may be NULL). */
 edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *description);
+
+/* Copy the subsystem (NULL: unknown). */
+edb_status edb_column_set_subsystem(edb_column *c, const char *subsystem);
 
 /* Append the rows of src to dst, which must have the same columns (names and types, in
  * order).  The step is kept only when both have the same.  EDB_ERR_USAGE when the columns
