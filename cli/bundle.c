@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "get_options.h"
+#include "monitor.h"
 #include "record.h"
 
 void help_replay(FILE *out)
@@ -226,8 +227,12 @@ int cmd_replay(int argc, char **argv)
     cli_replay_plan plan = {0};
     if (rc == EXIT_OK && !out_dir && (rc = make_temp_dir(own_out, sizeof own_out, "out")) == EXIT_OK)
         out_dir = own_out;
-    if (rc == EXIT_OK && cli_replay_plan_make(&plan, b, &cli_get_options, "get", src, out_dir,
-                                              &err) != EDB_OK)
+    /* The command it records: get, or monitor; anything else is refused by the plan. */
+    const char *name = edb_bundle_command_name(b);
+    int monitor = name && strcmp(name, "monitor") == 0;
+    const cli_optset *set = monitor ? cli_monitor_options() : &cli_get_options;
+    if (rc == EXIT_OK && cli_replay_plan_make(&plan, b, set, monitor ? "monitor" : "get", src,
+                                              out_dir, &err) != EDB_OK)
         rc = cli_fail(EDB_ERR_DATA, "%s: refused: %s", path, err.msg);
     if (rc == EXIT_OK && !own_out[0] && mkdir(out_dir, 0777) != 0 && errno != EEXIST)
         rc = cli_fail(EDB_ERR_IO, "--out %s: %s", out_dir, strerror(errno));
@@ -255,11 +260,19 @@ int cmd_replay(int argc, char **argv)
         unsetenv("MAST_API_TOKEN");
         unsetenv("ENG_BASE_URL");
         cli_replay_text = plan.text;
-        int got = cmd_get(plan.argc, plan.argv);
+        cli_replay_in_path = (const char *const *)plan.in_path;
+        cli_replay_in_recorded = plan.in_recorded;
+        cli_replay_n_in = plan.n_in;
+        int got = monitor ? cmd_monitor(plan.argc, plan.argv) : cmd_get(plan.argc, plan.argv);
         cli_replay_text = NULL;
+        cli_replay_in_path = NULL;
+        cli_replay_in_recorded = NULL;
+        cli_replay_n_in = 0;
+        /* an alert, a yellow or a red limit crossed are results, not failures */
+        int result = got == EXIT_OK || got == EXIT_ALERT || got == EXIT_YELLOW || got == EXIT_RED;
         if (got == EXIT_INTERRUPTED)
             rc = got;
-        else if (got != EXIT_OK && got != EXIT_ALERT) /* an alert is a result, not a failure */
+        else if (!result)
             rc = cli_fail(EDB_ERR_DATA, "replay of %s failed: the recorded command exited %d",
                           path, got);
     }

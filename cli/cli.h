@@ -20,7 +20,8 @@ enum {
     EXIT_IO = 7,         /* local files: output, token file, store */
     EXIT_PARTIAL = 8,    /* --keep-going: some mnemonics failed, the rest was written */
     EXIT_ALERT = 9,      /* --fail-if: the output was written and some row matched */
-    /* 10 and 11 are reserved for `edbx monitor`'s yellow and red limits. */
+    EXIT_YELLOW = 10,    /* monitor: the outputs were written and a yellow limit was crossed */
+    EXIT_RED = 11,       /* monitor: ... and a red limit was crossed */
     EXIT_MISSING = 12,   /* --offline: replies missing from the cache (listed, with their
                             shards); --shard: replies it could not store */
     EXIT_INTERRUPTED = 130,
@@ -49,6 +50,8 @@ int cmd_replay(int argc, char **argv);
 void help_replay(FILE *out);
 int cmd_bundle(int argc, char **argv);
 void help_bundle(FILE *out);
+int cmd_monitor(int argc, char **argv);
+void help_monitor(FILE *out);
 
 /* The service (service.c): --api or $ENG_API ("mast", "direct", "edp"), --edp-mission,
  * and romancal's $ENG_DATA_URI / $ENG_META_URI onto the client options.  EDB_ERR_USAGE
@@ -181,6 +184,7 @@ int cli_scale_slurm(const cli_scale *s, const cli_scale_ctx *x);
 struct cli_recorded;
 struct cli_args;
 typedef struct cli_local {
+    const char *cmd; /* the subcommand recorded: "get" (when NULL) or "monitor" */
     const char *source, *cache_dir, *bundle; /* from the options; borrowed */
     int no_cache, refresh;
     int need_cache; /* --shard, --offline: a cache that cannot be had fails the run */
@@ -237,6 +241,18 @@ const char *cli_local_text(const cli_local *l);
 /* Set by `edbx replay` around its run of `get`: the command line the outputs must record
  * again to come out byte-identical (made from the manifest, never run). */
 extern const char *cli_replay_text;
+/* Set by `edbx replay` too: where each input of the bundle is read from, and the name the
+ * recorded run gave it. */
+extern const char *const *cli_replay_in_path;
+extern const char *const *cli_replay_in_recorded;
+extern size_t cli_replay_n_in;
+/* The name the outputs show for an input file: in a replay, the recorded run's name of the
+ * bundle's copy it reads; otherwise path itself. */
+const char *cli_shown_path(const char *path);
+/* The outputs of a run that writes several (monitor), each a file in place by now; paths
+ * borrowed until cli_local_free; the bundle keeps them as out/BASENAME. */
+edb_status cli_local_set_outputs(cli_local *l, const char *const *paths, size_t n,
+                                 edb_err *err);
 edb_status cli_local_setup(cli_local *l, edb_client_options *co, edb_time now, const char *output,
                            const char *token, edb_err *err);
 /* Close the writer (its file goes into place), keeping a way back to the file it replaces

@@ -80,8 +80,10 @@ static const cli_opt opts[] = {
     SECTION("Resampling (one row per grid time, one column per mnemonic; docs/resampling.md):"),
     {GOPT_EVERY, "every", 0, "DUR", 0, CLI_ROLE_DATA,
      "grid START, START+DUR, ... up to END (e.g. 10s, 1min)"},
-    {GOPT_ON, "on", 0, "MNEMONIC", 0, CLI_ROLE_DATA,
-     "grid: the sample times of MNEMONIC inside the range"},
+    {GOPT_ON, "on", 0, "MNEMONIC|union", 0, CLI_ROLE_DATA,
+     "grid: the sample times of MNEMONIC inside the range;\n"
+     "union: of every output mnemonic (each column by its\n"
+     "point method, unlike --align)"},
     {GOPT_AT, "at", 0, "FILE", 0, CLI_ROLE_INPUT,
      "grid: the times in FILE, one per line (any TIME syntax;\n"
      "blank lines and '#' comments skipped)"},
@@ -110,6 +112,11 @@ static const cli_opt opts[] = {
     {GOPT_DAILY, "daily", 0, NULL, 0, CLI_ROLE_DATA,
      "bins of one UTC day from START's midnight (default\n"
      "--stats mean,min,max,median,std,count)"},
+    {GOPT_DAILY_WINDOW, "daily-window", 0, "HH:MM/DUR", 0, CLI_ROLE_DATA,
+     "with --daily: count only the samples in [HH:MM,\n"
+     "HH:MM+DUR) of each UTC day (jwql's daily means take\n"
+     "12:00/15min); a day whose window is outside the range\n"
+     "has no row"},
     {GOPT_HOURLY, "hourly", 0, NULL, 0, CLI_ROLE_DATA,
      "bins of one UTC hour from START's hour (the same\n"
      "default statistics)"},

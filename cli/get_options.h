@@ -68,7 +68,8 @@ enum {
     GOPT_MAX_TRANSFERS,
     GOPT_NO_META,
     GOPT_INVENTORY_MAX_AGE,
-    GOPT_RECORDED_INVENTORY
+    GOPT_RECORDED_INVENTORY,
+    GOPT_DAILY_WINDOW
 };
 
 extern const cli_optset cli_get_options;

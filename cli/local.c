@@ -17,6 +17,17 @@
 #include "record.h"
 
 const char *cli_replay_text;
+const char *const *cli_replay_in_path;
+const char *const *cli_replay_in_recorded;
+size_t cli_replay_n_in;
+
+const char *cli_shown_path(const char *path)
+{
+    for (size_t k = 0; k < cli_replay_n_in; k++)
+        if (strcmp(cli_replay_in_path[k], path) == 0)
+            return cli_replay_in_recorded[k];
+    return path;
+}
 
 char *cli_cache_dir(void)
 {
@@ -312,6 +323,8 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
         case GOPT_NO_CACHE: no_cache = 1; break;
         default: break;
         }
+        if (o->role == CLI_ROLE_OUTPUT_DIR)
+            output = v;
         if (!cli_role_recorded(o->role))
             continue;
         cli_recorded *r = &l->recorded[l->n_recorded++];
@@ -321,11 +334,12 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
         int reads = o->role == CLI_ROLE_INPUT || o->role == CLI_ROLE_FETCHED ||
                     o->id == GOPT_SOURCE ||
                     o->id == GOPT_TOKEN_FILE || o->id == GOPT_CACERT;
-        if (v && strcmp(v, "-") != 0 && (o->role == CLI_ROLE_OUTPUT || reads)) {
+        int writes = o->role == CLI_ROLE_OUTPUT || o->role == CLI_ROLE_OUTPUT_DIR;
+        if (v && strcmp(v, "-") != 0 && (writes || reads)) {
             named *p = &paths[np++];
             snprintf(p->what, sizeof p->what, "--%s", o->name);
             p->path = v;
-            p->writes = o->role == CLI_ROLE_OUTPUT;
+            p->writes = writes;
         }
         if (o->role == CLI_ROLE_OUTPUT && o->id != GOPT_BUNDLE && v && strcmp(v, "-") != 0) {
             l->outputs[l->n_outputs++] = v;
@@ -335,10 +349,12 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
     for (size_t k = 0; k < a->npos; k++)
         l->args[l->n_args++] = a->pos[k];
 
+    if (!l->cmd)
+        l->cmd = "get";
     if (cli_replay_text)
         l->text = strdup(cli_replay_text);
     else
-        l->text = cli_command_text("get", l->recorded, l->n_recorded,
+        l->text = cli_command_text(l->cmd, l->recorded, l->n_recorded,
                                    (const char *const *)l->args, l->n_args);
     if (!l->text) {
         free(paths);
@@ -346,7 +362,8 @@ edb_status cli_local_note_args(cli_local *l, const cli_args *a, edb_err *err)
     }
 
     if (bundle && (!output || strcmp(output, "-") == 0))
-        st = edb_err_set(err, EDB_ERR_USAGE, "--bundle needs the output in a file: add -o FILE");
+        st = edb_err_set(err, EDB_ERR_USAGE, "--bundle needs the output in a file: add -o %s",
+                         strcmp(l->cmd, "get") ? "DIR" : "FILE");
     else if (bundle && !edb_archive_is_name(bundle))
         st = edb_err_set(err, EDB_ERR_USAGE, "--bundle %s: the name must end in .tar.gz, .tgz, "
                          ".tar.xz, .tar or .zip", bundle);
@@ -590,8 +607,8 @@ edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
     }
     for (size_t k = 0; k < l->n_outputs; k++)
         outs[k] = (edb_bundle_output){NULL, l->outputs[k]};
-    edb_bundle_command cmd = {"get", opts, l->n_recorded, (const char *const *)l->args, l->n_args,
-                              l->text};
+    edb_bundle_command cmd = {l->cmd ? l->cmd : "get", opts, l->n_recorded,
+                              (const char *const *)l->args, l->n_args, l->text};
     edb_bundle_info bi = {0};
     bi.command = &cmd;
     bi.service = co->service;
@@ -625,6 +642,20 @@ edb_status cli_local_finish(cli_local *l, const edb_client_options *co,
     free(opts);
     free(outs);
     return st;
+}
+
+edb_status cli_local_set_outputs(cli_local *l, const char *const *paths, size_t n,
+                                 edb_err *err)
+{
+    const char **v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < n; k++)
+        v[k] = paths[k];
+    free(l->outputs);
+    l->outputs = v;
+    l->n_outputs = n;
+    return EDB_OK;
 }
 
 /* The run stops after its output went into place: what was there before comes back. */

@@ -31,6 +31,8 @@ static const cli_command commands[] = {
      help_search},
     {"info", "show everything known of mnemonics, and where it comes from", cmd_info,
      help_info},
+    {"monitor", "run jwql's telemetry monitor configurations, with limits and reports",
+     cmd_monitor, help_monitor},
     {"serve", "serve a local store over HTTP, speaking the EDB's MAST protocol", cmd_serve,
      help_serve},
     {"cache", "list, measure or clear the cache of EDB replies", cmd_cache, help_cache},
@@ -88,6 +90,8 @@ static void usage(FILE *out)
           "  8    partly failed: with --keep-going, some mnemonics are missing (listed)\n"
           "  9    alert: get --fail-if matched rows of the output (written in full; the\n"
           "       matches are counted on stderr); a failure above keeps its own code\n"
+          "  10   monitor: a yellow limit was crossed (the outputs are written in full)\n"
+          "  11   monitor: a red limit was crossed; a failure above keeps its own code\n"
           "  12   not in the cache: --offline found replies missing (listed, with the\n"
           "       shard of each), or a --shard could not store some of its replies\n"
           "  130  interrupted (Ctrl-C); no output file is left behind\n"

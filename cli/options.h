@@ -30,11 +30,15 @@ typedef enum cli_role {
                           from the bundle alone and never uses it */
     CLI_ROLE_UI,       /* changes only what is printed (-v, -q, --progress): not recorded */
     CLI_ROLE_INTERNAL, /* set by edbx itself (replay), never shown in --help */
-    CLI_ROLE_FETCHED   /* names a file the run got itself rather than was given (the
+    CLI_ROLE_FETCHED,  /* names a file the run got itself rather than was given (the
                           inventory, from the service, the cache or the store): recorded with
                           a copy in in/ that replay reads; set by edbx, never shown in --help,
                           and not part of the command line the outputs record (nobody typed
                           it, as nobody typed a reply) */
+    CLI_ROLE_OUTPUT_DIR, /* names a folder the run writes its outputs into (monitor -o DIR):
+                            replay writes them into its own folder */
+    CLI_ROLE_STATE     /* names a folder the run reads and updates from one run to the next
+                          (monitor --state): not recorded, and no bundle is made with it */
 } cli_role;
 
 typedef struct cli_opt {

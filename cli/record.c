@@ -18,6 +18,8 @@ cli_replay_action cli_role_replay(cli_role role)
     case CLI_ROLE_UI: return CLI_REPLAY_REFUSE;
     case CLI_ROLE_INTERNAL: return CLI_REPLAY_REFUSE;
     case CLI_ROLE_FETCHED: return CLI_REPLAY_INPUT;
+    case CLI_ROLE_OUTPUT_DIR: return CLI_REPLAY_OUTPUT_DIR;
+    case CLI_ROLE_STATE: return CLI_REPLAY_REFUSE;
     }
     return CLI_REPLAY_REFUSE;
 }
@@ -25,7 +27,7 @@ cli_replay_action cli_role_replay(cli_role role)
 int cli_role_recorded(cli_role role)
 {
     return role == CLI_ROLE_DATA || role == CLI_ROLE_INPUT || role == CLI_ROLE_OUTPUT ||
-           role == CLI_ROLE_SOURCE || role == CLI_ROLE_FETCHED;
+           role == CLI_ROLE_SOURCE || role == CLI_ROLE_FETCHED || role == CLI_ROLE_OUTPUT_DIR;
 }
 
 /* ---- the command line the outputs record ---------------------------------------------- */
@@ -164,6 +166,7 @@ static const char *base_of(const char *p)
 typedef struct planner {
     const edb_bundle *b;
     const cli_optset *set;
+    const char *cmd;
     edb_err *err;
     cli_recorded *rec;
     size_t n_rec;
@@ -181,9 +184,9 @@ static edb_status take(planner *p, const char *name, const char *value, size_t i
     char a[80], v[80];
     const cli_opt *o = cli_opt_find(p->set, name);
     if (!o)
-        return edb_err_set(p->err, EDB_ERR_DATA, "option --%s is not an option of edbx get "
+        return edb_err_set(p->err, EDB_ERR_DATA, "option --%s is not an option of edbx %s "
                            "(abbreviations and unknown options are refused)",
-                           shown(name, a, sizeof a));
+                           shown(name, a, sizeof a), p->cmd);
     cli_replay_action act = cli_role_replay(o->role);
     if (act == CLI_REPLAY_REFUSE)
         return edb_err_set(p->err, EDB_ERR_DATA, "option --%s is never recorded in a bundle",
@@ -284,6 +287,10 @@ void cli_replay_plan_free(cli_replay_plan *p)
     for (size_t k = 0; p->out_path && k < p->n_out; k++)
         free(p->out_path[k]);
     free(p->out_path);
+    for (size_t k = 0; p->in_path && k < p->n_in; k++)
+        free(p->in_path[k]);
+    free(p->in_path);
+    free(p->in_recorded);
     memset(p, 0, sizeof *p);
 }
 
@@ -307,11 +314,12 @@ edb_status cli_replay_plan_make(cli_replay_plan *p, const edb_bundle *b, const c
         return edb_err_set(err, EDB_ERR_DATA, "the manifest records no command to replay");
     if (!name || strcmp(name, cmd) != 0)
         return edb_err_set(err, EDB_ERR_DATA, "the manifest records 'edbx %s', and replay runs "
-                           "only 'edbx %s'", name ? shown(name, v, sizeof v) : "", cmd);
+                           "only 'edbx get' and 'edbx monitor'", name ? shown(name, v, sizeof v)
+                                                                      : "");
     size_t n_in = edb_bundle_input_count(b), n_out = edb_bundle_output_count(b);
     size_t n_opts = schema == 2 ? edb_bundle_option_count(b) : edb_bundle_argc(b);
     size_t n_args = schema == 2 ? edb_bundle_argument_count(b) : edb_bundle_argc(b);
-    planner pl = {b, set, err, NULL, 0, NULL, 0, NULL, NULL, NULL};
+    planner pl = {b, set, cmd, err, NULL, 0, NULL, 0, NULL, NULL, NULL};
     pl.rec = calloc(n_opts + 1, sizeof *pl.rec);
     pl.args = calloc(n_args + 1, sizeof *pl.args);
     pl.given = calloc(set->n + 1, sizeof *pl.given);
@@ -338,10 +346,17 @@ edb_status cli_replay_plan_make(cli_replay_plan *p, const edb_bundle *b, const c
                              edb_bundle_input_name(b, k));
     if (st == EDB_OK && n_out == 0)
         st = edb_err_set(err, EDB_ERR_DATA, "the manifest lists no output to compare");
-    for (size_t k = 0; st == EDB_OK && k < n_out; k++)
+    /* A folder of outputs (monitor -o DIR) writes every output into it. */
+    int out_dir_given = 0;
+    for (size_t k = 0; k < pl.n_rec; k++)
+        out_dir_given |= pl.rec[k].opt->role == CLI_ROLE_OUTPUT_DIR;
+    for (size_t k = 0; st == EDB_OK && !out_dir_given && k < n_out; k++)
         if (!pl.out_used[k])
             st = edb_err_set(err, EDB_ERR_DATA, "out/%s is written by no option",
                              edb_bundle_output_name(b, k));
+    if (st == EDB_OK && strcmp(cmd, "monitor") == 0 && pl.n_args)
+        st = edb_err_set(err, EDB_ERR_DATA, "edbx monitor is recorded with its configurations "
+                         "as --config options, and this manifest has %zu arguments", pl.n_args);
     for (size_t k = 0; st == EDB_OK && k < pl.n_args; k++) {
         char norm[EDB_MNEMONIC_MAX + 1];
         edb_err merr = EDB_ERR_INIT;
@@ -387,6 +402,9 @@ edb_status cli_replay_plan_make(cli_replay_plan *p, const edb_bundle *b, const c
             }
             arg = flag ? join(flag, p->out_path[r->output - 1], "") : NULL;
             break;
+        case CLI_REPLAY_OUTPUT_DIR:
+            arg = flag ? join(flag, out_dir, "") : NULL;
+            break;
         case CLI_REPLAY_DROP:
         case CLI_REPLAY_REFUSE:
             free(flag);
@@ -413,6 +431,19 @@ edb_status cli_replay_plan_make(cli_replay_plan *p, const edb_bundle *b, const c
     for (size_t k = 0; st == EDB_OK && k < pl.n_args; k++)
         st = push_arg(p, join(pl.args[k], "", ""), err);
 
+    /* Where each input is read from, and what the run called it. */
+    if (st == EDB_OK && n_in) {
+        p->in_path = calloc(n_in, sizeof *p->in_path);
+        p->in_recorded = calloc(n_in, sizeof *p->in_recorded);
+        if (!p->in_path || !p->in_recorded)
+            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; st == EDB_OK && k < n_in; k++) {
+            p->in_recorded[k] = edb_bundle_input_path(b, k);
+            if (!(p->in_path[k] = join(src_dir, "/in/", edb_bundle_input_name(b, k))))
+                st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+            p->n_in = k + 1;
+        }
+    }
     /* What the outputs recorded: made from the record as the run made it. */
     if (st == EDB_OK && schema == 2 &&
         !(p->text = cli_command_text(cmd, pl.rec, pl.n_rec, pl.args, pl.n_args)))

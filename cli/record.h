@@ -29,8 +29,9 @@ typedef enum cli_replay_action {
     CLI_REPLAY_INPUT,      /* reads the bundle's copy of the file instead */
     CLI_REPLAY_OUTPUT,     /* writes into the replay folder (dropped if it made no output
                             * the bundle holds, as --bundle) */
-    CLI_REPLAY_DROP        /* recorded for the record, never used: replay answers from the
+    CLI_REPLAY_DROP,       /* recorded for the record, never used: replay answers from the
                             * bundle alone */
+    CLI_REPLAY_OUTPUT_DIR  /* the folder of the outputs: the replay folder instead */
 } cli_replay_action;
 
 cli_replay_action cli_role_replay(cli_role role);
@@ -62,18 +63,25 @@ typedef struct cli_replay_plan {
     char **argv;
     int argc;
     char *text;
+    /* Each input as the run reads it in the replay (src_dir/in/NAME) and as the recorded run
+     * named it: what the outputs show of an input's name comes from the second. */
+    char **in_path;
+    const char **in_recorded;
+    size_t n_in;
     char **out_path;  /* one for each output of the manifest, in its order */
     size_t n_out;
 } cli_replay_plan;
 
-/* Build the plan of b's command against set (get's table): inputs are read from
+/* Build the plan of b's command against set (the table of cmd, "get" or "monitor"): inputs
+ * are read from
  * src_dir/in/NAME, replies from src_dir (its raw/), outputs written to out_dir/NAME.
  * EDB_ERR_DATA naming the first thing refused: a command other than cmd, an option the
  * table does not know (abbreviations included) or does not record, a flag with a value or
  * an option without one, a value longer than CLI_RECORD_VALUE_MAX or holding a control
  * character, an option given twice that is not repeatable, an input option that names no
  * file of the bundle (or one that names a file twice, or a file that no option names), an
- * output of the bundle that no option writes, an argument that is not a mnemonic. */
+ * output of the bundle that no option writes (a folder of outputs writes them all), an
+ * argument that is not a mnemonic (monitor takes none: its configurations are --config). */
 edb_status cli_replay_plan_make(cli_replay_plan *p, const edb_bundle *b, const cli_optset *set,
                                 const char *cmd, const char *src_dir, const char *out_dir,
                                 edb_err *err);

@@ -43,6 +43,12 @@ void edb_table_free(edb_table *t)
         return;
     for (size_t k = 0; k < t->ncols; k++)
         column_free(&t->cols[k]);
+    for (size_t k = 0; k < t->n_meta; k++) {
+        free(t->meta_key[k]);
+        free(t->meta_val[k]);
+    }
+    free(t->meta_key);
+    free(t->meta_val);
     free(t->cols);
     free(t->t);
     free(t);
@@ -228,5 +234,95 @@ edb_status edb_table_append(edb_table *dst, const edb_table *src)
     if (dst->step_us != src->step_us)
         dst->step_us = 0;
     dst->nrows = n;
+    return EDB_OK;
+}
+
+edb_status edb_table_set_meta(edb_table *t, const char *key, const char *value)
+{
+    size_t kl = strlen(key);
+    if (kl == 0 || kl > 64)
+        return EDB_ERR_USAGE;
+    for (size_t k = 0; k < kl; k++) {
+        char c = key[k];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return EDB_ERR_USAGE;
+    }
+    char *v = edb__strdup(value);
+    if (!v)
+        return EDB_ERR_NOMEM;
+    for (size_t k = 0; k < t->n_meta; k++)
+        if (strcmp(t->meta_key[k], key) == 0) {
+            free(t->meta_val[k]);
+            t->meta_val[k] = v;
+            return EDB_OK;
+        }
+    char *kc = edb__strdup(key);
+    char **nk = realloc(t->meta_key, (t->n_meta + 1) * sizeof *nk);
+    if (nk)
+        t->meta_key = nk;
+    char **nv = nk ? realloc(t->meta_val, (t->n_meta + 1) * sizeof *nv) : NULL;
+    if (nv)
+        t->meta_val = nv;
+    if (!kc || !nk || !nv) {
+        free(kc);
+        free(v);
+        return EDB_ERR_NOMEM;
+    }
+    t->meta_key[t->n_meta] = kc;
+    t->meta_val[t->n_meta++] = v;
+    return EDB_OK;
+}
+
+const char *edb_table_meta(const edb_table *t, const char *key)
+{
+    for (size_t k = 0; k < t->n_meta; k++)
+        if (strcmp(t->meta_key[k], key) == 0)
+            return t->meta_val[k];
+    return NULL;
+}
+
+edb_status edb_table_slice(edb_table **out, const edb_table *t, size_t from, size_t to)
+{
+    *out = NULL;
+    if (from > to || to > t->nrows)
+        return EDB_ERR_USAGE;
+    size_t n = to - from;
+    edb_table *c = NULL;
+    edb_status st = edb_table_new(&c, n);
+    if (st != EDB_OK)
+        return st;
+    c->step_us = t->step_us;
+    if (n)
+        memcpy(c->t, t->t + from, n * sizeof *c->t);
+    for (size_t k = 0; k < t->ncols && st == EDB_OK; k++) {
+        const edb_column *s = &t->cols[k];
+        edb_column *d = NULL;
+        st = edb_table_add_column(c, s->name, s->mnemonic, s->stat, s->vtype, &d);
+        if (st == EDB_OK)
+            st = edb_column_set_meta(d, s->unit, s->description);
+        if (st == EDB_OK && s->subsystem)
+            st = edb_column_set_subsystem(d, s->subsystem);
+        for (size_t r = 0; r < n && st == EDB_OK; r++) {
+            if (!s->valid[from + r])
+                continue;
+            if (s->vtype == EDB_VT_REAL) {
+                edb_column_set_real(d, r, s->d[from + r]);
+            } else if (s->vtype == EDB_VT_INT) {
+                edb_column_set_int(d, r, s->i[from + r]);
+            } else {
+                size_t len;
+                const char *v = edb_column_str(s, from + r, &len);
+                st = edb_column_set_str(d, n, r, v, len);
+            }
+        }
+    }
+    for (size_t k = 0; k < t->n_meta && st == EDB_OK; k++)
+        st = edb_table_set_meta(c, t->meta_key[k], t->meta_val[k]);
+    if (st != EDB_OK) {
+        edb_table_free(c);
+        return st;
+    }
+    *out = c;
     return EDB_OK;
 }

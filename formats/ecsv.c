@@ -261,6 +261,12 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
         edb_format_double((double)t->step_us / 1e6, num, sizeof num);
         fprintf(f, "# - {step_s: %s}\n", num);
     }
+    /* What the table is (edb_table_set_meta): its keys are plain words. */
+    for (size_t k = 0; k < t->n_meta; k++) {
+        fprintf(f, "# - {%s: ", t->meta_key[k]);
+        yaml_str(f, t->meta_val[k], safe);
+        fputs("}\n", f);
+    }
     header_end(f, c);
     fputs("time,mjd", f);
     for (size_t k = 0; k < t->ncols; k++) {

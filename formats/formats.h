@@ -59,6 +59,9 @@ typedef struct edb__format {
     /* The most mnemonics it can show (a plot's panels), checked before anything is
      * fetched by edb_writer_check_columns; 0: no limit. */
     size_t max_columns;
+    /* Several tables in one file, each under its name (NULL: the format holds one). */
+    edb_status (*write_tables)(const edb__wctx *c, const edb_table *const *t,
+                               const char *const *names, size_t n);
 } edb__format;
 
 /* ---- registry.c: the formats there are, by name and by extension --------------------- */

@@ -219,6 +219,7 @@ typedef struct tbl {
     int64_t step_us;
     size_t ncols;
     vcol *cols;
+    const edb_table *src;    /* a wide table: its metadata (edb_table_set_meta) */
 } tbl;
 
 static const char *str_at(const vcol *v, size_t r, size_t *len)
@@ -297,6 +298,13 @@ static void yaml_header(sbuf *y, const tbl *tb, const edb__wctx *c)
         snprintf(num, sizeof num, "%.17g", (double)tb->step_us / 1e6);
         sb_puts(y, "- {step_s: ");
         sb_puts(y, num);
+        sb_puts(y, "}\n");
+    }
+    for (size_t k = 0; tb->src && k < tb->src->n_meta; k++) {
+        sb_puts(y, "- {");
+        sb_puts(y, tb->src->meta_key[k]);
+        sb_puts(y, ": ");
+        sb_yaml_str(y, tb->src->meta_val[k]);
         sb_puts(y, "}\n");
     }
     sb_puts(y, "- {TIMESYS: UTC}\n- {creator: ");
@@ -759,6 +767,14 @@ static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)
             H5Aclose(a);
         H5Sclose(sp);
     }
+    /* The table's metadata, as plain attributes too (a key the attributes above already
+     * use is left to the YAML header). */
+    for (size_t k = 0; r >= 0 && tb->src && k < tb->src->n_meta; k++) {
+        const char *key = tb->src->meta_key[k];
+        if (strcmp(key, "TIMESYS") != 0 && strcmp(key, "time_format") != 0 &&
+            strcmp(key, "step_s") != 0)
+            r = attr_str(d, key, tb->src->meta_val[k]);
+    }
     if (r < 0) {
         st = h5_fail(c, "writing attributes");
         goto done;
@@ -886,7 +902,7 @@ static edb_status h5_write_series(const edb__wctx *c, const edb_series *const *s
             vcol v = {"value", s->unit, s->description,
                       s->vtype == EDB_VT_NONE ? EDB_VT_REAL : s->vtype,
                       s->d, s->i, s, NULL, NULL, 0, 0, 0, 0, 0, s->subsystem};
-            tbl tb = {paths[k], s->mnemonic, s->sqltype, s->n, s->t, 0, 1, &v};
+            tbl tb = {paths[k], s->mnemonic, s->sqltype, s->n, s->t, 0, 1, &v, NULL};
             st = write_tbl(file, &tb, c);
         }
         st = close_file(c, file, st);
@@ -897,7 +913,9 @@ static edb_status h5_write_series(const edb__wctx *c, const edb_series *const *s
     return st;
 }
 
-static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
+/* A wide table as a dataset at path. */
+static edb_status write_wide(hid_t file, const char *path, const edb_table *t,
+                             const edb__wctx *c)
 {
     vcol *cols = calloc(t->ncols ? t->ncols : 1, sizeof *cols);
     if (!cols)
@@ -909,14 +927,64 @@ static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
                   col->d, col->i, NULL, col, col->valid, 0, 0, 0, 0, 0, col->subsystem};
         cols[k] = v;
     }
+    tbl tb = {path, NULL, NULL, t->nrows, t->t, t->step_us, t->ncols, cols, t};
+    edb_status st = write_tbl(file, &tb, c);
+    free(cols);
+    return st;
+}
+
+static edb_status h5_write_table(const edb__wctx *c, const edb_table *t)
+{
     const char *paths[] = {"/resampled"};
     hid_t file;
     edb_status st = open_file(c, &file, paths, 1);
-    if (st == EDB_OK) {
-        tbl tb = {"/resampled", NULL, NULL, t->nrows, t->t, t->step_us, t->ncols, cols};
-        st = close_file(c, file, write_tbl(file, &tb, c));
+    if (st == EDB_OK)
+        st = close_file(c, file, write_wide(file, "/resampled", t, c));
+    return st;
+}
+
+/* Several tables, /NAME each; the groups on the way are made here (not by HDF5's
+ * intermediate groups, which would carry time stamps). */
+static edb_status h5_write_tables(const edb__wctx *c, const edb_table *const *t,
+                                  const char *const *names, size_t n)
+{
+    char **paths = calloc(n ? n : 1, sizeof *paths);
+    edb_status st = paths ? EDB_OK : edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < n && st == EDB_OK; k++) {
+        size_t len = strlen(names[k]) + 2;
+        if (!(paths[k] = malloc(len)))
+            st = edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing HDF5");
+        else
+            snprintf(paths[k], len, "/%s", names[k]);
     }
-    free(cols);
+    hid_t file = -1;
+    if (st == EDB_OK)
+        st = open_file(c, &file, (const char *const *)paths, n);
+    if (st != EDB_OK) {
+        for (size_t k = 0; paths && k < n; k++)
+            free(paths[k]);
+        free(paths);
+        return st;
+    }
+    for (size_t k = 0; k < n && st == EDB_OK; k++) {
+        char *p = paths[k];
+        for (char *slash = strchr(p + 1, '/'); slash && st == EDB_OK;
+             slash = strchr(slash + 1, '/')) {
+            *slash = '\0';
+            htri_t there = H5Lexists(file, p, H5P_DEFAULT);
+            if (there < 0)
+                st = h5_fail(c, "looking for a group");
+            else if (!there)
+                st = make_group(c, file, p);
+            *slash = '/';
+        }
+        if (st == EDB_OK)
+            st = write_wide(file, p, t[k], c);
+    }
+    st = close_file(c, file, st);
+    for (size_t k = 0; k < n; k++)
+        free(paths[k]);
+    free(paths);
     return st;
 }
 
@@ -930,4 +998,5 @@ static const edb__wopt h5_options[] = {
 const edb__format edb__format_hdf5 = {.name = "hdf5", .extensions = h5_extensions,
                                       .options = h5_options, .streams = 0,
                                       .write_series = h5_write_series,
-                                      .write_table = h5_write_table};
+                                      .write_table = h5_write_table,
+                                      .write_tables = h5_write_tables};

@@ -92,6 +92,19 @@ int edb_format_known(const char *name)
     return edb__format_by_name(name) != NULL;
 }
 
+int edb_format_holds_tables(const char *name)
+{
+    const edb__format *f = edb__format_by_name(name);
+    return f && f->write_tables != NULL;
+}
+
+int edb_format_is_picture(const char *name)
+{
+    const edb__format *f = edb__format_by_name(name);
+    return f == &edb__format_png || f == &edb__format_svg || f == &edb__format_pdf ||
+           f == &edb__format_html;
+}
+
 size_t edb_format_count(void)
 {
     return N_FORMATS;

@@ -528,6 +528,49 @@ static int sync_path(const char *path)
     return bad ? -1 : 0;
 }
 
+/* A table's name in a file of several: parts of letters, digits, '_', '-' and '.' (not
+ * starting with '.') between single '/'. */
+static int table_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 255 || name[0] == '/' || name[len - 1] == '/')
+        return 0;
+    for (size_t k = 0; k < len; k++) {
+        char c = name[k];
+        int part_start = k == 0 || name[k - 1] == '/';
+        if (c == '/' ? part_start : !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                                      (c == '.' && !part_start)))
+            return 0;
+    }
+    return 1;
+}
+
+edb_status edb_writer_write_tables(edb_writer *w, const edb_table *const *tables,
+                                   const char *const *names, size_t n)
+{
+    if (w->err.status != EDB_OK)
+        return w->err.status;
+    if (w->written)
+        return edb_err_set(&w->err, EDB_ERR_USAGE, "a writer takes one table; this one has it");
+    if (!w->fmt->write_tables)
+        return edb_err_set(&w->err, EDB_ERR_USAGE, "%s holds one table a file, not %zu",
+                           w->fmt->name, n);
+    for (size_t k = 0; k < n; k++) {
+        if (!table_name_ok(names[k]))
+            return edb_err_set(&w->err, EDB_ERR_USAGE, "'%.100s' cannot name a table (parts of "
+                               "letters, digits, '_', '-' and '.' between '/')", names[k]);
+        for (size_t q = 0; q < k; q++)
+            if (strcmp(names[q], names[k]) == 0)
+                return edb_err_set(&w->err, EDB_ERR_USAGE, "two tables are named %.100s",
+                                   names[k]);
+    }
+    w->written = 1;
+    edb__wctx c;
+    make_ctx(w, &c);
+    return after_write(w, w->fmt->write_tables(&c, tables, names, n));
+}
+
 edb_status edb_writer_close(edb_writer *w)
 {
     if (w->err.status != EDB_OK)

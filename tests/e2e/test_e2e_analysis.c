@@ -444,6 +444,96 @@ START_TEST(test_for_midnight)
 }
 END_TEST
 
+/* --daily-window: each day's bin counts only its window (jwql's 15 minutes at noon). */
+START_TEST(test_daily_window)
+{
+    tu_run r;
+    /* windows [12:00, 13:00): 01-01 none, 01-02 the sample at 12:00 (3), 01-03 none */
+    const char *a1[] = {"SA_ZDAY", "--start", "2024-01-01", "--for", "3d", "--daily",
+                        "--daily-window", "12:00/1h", "--stats", "count,mean", NULL};
+    ck_assert_msg(get(&r, a1) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZDAY_count,SA_ZDAY_mean\n"
+                  "2024-01-01T00:00:00.000,0,\n"
+                  "2024-01-02T00:00:00.000,1,3\n"
+                  "2024-01-03T00:00:00.000,0,\n");
+    tu_run_free(&r);
+    /* seconds in the time of day: [23:59:59, 24:00) holds 01-01T23:59:59 (1) only; the
+     * sample at the next midnight belongs to the next day, whose window is empty */
+    const char *a2[] = {"SA_ZDAY", "--start", "2024-01-01", "--for", "2d", "--daily",
+                        "--daily-window", "23:59:59/1s", "--stats", "count,mean", NULL};
+    ck_assert_msg(get(&r, a2) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZDAY_count,SA_ZDAY_mean\n"
+                  "2024-01-01T00:00:00.000,1,1\n"
+                  "2024-01-02T00:00:00.000,0,\n");
+    tu_run_free(&r);
+    /* a window before the range's start is no row: from 01-02T13:00, only 01-03's */
+    const char *a3[] = {"SA_ZDAY", "--start", "2024-01-02T13:00", "--for", "1d", "--daily",
+                        "--daily-window", "12:00/1h", "--stats", "count", NULL};
+    ck_assert_msg(get(&r, a3) == 0, "%s", r.err);
+    ASSERT_OUT(r, "time,SA_ZDAY_count\n2024-01-03T00:00:00.000,0\n");
+    tu_run_free(&r);
+    /* refused: without --daily, past midnight, not a time of day, no window in range */
+    const char *bad[][2] = {{"--every", "1d"}, {"--daily", "23:00/2h"}, {"--daily", "12:60/1h"},
+                            {"--daily", "12/1h"}, {"--daily", "12:00/0s"}};
+    const char *why[] = {"add --daily", "must end by midnight", "HH:MM/DUR", "HH:MM/DUR",
+                         "HH:MM/DUR"};
+    for (int k = 0; k < 5; k++) {
+        const char *win = k == 0 ? "12:00/1h" : bad[k][1];
+        const char *ab[] = {"SA_ZDAY", "--start", "2024-01-01", "--for", "1d", bad[k][0],
+                            k == 0 ? bad[k][1] : "--stats", k == 0 ? "--stats" : "count",
+                            k == 0 ? "count" : "--daily-window", k == 0 ? "--daily-window" : win,
+                            k == 0 ? win : NULL, NULL};
+        ck_assert_int_eq(get(&r, ab), 2);
+        ck_assert_msg(strstr(r.err, why[k]), "%d: %s", k, r.err);
+        tu_run_free(&r);
+    }
+    const char *a4[] = {"SA_ZDAY", "--start", "2024-01-02T13:00", "--for", "1h", "--daily",
+                        "--daily-window", "12:00/1h", NULL};
+    ck_assert_int_eq(get(&r, a4), 2);
+    ck_assert_msg(strstr(r.err, "no day's window falls inside the range"), "%s", r.err);
+    tu_run_free(&r);
+}
+END_TEST
+
+/* --on union: the sample times of every output mnemonic, each by its point method. */
+START_TEST(test_on_union)
+{
+    tu_run r;
+    /* SA_ZV at 0 10 20 30 40 50 60, SA_ZI (change-only, held) changes at 25: the grid is
+     * 0 10 20 25 30 40 50 60; V at 25 is (5.2 + 4.9) / 2 by linear interpolation (5.2
+     * held with --align union), I is 2 before 25 and 3 from it */
+    const char *a1[] = {"SA_ZV", "SA_ZI", "--expr", "P = SA_ZV * SA_ZI", RANGE, "--on", "union",
+                        NULL};
+    ck_assert_msg(get(&r, a1) == 0, "%s", r.err);
+    char *v[16];
+    ck_assert_uint_eq(lines(r.out, v, 16), 9);
+    ck_assert_str_eq(v[0], "time,mjd,SA_ZV,SA_ZI,P");
+    const int ts[] = {0, 10, 20, 25, 30, 40, 50, 60};
+    const double wv[] = {5.0, 5.1, 5.2, (5.2 + 4.9) / 2, 4.9, 5.0, 5.3, 5.4};
+    for (int k = 0; k < 8; k++) {
+        char want[32], buf[64];
+        snprintf(want, sizeof want, "2024-01-01T00:%02d:%02d.000", ts[k] / 60, ts[k] % 60);
+        ck_assert_str_eq(field(v[k + 1], 0, buf, sizeof buf), want);
+        double wi = ts[k] < 25 ? 2.0 : 3.0;
+        ck_assert_msg(num(v[k + 1], 2) == wv[k], "%s", v[k + 1]);
+        ck_assert(num(v[k + 1], 3) == wi);
+        ck_assert_msg(num(v[k + 1], 4) == wv[k] * wi, "%s", v[k + 1]);
+    }
+    tu_run_free(&r);
+    /* with --align union V is held at 25 */
+    const char *a2[] = {"SA_ZV", "SA_ZI", RANGE, "--align", "union", NULL};
+    ck_assert_msg(get(&r, a2) == 0, "%s", r.err);
+    ck_assert_uint_eq(lines(r.out, v, 16), 9);
+    ck_assert(num(v[4], 2) == 5.2);
+    tu_run_free(&r);
+    /* one grid option at a time */
+    const char *a3[] = {"SA_ZV", RANGE, "--on", "union", "--every", "10s", NULL};
+    ck_assert_int_eq(get(&r, a3), 2);
+    ck_assert_msg(strstr(r.err, "choose one of --every"), "%s", r.err);
+    tu_run_free(&r);
+}
+END_TEST
+
 /* ---- no silent gaps ------------------------------------------------------------------- */
 
 START_TEST(test_gap_warning)
@@ -965,6 +1055,8 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_strings_in_stats);
     tcase_add_test(tc, test_stat_units);
     tcase_add_test(tc, test_for_midnight);
+    tcase_add_test(tc, test_daily_window);
+    tcase_add_test(tc, test_on_union);
     tcase_add_test(tc, test_gap_warning);
     tcase_add_test(tc, test_fail_if);
     tcase_add_test(tc, test_during);

@@ -24,6 +24,7 @@
 #include <edb/writer.h>
 
 #include "get_options.h"
+#include "monitor_options.h"
 #include "record.h"
 #include "testutil.h"
 
@@ -148,7 +149,8 @@ static void replay_identical(const char *bundle, const char *rep_name, const cha
 
 START_TEST(every_option_has_a_role_replay_handles)
 {
-    const cli_optset *set = &cli_get_options;
+    for (int table = 0; table < 2; table++) {
+    const cli_optset *set = table ? cli_monitor_options() : &cli_get_options;
     size_t named = 0;
     for (size_t k = 0; k < set->n; k++) {
         const cli_opt *o = &set->v[k];
@@ -165,16 +167,23 @@ START_TEST(every_option_has_a_role_replay_handles)
         cli_replay_action a = cli_role_replay(o->role);
         if (cli_role_recorded(o->role))
             ck_assert_msg(a == CLI_REPLAY_KEEP || a == CLI_REPLAY_INPUT || a == CLI_REPLAY_OUTPUT ||
-                          a == CLI_REPLAY_DROP, "--%s: a recorded role replay does not handle",
-                          o->name);
+                          a == CLI_REPLAY_DROP || a == CLI_REPLAY_OUTPUT_DIR,
+                          "--%s: a recorded role replay does not handle", o->name);
         else
             ck_assert_msg(a == CLI_REPLAY_REFUSE, "--%s is not recorded, yet replay takes it",
                           o->name);
         /* An option that names a file takes the file's name. */
-        if (o->role == CLI_ROLE_INPUT || o->role == CLI_ROLE_OUTPUT)
+        if (o->role == CLI_ROLE_INPUT || o->role == CLI_ROLE_OUTPUT ||
+            o->role == CLI_ROLE_OUTPUT_DIR || o->role == CLI_ROLE_STATE)
             ck_assert_msg(o->value != NULL, "--%s names a file but takes no value", o->name);
+        /* What replay passes itself, monitor takes too. */
+        if (table == 0 && (o->id == GOPT_SOURCE || o->id == GOPT_NO_CACHE ||
+                           o->id == GOPT_RUN_TIME_US || o->id == GOPT_CHUNK))
+            ck_assert_msg(cli_opt_find(cli_monitor_options(), o->name) != NULL,
+                          "monitor has no --%s, which replay passes", o->name);
     }
-    ck_assert_uint_ge(named, 40);
+    ck_assert_uint_ge(named, table ? 30 : 40);
+    }
     /* What each role does, as docs/bundles.md says. */
     ck_assert_int_eq(cli_role_replay(CLI_ROLE_DATA), CLI_REPLAY_KEEP);
     ck_assert_int_eq(cli_role_replay(CLI_ROLE_INPUT), CLI_REPLAY_INPUT);
@@ -182,6 +191,9 @@ START_TEST(every_option_has_a_role_replay_handles)
     ck_assert_int_eq(cli_role_replay(CLI_ROLE_SOURCE), CLI_REPLAY_DROP);
     ck_assert_int_eq(cli_role_replay(CLI_ROLE_UI), CLI_REPLAY_REFUSE);
     ck_assert_int_eq(cli_role_replay(CLI_ROLE_INTERNAL), CLI_REPLAY_REFUSE);
+    ck_assert_int_eq(cli_role_replay(CLI_ROLE_OUTPUT_DIR), CLI_REPLAY_OUTPUT_DIR);
+    ck_assert_int_eq(cli_role_replay(CLI_ROLE_STATE), CLI_REPLAY_REFUSE);
+    ck_assert(!cli_role_recorded(CLI_ROLE_STATE));
 }
 END_TEST
 
@@ -231,6 +243,7 @@ static const data_case DATA_CASES[] = {
     {"clip", "csv", {"--every", "1min", "--stats", "mean", "--clip", "3", NULL}},
     {"weighted", "csv", {"--every", "1min", "--stats", "mean,std", "--weighted", NULL}},
     {"daily", "csv", {"--daily", NULL}},
+    {"daily-window", "csv", {"--daily", "--daily-window", "02:31/2min", NULL}},
     {"hourly", "csv", {"--hourly", NULL}},
     {"align", "csv", {"--align", "union", NULL}},
     {"changes", "csv", {"--changes", NULL}},
@@ -1004,6 +1017,161 @@ START_TEST(signals_leave_no_new_output)
 }
 END_TEST
 
+/* ---- edbx monitor ------------------------------------------------------------------ */
+
+/* A monitor run of the recording with --bundle; the configuration is given as an
+ * argument and travels as --config. */
+static void monitor_bundle(const char *bun)
+{
+    P(cfg, "att_mnemonics_to_monitor.json");
+    const char *text =
+        "{\"all\": [{\"name\": \"SA_ZATTEST1\", \"description\": \"quaternion 1\", "
+        "\"dependency\": [{\"name\": \"SA_ZATTEST2\", \"relation\": \"<\", \"threshold\": 0}], "
+        "\"plot_data\": \"nominal\", \"yellow_limits\": [-0.2095470, -0.2095466], "
+        "\"plot_category\": \"att\"}],"
+        " \"time_interval\": [{\"name\": \"SA_ZATTEST2\", \"dependency\": [], \"plot_data\": "
+        "\"nominal,max\", \"red_limits\": [-1, 1], \"plot_category\": \"att\", "
+        "\"mean_time_block\": \"1_minutes\"}]}";
+    ck_assert_int_eq(tu_write_file(cfg, text, strlen(text)), 0);
+    P(out, "mon");
+    const char *args[] = {"monitor", cfg, "--start", "2021-01-26T02:30:00", "--end",
+                          "2021-01-26T02:35:00", "-o", out, "--bundle", bun, "--no-cache",
+                          NULL};
+    tu_run r;
+    int st = run(&r, args);
+    ck_assert_msg(st == 10, "exit %d: %s", st, r.err);
+    tu_run_free(&r);
+}
+
+START_TEST(monitor_bundle_replays)
+{
+    serve();
+    P(bun, "m.tar.gz");
+    monitor_bundle(bun);
+    /* the configuration, every output and every reply are in it; the command is the
+     * monitor's, its configuration an input */
+    tu_run r;
+    const char *ls[] = {"/bin/tar", "tzf", bun, NULL};
+    ck_assert_int_eq(tu_run_cmd(&r, ls, NULL), 0);
+    ck_assert_str_eq(r.out, "manifest.json\n"
+                            "in/1-att_mnemonics_to_monitor.json\n"
+                            "out/att-att.png\n"
+                            "out/monitor.h5\n"
+                            "out/report.json\n"
+                            "out/report.md\n"
+                            "raw/SA_ZATTEST1-20210126T023000-20210126T023500.csv\n"
+                            "raw/SA_ZATTEST2-20210126T023000-20210126T023500.csv\n");
+    tu_run_free(&r);
+    sh("cd '%s' && /usr/bin/python3 - <<'EOF'\n"
+       "import json, tarfile\n"
+       "m = json.load(tarfile.open('m.tar.gz').extractfile('manifest.json'))\n"
+       "c = m['command']\n"
+       "assert c['name'] == 'monitor' and c['arguments'] == [], c\n"
+       "o = [x for x in c['options'] if x['name'] == 'config'][0]\n"
+       "assert o['input'] == 'in/1-att_mnemonics_to_monitor.json', o\n"
+       "assert o['value'].endswith('/att_mnemonics_to_monitor.json'), o\n"
+       "assert m['command_line'].startswith('edbx monitor --start 2021-01-26T02:30:00 --end "
+       "2021-01-26T02:35:00 --config '), m['command_line']\n"
+       "EOF",
+       tmp);
+    /* replayed: every output identical (a yellow limit crossed is a result) */
+    P(rep, "rep");
+    P(tdir, "t");
+    mkdir(tdir, 0700);
+    char tenv[4400];
+    snprintf(tenv, sizeof tenv, "TMPDIR=%s", tdir);
+    const char *env[] = {tenv, "ENG_BASE_URL=http://127.0.0.1:9/", NULL};
+    const char *args[] = {"replay", bun, "--out", rep, NULL};
+    unsigned long before = edb_server_requests(srv);
+    ck_assert_msg(run_env(&r, args, env) == 0, "%s%s", r.out, r.err);
+    const char *names[] = {"monitor.h5", "att-att.png", "report.md", "report.json"};
+    for (int k = 0; k < 4; k++) {
+        char want[200];
+        snprintf(want, sizeof want, "out/%s: identical (", names[k]);
+        ck_assert_msg(strstr(r.out, want), "%s", r.out);
+    }
+    tu_run_free(&r);
+    ck_assert_uint_eq(edb_server_requests(srv), before);
+    ck_assert_msg(rmdir(tdir) == 0, "replay left files in TMPDIR");
+    /* the tables record the command as the run made it, in the replay too */
+    P(a, "mon/report.json");
+    P(b, "rep/report.json");
+    ck_assert(same_bytes(a, b));
+    /* --state is no part of a bundle */
+    P(out2, "mon2");
+    P(st, "st");
+    P(cfg, "att_mnemonics_to_monitor.json");
+    P(bun2, "m2.tar.gz");
+    const char *bad[] = {"monitor", cfg, "--start", "2021-01-26T02:30:00", "--end",
+                         "2021-01-26T02:35:00", "-o", out2, "--state", st, "--bundle", bun2,
+                         NULL};
+    ck_assert_int_eq(run(&r, bad), 2);
+    ck_assert_msg(strstr(r.err, "bundle a run without --state"), "%s", r.err);
+    ck_assert(!tu_exists(bun2) && !tu_exists(out2) && !tu_exists(st));
+    tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(monitor_hostile_manifests_refused)
+{
+    serve();
+    P(bun, "m.tar.gz");
+    monitor_bundle(bun);
+    P(victim, "victim");
+    static const char *const cases[][2] = {
+        /* get's options are not monitor's, nor abbreviations */
+        {"m['command']['options'].append({'name': 'every', 'value': '1h'})",
+         "option --every is not an option of edbx monitor"},
+        {"m['command']['options'].append({'name': 'conf', 'value': VICTIM})",
+         "option --conf is not an option of edbx monitor"},
+        /* roles never recorded */
+        {"m['command']['options'].append({'name': 'state', 'value': VICTIM})",
+         "option --state is never recorded"},
+        {"m['command']['options'].append({'name': 'explain'})",
+         "option --explain is never recorded"},
+        /* a configuration outside the bundle */
+        {"o = [o for o in m['command']['options'] if o['name'] == 'config'][0]\n"
+         "del o['input']; o['value'] = '/etc/passwd'",
+         "option --config /etc/passwd names a file the bundle does not hold"},
+        {"m['command']['options'].append({'name': 'config', 'value': VICTIM})",
+         "names a file the bundle does not hold"},
+        /* arguments: a monitor's configurations are options */
+        {"m['command']['arguments'].append('SA_ZATTEST1')",
+         "edbx monitor is recorded with its configurations as --config options"},
+        /* no folder for the outputs */
+        {"m['command']['options'] = [o for o in m['command']['options'] if o['name'] != "
+         "'output']", "out/monitor.h5 is written by no option"},
+        {"o = [o for o in m['command']['options'] if o['name'] == 'output'][0]\n"
+         "o['output'] = m['outputs'][0]['name']", "option --output does not write a file"},
+        /* values checked as monitor checks them */
+        {"m['command']['options'].append({'name': 'plots', 'value': 'exe'})", "--plots exe"},
+        {"m['command']['options'].append({'name': 'daily-window', 'value': 'x' * 5000})",
+         "longer than 4096 bytes"},
+    };
+    P(tdir, "t");
+    P(rep, "rep");
+    ck_assert_int_eq(mkdir(tdir, 0700), 0);
+    char tenv[4400];
+    snprintf(tenv, sizeof tenv, "TMPDIR=%s", tdir);
+    const char *env[] = {tenv, NULL};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char code[16384];
+        snprintf(code, sizeof code, "import tarfile\nVICTIM = '%s'\n%s", victim, cases[k][0]);
+        P(bad, "bad.tar.gz");
+        edit(bun, bad, code);
+        const char *args[] = {"replay", bad, "--out", rep, NULL};
+        tu_run r;
+        int st = run_env(&r, args, env);
+        ck_assert_msg(st == 6 && strstr(r.err, cases[k][1]), "case %zu: exit %d, want '%s' in:\n%s",
+                      k, st, cases[k][1], r.err);
+        tu_run_free(&r);
+        ck_assert_msg(!tu_exists(victim), "case %zu wrote %s", k, victim);
+        ck_assert_msg(rmdir(tdir) == 0 && mkdir(tdir, 0700) == 0, "case %zu left files", k);
+        sh("test ! -e '%s' || test -z \"$(ls -A '%s')\"", rep, rep);
+    }
+}
+END_TEST
+
 static Suite *bundle_suite(void)
 {
     Suite *s = suite_create("e2e_bundle");
@@ -1020,6 +1188,8 @@ static Suite *bundle_suite(void)
     tcase_add_test(t, relative_times_count_from_the_recorded_now);
     tcase_add_test(t, colliding_paths_refused_before_any_request);
     tcase_add_test(t, signals_leave_no_new_output);
+    tcase_add_test(t, monitor_bundle_replays);
+    tcase_add_test(t, monitor_hostile_manifests_refused);
     suite_add_tcase(s, t);
     return s;
 }

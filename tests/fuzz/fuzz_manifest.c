@@ -1,9 +1,10 @@
 /* fuzz_manifest.c: a bundle's manifest.json from a stranger: the library's reading of it
  * (edb/bundle.c) and the replay plan the CLI builds from it (cli/record.c, against get's
- * option table).  Whatever the bytes, reading fails with a message or gives a bundle; a
- * plan fails with a message or is an argv that names only options of the table that
- * replay may pass, reads inputs only from the bundle's copies, writes only into the
- * replay folder, and has only mnemonics after "--". */
+ * option table, or monitor's for a manifest of edbx monitor).  Whatever the bytes, reading
+ * fails with a message or gives a bundle; a plan fails with a message or is an argv that
+ * names only options of the table that replay may pass, reads inputs only from the
+ * bundle's copies, writes only into the replay folder, and has only mnemonics after "--"
+ * (none for monitor). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "get_options.h"
 #include "internal.h"
+#include "monitor_options.h"
 #include "record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,14 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SRC "/nonexistent/src"
 #define OUT "/nonexistent/out"
 
-static void check_plan(const cli_replay_plan *p)
+static void check_plan(const cli_replay_plan *p, const cli_optset *set, const char *cmd)
 {
-    if (p->argc < 1 || strcmp(p->argv[0], "get") != 0 || !p->text)
+    if (p->argc < 1 || strcmp(p->argv[0], cmd) != 0 || !p->text)
         abort();
     int args = 0;
     for (int k = 1; k < p->argc; k++) {
         const char *a = p->argv[k];
         if (args) {
+            if (strcmp(cmd, "monitor") == 0)
+                abort();
             char norm[EDB_MNEMONIC_MAX + 1];
             edb_err e = EDB_ERR_INIT;
             if (edb_mnemonic_normalize(a, norm, sizeof norm, &e) != EDB_OK)
@@ -47,7 +51,7 @@ static void check_plan(const cli_replay_plan *p)
             abort();
         memcpy(name, a + 2, len);
         name[len] = '\0';
-        const cli_opt *o = cli_opt_find(&cli_get_options, name);
+        const cli_opt *o = cli_opt_find(set, name);
         if (!o || !eq != !o->value)
             abort();
         /* What replay adds itself. */
@@ -70,6 +74,10 @@ static void check_plan(const cli_replay_plan *p)
         case CLI_REPLAY_OUTPUT:
             if (strncmp(eq + 1, OUT "/", strlen(OUT "/")) != 0 ||
                 strchr(eq + 1 + strlen(OUT "/"), '/'))
+                abort();
+            break;
+        case CLI_REPLAY_OUTPUT_DIR:
+            if (strcmp(eq + 1, OUT) != 0)
                 abort();
             break;
         case CLI_REPLAY_DROP:
@@ -107,8 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     cli_replay_plan p;
     edb_err perr = EDB_ERR_INIT;
-    if (cli_replay_plan_make(&p, b, &cli_get_options, "get", SRC, OUT, &perr) == EDB_OK) {
-        check_plan(&p);
+    const char *name = edb_bundle_command_name(b);
+    int monitor = name && strcmp(name, "monitor") == 0;
+    const cli_optset *set = monitor ? cli_monitor_options() : &cli_get_options;
+    const char *cmd = monitor ? "monitor" : "get";
+    if (cli_replay_plan_make(&p, b, set, cmd, SRC, OUT, &perr) == EDB_OK) {
+        check_plan(&p, set, cmd);
         cli_replay_plan_free(&p);
     } else if (perr.msg[0] == '\0') {
         abort();

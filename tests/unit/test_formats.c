@@ -707,6 +707,123 @@ START_TEST(hdf5_wide_readback)
 }
 END_TEST
 
+/* Several tables in one HDF5 file (edbx monitor's): each at /NAME, its groups made, its
+ * metadata as attributes and in the astropy header; no time stamp on the groups either. */
+static char *attr_text(hid_t obj, const char *name)
+{
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    ck_assert_msg(a >= 0, "no attribute %s", name);
+    hid_t t = H5Aget_type(a);
+    ck_assert(H5Tis_variable_str(t) > 0);
+    char *p = NULL;
+    ck_assert_int_ge(H5Aread(a, t, &p), 0);
+    char *v = strdup(p ? p : "");
+    H5free_memory(p);
+    H5Tclose(t);
+    H5Aclose(a);
+    return v;
+}
+
+START_TEST(hdf5_several_tables_with_metadata)
+{
+    edb_table *t1 = fx_wide(), *t2 = fx_wide();
+    ck_assert_int_eq(edb_table_set_meta(t1, "where", "SA_ZATTEST1 > 0 and S == \"OFF\""),
+                     EDB_OK);
+    ck_assert_int_eq(edb_table_set_meta(t1, "yellow_limits", "6.54,7.68"), EDB_OK);
+    ck_assert_int_eq(edb_table_set_meta(t1, "where", "A > 1"), EDB_OK); /* replaced in place */
+    ck_assert_int_eq(edb_table_set_meta(t1, "bad key", "x"), EDB_ERR_USAGE);
+    ck_assert_str_eq(edb_table_meta(t1, "where"), "A > 1");
+    ck_assert_ptr_null(edb_table_meta(t2, "where"));
+    const edb_table *tv[] = {t1, t2};
+    const char *names[] = {"miri/daily_means/SE_ZIMIRICEA_NO_OPS", "miri/all/X"};
+    for (int pass = 0; pass < 2; pass++) {
+        const char *path = in_tmp(pass ? "several2.h5" : "several.h5");
+        edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
+        o.run = &fx_run;
+        edb_writer *w = NULL;
+        edb_err err = EDB_ERR_INIT;
+        ck_assert_msg(edb_writer_open(&w, path, &o, &err) == EDB_OK, "%s", err.msg);
+        ck_assert_msg(edb_writer_write_tables(w, tv, names, 2) == EDB_OK, "%s",
+                      edb_writer_errmsg(w));
+        ck_assert_int_eq(edb_writer_close(w), EDB_OK);
+        edb_writer_free(w);
+    }
+    /* the same bytes twice: no time stamp anywhere, groups included */
+    size_t l1, l2;
+    char *b1 = tu_read_file(in_tmp("several.h5"), &l1), *b2 = tu_read_file(in_tmp("several2.h5"),
+                                                                            &l2);
+    ck_assert(l1 == l2 && memcmp(b1, b2, l1) == 0);
+    free(b1);
+    free(b2);
+    hid_t f = H5Fopen(in_tmp("several.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "/miri/daily_means", H5P_DEFAULT);
+    ck_assert(g >= 0);
+    H5O_info_t info;
+    ck_assert_int_ge(H5Oget_info2(g, &info, H5O_INFO_TIME), 0);
+    ck_assert_int_eq(info.ctime, 0);
+    H5Gclose(g);
+    hid_t d = H5Dopen2(f, "/miri/daily_means/SE_ZIMIRICEA_NO_OPS", H5P_DEFAULT);
+    ck_assert(d >= 0);
+    int64_t ms[3] = {FX_T0_MS - 9, FX_T0_MS - 9 + 1000, FX_T0_MS - 9 + 2000};
+    h5_times(d, ms, 3);
+    char *v = attr_text(d, "where");
+    ck_assert_str_eq(v, "A > 1");
+    free(v);
+    v = attr_text(d, "yellow_limits");
+    ck_assert_str_eq(v, "6.54,7.68");
+    free(v);
+    ck_assert_int_lt(H5Aexists(d, "bad key"), 1);
+    H5Dclose(d);
+    h5_meta_has(f, "/miri/daily_means/SE_ZIMIRICEA_NO_OPS", "- {where: \"A > 1\"}");
+    d = H5Dopen2(f, "/miri/all/X", H5P_DEFAULT);
+    ck_assert(d >= 0);
+    ck_assert_int_eq(H5Aexists(d, "where"), 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    /* the formats that hold one table a file, and names that are not names, are refused */
+    static const struct {
+        const char *ext;
+        const char *names[2];
+        const char *want;
+    } bad[] = {{"csv", {"a", "b"}, "csv holds one table a file, not 2"},
+               {"h5", {"a", "a"}, "two tables are named a"},
+               {"h5", {"a//b", "c"}, "'a//b' cannot name a table"},
+               {"h5", {"a/../b", "c"}, "'a/../b' cannot name a table"},
+               {"h5", {"/a", "c"}, "'/a' cannot name a table"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "bad%zu.%s", k, bad[k].ext);
+        edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
+        edb_writer *w = NULL;
+        edb_err err = EDB_ERR_INIT;
+        ck_assert_int_eq(edb_writer_open(&w, in_tmp(name), &o, &err), EDB_OK);
+        ck_assert_int_eq(edb_writer_write_tables(w, tv, bad[k].names, 2), EDB_ERR_USAGE);
+        ck_assert_msg(strstr(edb_writer_errmsg(w), bad[k].want), "%s", edb_writer_errmsg(w));
+        edb_writer_free(w);
+        ck_assert(!tu_exists(in_tmp(name)));
+    }
+    ck_assert(edb_format_holds_tables("hdf5") && !edb_format_holds_tables("fits") &&
+              !edb_format_holds_tables("nope"));
+    ck_assert(edb_format_is_picture("png") && edb_format_is_picture("html") &&
+              !edb_format_is_picture("csv"));
+    /* ECSV keeps the metadata in its header */
+    edb_writer_options o = EDB_WRITER_OPTIONS_INIT;
+    o.run = &fx_run;
+    edb_writer *w = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_writer_open(&w, in_tmp("meta.ecsv"), &o, &err), EDB_OK);
+    ck_assert_int_eq(edb_writer_write_table(w, t1), EDB_OK);
+    ck_assert_int_eq(edb_writer_close(w), EDB_OK);
+    edb_writer_free(w);
+    char *text = tu_read_file(in_tmp("meta.ecsv"), NULL);
+    ck_assert_msg(strstr(text, "\n# - {where: \"A > 1\"}\n# - {yellow_limits: \"6.54,7.68\"}\n"),
+                  "%s", text);
+    free(text);
+    edb_table_free(t1);
+    edb_table_free(t2);
+}
+END_TEST
+
 /* ---- text formats -------------------------------------------------------------------- */
 
 START_TEST(ecsv_raw_exact_text)
@@ -1858,6 +1975,7 @@ static Suite *formats_suite(void)
     tcase_add_test(tc, issue10_5_csv_header_comments);
     tcase_add_test(tc, writer_option_values_checked);
     tcase_add_test(tc, issue17_4_large_tables_read_back);
+    tcase_add_test(tc, hdf5_several_tables_with_metadata);
     suite_add_tcase(s, tc);
     return s;
 }

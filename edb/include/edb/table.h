@@ -43,6 +43,11 @@ typedef struct edb_table {
     size_t ncols;
     edb_column *cols;
     size_t colcap;
+    /* What the table is, beyond its columns (set with edb_table_set_meta): key and value
+     * strings, in the order set, which writers put where the format keeps a table's
+     * metadata (HDF5 attributes, FITS header keywords, the ECSV header). */
+    size_t n_meta;
+    char **meta_key, **meta_val;
 } edb_table;
 
 /* A table of nrows rows (times zero until set).  Free with edb_table_free. */
@@ -66,6 +71,15 @@ edb_status edb_column_set_meta(edb_column *c, const char *unit, const char *desc
 
 /* Copy the subsystem (NULL: unknown). */
 edb_status edb_column_set_subsystem(edb_column *c, const char *subsystem);
+/* Set the table's metadata key to value (both copied; a key set again is replaced, in its
+ * place).  Keys are letters, digits and '_' (EDB_ERR_USAGE otherwise), at most 64. */
+edb_status edb_table_set_meta(edb_table *t, const char *key, const char *value);
+/* The value of key, or NULL (borrowed). */
+const char *edb_table_meta(const edb_table *t, const char *key);
+
+/* A new table with t's columns (names, mnemonics, statistics, types, units, descriptions,
+ * subsystems), step and metadata, holding rows [from, to) of t (none when from == to). */
+edb_status edb_table_slice(edb_table **out, const edb_table *t, size_t from, size_t to);
 
 /* Append the rows of src to dst, which must have the same columns (names and types, in
  * order).  The step is kept only when both have the same.  EDB_ERR_USAGE when the columns

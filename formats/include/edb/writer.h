@@ -75,6 +75,12 @@ edb_status edb_writer_write_table(edb_writer *w, const edb_table *t);
  * made before anything is fetched (the writer checks the exact count again when it
  * writes).  EDB_ERR_USAGE with a message saying what to do, else EDB_OK. */
 edb_status edb_writer_check_columns(edb_writer *w, size_t n, edb_err *err);
+/* Write several wide tables into one file, each under its name: letters, digits, '_', '-',
+ * '.' and '/' between parts, at most 255 bytes, each name once (HDF5: a dataset at /NAME,
+ * its parts making groups).  Only formats that hold several tables take it
+ * (edb_format_holds_tables); EDB_ERR_USAGE otherwise or for a bad name. */
+edb_status edb_writer_write_tables(edb_writer *w, const edb_table *const *tables,
+                                   const char *const *names, size_t n);
 
 /* Flush, sync and rename into place.  After a failure nothing stands under the target. */
 edb_status edb_writer_close(edb_writer *w);
@@ -92,6 +98,10 @@ int edb_writer_pipe_closed(const edb_writer *w);
 const char *edb_format_from_path(const char *path);
 /* Is this a known format name? */
 int edb_format_known(const char *name);
+/* Does the format hold several tables in one file (edb_writer_write_tables)? */
+int edb_format_holds_tables(const char *name);
+/* Is the format a picture (a plot: png, svg, pdf, html)? */
+int edb_format_is_picture(const char *name);
 
 /* The registry, for --help and messages: format i's name ("csv") and its extensions
  * (NULL-terminated, with the dot: ".csv"), for i < edb_format_count(); borrowed. */
