@@ -40,10 +40,23 @@ void help_get(FILE *out)
         for (const char *const *e = edb_format_extensions(k); *e; e++)
             fprintf(out, "%s%s", e == edb_format_extensions(k) ? "" : " ", *e);
         fputc(')', out);
+        /* the keys filled to 80 columns, continued under the format's name */
+        size_t x = 3 + strlen(name);
+        for (const char *const *e = edb_format_extensions(k); *e; e++)
+            x += 1 + strlen(*e);
         edb_format_option fo;
-        for (size_t j = 0; edb_format_option_get(name, j, &fo) == 0; j++)
-            fprintf(out, "%s%s%s%s", j ? ", " : ": ", fo.key, fo.value ? "=" : "",
-                    fo.value ? fo.value : "");
+        for (size_t j = 0; edb_format_option_get(name, j, &fo) == 0; j++) {
+            size_t w = strlen(fo.key) + (fo.value ? 1 + strlen(fo.value) : 0);
+            if (j && x + 2 + w + 1 > 80) {
+                fputs(",\n    ", out);
+                x = 4;
+            } else {
+                fputs(j ? ", " : ": ", out);
+                x += 2;
+            }
+            fprintf(out, "%s%s%s", fo.key, fo.value ? "=" : "", fo.value ? fo.value : "");
+            x += w;
+        }
         fputc('\n', out);
     }
     fputs("\n"

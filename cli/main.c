@@ -33,7 +33,7 @@ static const cli_command commands[] = {
      help_info},
     {"monitor", "run jwql's telemetry monitor configurations, with limits and reports",
      cmd_monitor, help_monitor},
-    {"serve", "serve a local store over HTTP, speaking the EDB's MAST protocol", cmd_serve,
+    {"serve", "serve a local store over HTTP as every EDB service would", cmd_serve,
      help_serve},
     {"cache", "list, measure or clear the cache of EDB replies", cmd_cache, help_cache},
     {"replay", "re-run a bundle offline and check its outputs byte for byte", cmd_replay,
@@ -80,8 +80,8 @@ static void usage(FILE *out)
           "  0    success\n"
           "  1    internal error (a bug, or out of memory); for search: nothing matches\n"
           "  2    usage error: bad option, time, mnemonic name or URL\n"
-          "  3    unknown mnemonic: the EDB does not have it, or its inventory does not list\n"
-          "       it (refused before any data request, with close names)\n"
+          "  3    unknown mnemonic: the EDB does not have it, or its inventory does not\n"
+          "       list it (refused before any data request, with close names)\n"
           "  4    authentication: the MAST token is missing, wrong or expired\n"
           "  5    network or server failure, after every retry\n"
           "  6    bad data: the EDB's reply could not be decoded; for replay and bundle\n"

@@ -159,25 +159,40 @@ void cli_args_free(cli_args *a)
     memset(a, 0, sizeof *a);
 }
 
-/* The help lines of an option, each indented to the help column. */
+/* The help of an option from the help column on, its words filled to 80 columns: the
+ * table's line breaks are only where the words were, so that no line is ever wider than a
+ * terminal whatever the option's name. */
 static void put_help(FILE *out, size_t used, const char *help)
 {
-    const size_t col = 23;
+    const size_t col = 23, width = 80;
     const char *p = help ? help : "";
-    int first = 1;
-    while (*p || first) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (first && used >= col - 1) {
-            fputc('\n', out);
-            used = 0;
-        }
-        fprintf(out, "%*s%.*s\n", (int)(col - (first ? used : 0)), "", (int)len, p);
-        first = 0;
-        p += len + (nl ? 1 : 0);
-        if (!nl)
-            break;
+    if (used >= col - 1) {
+        fputc('\n', out);
+        used = 0;
     }
+    fprintf(out, "%*s", (int)(col - used), "");
+    size_t x = col;
+    int empty = 1;
+    for (;;) {
+        p += strspn(p, " \n");
+        size_t len = strcspn(p, " \n");
+        if (len == 0)
+            break;
+        if (!empty && x + 1 + len > width) {
+            fprintf(out, "\n%*s", (int)col, "");
+            x = col;
+            empty = 1;
+        }
+        if (!empty) {
+            fputc(' ', out);
+            x++;
+        }
+        fwrite(p, 1, len, out);
+        x += len;
+        empty = 0;
+        p += len;
+    }
+    fputc('\n', out);
 }
 
 void cli_opts_help(const cli_optset *set, FILE *out)

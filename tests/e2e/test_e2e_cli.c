@@ -489,6 +489,51 @@ START_TEST(item13_exit_table_and_synopsis_match_the_command)
 }
 END_TEST
 
+/* Every help fits a terminal: no line of `edbx --help` or of any command's --help is wider
+ * than 80 columns (options' help is filled by the table's printer, the formats' -O keys by
+ * get's, the rest is written by hand). */
+START_TEST(item13_every_help_fits_80_columns)
+{
+    tu_run top;
+    const char *h[] = {"--help", NULL};
+    ck_assert_int_eq(run_env(&top, h, NULL, NULL), 0);
+    const char *cmds = strstr(top.out, "Commands:\n");
+    ck_assert_ptr_nonnull(cmds);
+    char names[16][32];
+    int n = 0;
+    for (const char *p = strchr(cmds, '\n') + 1; strncmp(p, "  ", 2) == 0 && n < 16;
+         p = strchr(p, '\n') + 1)
+        ck_assert(sscanf(p, "%31s", names[n++]) == 1);
+    ck_assert_int_eq(n, 10);
+    int checked = 0;
+    for (int k = -1; k < n; k++) {
+        if (k >= 0 && strcmp(names[k], "help") == 0)
+            continue;
+        tu_run r;
+        const char *a[] = {k < 0 ? "--help" : names[k], "--help", NULL};
+        ck_assert_int_eq(run_env(&r, k < 0 ? h : a, NULL, NULL), 0);
+        if (k < 0 || strcmp(names[k], "version") != 0) /* version prints the version */
+            ck_assert_msg(strstr(r.out, "Usage: edbx"), "%s: no help", a[0]);
+        size_t line = 1, col = 0;
+        for (const char *p = r.out; *p; p++) {
+            ck_assert_msg((unsigned char)*p < 0x80, "%s --help: byte %d is not ASCII", a[0], *p);
+            if (*p == '\n') {
+                line++;
+                col = 0;
+            } else {
+                col++;
+                ck_assert_msg(col <= 80, "%s --help: line %zu is wider than 80 columns", a[0],
+                              line);
+            }
+        }
+        checked++;
+        tu_run_free(&r);
+    }
+    ck_assert_int_eq(checked, 10);
+    tu_run_free(&top);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("e2e_cli");
@@ -502,6 +547,7 @@ static Suite *cli_suite(void)
     tcase_add_test(t, item12_mnemonic_list_nul_and_long_lines_refused);
     tcase_add_test(t, item12_zero_timeout_refused);
     tcase_add_test(t, item13_exit_table_and_synopsis_match_the_command);
+    tcase_add_test(t, item13_every_help_fits_80_columns);
     suite_add_tcase(s, t);
     return s;
 }
