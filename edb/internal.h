@@ -13,24 +13,6 @@
 #define EDB__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define EDB__PRINTF(a, b)
-/* For edbx serve (store.c): whether a saved path A reply answers exactly [start, end] (it
- * is then sent as saved, through edb__store_reply); the samples edb_store_query would copy
- * for the range, as a window [*lo, *hi) of the mnemonic's whole series, borrowed (valid
- * until the store is freed, never changed); and the store's meta.json bytes
- * (EDB_ERR_NOT_FOUND for a store of saved replies, which has none). */
-int edb__store_has_saved(const struct edb_store *s, const char *mnemonic, int64_t start,
-                         int64_t end);
-edb_status edb__store_window(struct edb_store *s, const char *mnemonic, int64_t start,
-                             int64_t end, int brackets, const struct edb_series **all,
-                             size_t *lo, size_t *hi, edb_err *err);
-edb_status edb__store_meta_json(struct edb_store *s, edb__buf *out, edb_err *err);
-/* A bundle from its manifest's bytes alone (bundle.c), as edb_bundle_open makes it after
- * reading them; label names it in messages.  For the manifest's fuzz target: verify and
- * extract of such a bundle read label as the archive. */
-struct edb_bundle;
-edb_status edb__bundle_from_manifest(struct edb_bundle **out, const char *label,
-                                     const char *data, size_t len, edb_err *err);
-
 #endif
 
 /* Record an error in e (if e is not NULL and holds none yet: the first error wins) and
