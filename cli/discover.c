@@ -322,3 +322,100 @@ void cli_json_string(FILE *f, const char *s)
     }
     putc('"', f);
 }
+
+/* ---- the inventory of a run of get or monitor ------------------------------------------- */
+
+int cli_inventory_for_run(edb_meta **inv, const edb_client_options *co, cli_local *l,
+                          const char *recorded, int no_meta, int64_t max_age_us, int quiet,
+                          const char *const *names, size_t n, edb_inventory_info *info,
+                          char *note, size_t note_n)
+{
+    edb_err err = EDB_ERR_INIT;
+    memset(info, 0, sizeof *info);
+    if (note_n)
+        note[0] = '\0';
+    if (!recorded && no_meta)
+        return -1;
+    if (edb_meta_new(inv) != EDB_OK)
+        return cli_fail(EDB_ERR_NOMEM, "out of memory");
+    if (recorded) {
+        /* A bundle's copy: what the recorded run used, whole (nothing is asked). */
+        if (edb_meta_load_file(*inv, recorded, &err) != EDB_OK)
+            return cli_fail(err.status, "--recorded-inventory: %s", err.msg);
+        return -1;
+    }
+    if (l->store) {
+        edb_status st = edb_store_load_meta(l->store, *inv, &err);
+        if (st != EDB_OK && st != EDB_ERR_NOT_FOUND)
+            return cli_fail(st, "%s", err.msg);
+        return -1;
+    }
+    edb_status st = cli_inventory_fetch(*inv, co, l->cache, max_age_us, l->refresh, info, &err);
+    if (st == EDB_ERR_INTERRUPTED)
+        return cli_fail(st, "interrupted: nothing was written");
+    if (st != EDB_OK) {
+        memset(info, 0, sizeof *info);
+        edb_meta_free(*inv); /* nothing of a half answer */
+        *inv = NULL;
+        if (!quiet)
+            snprintf(note, note_n, "warning: %s; going on without the service's units, "
+                     "descriptions and subsystems (--no-meta does not ask)", err.msg);
+        return -1;
+    }
+    if (info->origin == EDB_INVENTORY_STALE && !quiet)
+        cli_inventory_stale_text(info, co->service, note, note_n);
+    size_t unknown = 0;
+    for (size_t k = 0; k < n && info->count > 0; k++)
+        unknown += edb_meta_find(*inv, names[k]) == NULL;
+    if (unknown && info->origin == EDB_INVENTORY_CACHED) {
+        /* The copy may predate a new mnemonic: ask once more before refusing. */
+        edb_meta *fresh = NULL;
+        edb_inventory_info fi;
+        if (edb_meta_new(&fresh) != EDB_OK)
+            return cli_fail(EDB_ERR_NOMEM, "out of memory");
+        edb_err ferr = EDB_ERR_INIT;
+        st = cli_inventory_fetch(fresh, co, l->cache, max_age_us, 1, &fi, &ferr);
+        if (st == EDB_ERR_INTERRUPTED) {
+            edb_meta_free(fresh);
+            return cli_fail(st, "interrupted: nothing was written");
+        }
+        if (st == EDB_OK && fi.origin == EDB_INVENTORY_FETCHED) {
+            edb_meta_free(*inv);
+            *inv = fresh;
+            *info = fi;
+        } else {
+            edb_meta_free(fresh);
+            info->origin = EDB_INVENTORY_STALE; /* not sure: let the service say */
+            snprintf(info->why, sizeof info->why, "%s", st == EDB_OK ? fi.why : ferr.msg);
+        }
+    }
+    return -1;
+}
+
+edb_status cli_inventory_record(const edb_meta *inv, cli_local *l, const char *const *names,
+                                size_t n, edb_err *err)
+{
+    if (!l->rec || !inv)
+        return EDB_OK;
+    edb_meta *used = NULL;
+    if (edb_meta_new(&used) != EDB_OK)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    edb_status st = EDB_OK;
+    for (size_t k = 0; k < n && st == EDB_OK; k++) {
+        const edb_meta_entry *e = edb_meta_find(inv, names[k]);
+        /* each once, in the order first asked for */
+        if (e && !edb_meta_find(used, names[k]))
+            st = edb_meta_add(used, e, err);
+    }
+    char *csv = NULL;
+    size_t len = 0;
+    if (st == EDB_OK && edb_meta_count(used) > 0) {
+        if (edb_meta_format_csv(used, &csv, &len) != EDB_OK)
+            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        else
+            st = cli_local_record_inventory(l, csv, len, err);
+    }
+    free(csv);
+    edb_meta_free(used);
+    return st;
+}

@@ -31,6 +31,24 @@ void cli_inventory_stale_text(const edb_inventory_info *info, const char *servic
  * close; into out. */
 void cli_suggest(const edb_meta *m, const char *name, char *out, size_t n);
 
+/* The inventory a run of get or monitor uses (docs/discovery.md), into *inv (made here;
+ * left NULL with no_meta and nothing recorded): a bundle's copy (recorded, read whole),
+ * else the store's meta.json (l->store), else the service's, from the cache or asked now,
+ * a cached copy that lacks one of names being asked again once.  *info says where it came
+ * from: count 0 when there is nothing to check names against (a store, a copy, no
+ * answer), origin EDB_INVENTORY_FETCHED when it is sure.  That it could not be asked is a
+ * warning, into note (metadata never fails a run).  -1 to go on, else the exit code
+ * (out of memory, interrupted, an unreadable copy or meta.json), said on stderr. */
+struct cli_local;
+int cli_inventory_for_run(edb_meta **inv, const edb_client_options *co, struct cli_local *l,
+                          const char *recorded, int no_meta, int64_t max_age_us, int quiet,
+                          const char *const *names, size_t n, edb_inventory_info *info,
+                          char *note, size_t note_n);
+/* The entries of names (each once) in inv, into l's bundle as the copy that replay reads
+ * back (--recorded-inventory); nothing without a bundle. */
+edb_status cli_inventory_record(const edb_meta *inv, struct cli_local *l,
+                                const char *const *names, size_t n, edb_err *err);
+
 /* The token for base_url, by the one rule: --token-file F, else MAST_API_TOKEN, else the
  * ~/.netrc entry of the base URL's host.  *out NULL when there is none (malloc'ed
  * otherwise; free with cli_free_secret). */

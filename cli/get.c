@@ -138,32 +138,6 @@ static int format_takes(const char *format, const char *key)
     return 0;
 }
 
-/* The inventory's entries of the run's mnemonics, into the bundle: what replay reads back
- * (--recorded-inventory) to give the same units, descriptions and subsystems. */
-static edb_status record_inventory(const char *const *names, size_t n, edb_err *err)
-{
-    edb_meta *used = NULL;
-    if (edb_meta_new(&used) != EDB_OK)
-        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-    edb_status st = EDB_OK;
-    for (size_t k = 0; k < n && st == EDB_OK; k++) {
-        const edb_meta_entry *e = edb_meta_find(get_inv, names[k]);
-        if (e)
-            st = edb_meta_add(used, e, err);
-    }
-    char *csv = NULL;
-    size_t len = 0;
-    if (st == EDB_OK && edb_meta_count(used) > 0) {
-        if (edb_meta_format_csv(used, &csv, &len) != EDB_OK)
-            st = edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-        else
-            st = cli_local_record_inventory(&get_local, csv, len, err);
-    }
-    free(csv);
-    edb_meta_free(used);
-    return st;
-}
-
 /* What the service (or the store) knows of the run's mnemonics: its inventory, from the
  * cache or asked now (docs/discovery.md), for units, descriptions, subsystems and
  * change-only flags.  A name the inventory does not list is refused here, before any data
@@ -176,61 +150,12 @@ static int get_lookup(const edb_client_options *co, const char *const *names, si
 {
     *refused_out = 0;
     edb_err err = EDB_ERR_INIT;
-    if (!recorded && no_meta)
-        return -1;
-    if (edb_meta_new(&get_inv) != EDB_OK)
-        return cli_fail(EDB_ERR_NOMEM, "out of memory");
-    if (recorded) {
-        /* A bundle's copy: what the recorded run used, whole (nothing is asked). */
-        if (edb_meta_load_file(get_inv, recorded, &err) != EDB_OK)
-            return cli_fail(err.status, "--recorded-inventory: %s", err.msg);
-        return -1;
-    }
-    if (get_local.store) {
-        edb_status st = edb_store_load_meta(get_local.store, get_inv, &err);
-        if (st != EDB_OK && st != EDB_ERR_NOT_FOUND)
-            return cli_fail(st, "%s", err.msg);
-    } else {
-        edb_inventory_info info;
-        edb_status st = cli_inventory_fetch(get_inv, co, get_local.cache, max_age_us,
-                                            get_local.refresh, &info, &err);
-        if (st == EDB_ERR_INTERRUPTED)
-            return cli_fail(st, "interrupted: nothing was written");
-        if (st != EDB_OK) {
-            if (!quiet)
-                snprintf(get_note, sizeof get_note, "warning: %s; going on without the "
-                         "service's units, descriptions and subsystems (--no-meta does not "
-                         "ask)", err.msg);
-            return -1;
-        }
-        if (info.origin == EDB_INVENTORY_STALE && !quiet)
-            cli_inventory_stale_text(&info, co->service, get_note, sizeof get_note);
-        size_t unknown = 0;
-        for (size_t k = 0; k < n && info.count > 0; k++)
-            unknown += edb_meta_find(get_inv, names[k]) == NULL;
-        if (unknown && info.origin == EDB_INVENTORY_CACHED) {
-            /* The copy may predate a new mnemonic: ask once more before refusing. */
-            edb_meta *fresh = NULL;
-            edb_inventory_info fi;
-            if (edb_meta_new(&fresh) != EDB_OK)
-                return cli_fail(EDB_ERR_NOMEM, "out of memory");
-            edb_err ferr = EDB_ERR_INIT;
-            st = cli_inventory_fetch(fresh, co, get_local.cache, max_age_us, 1, &fi, &ferr);
-            if (st == EDB_ERR_INTERRUPTED) {
-                edb_meta_free(fresh);
-                return cli_fail(st, "interrupted: nothing was written");
-            }
-            if (st == EDB_OK && fi.origin == EDB_INVENTORY_FETCHED) {
-                edb_meta_free(get_inv);
-                get_inv = fresh;
-                info = fi;
-            } else {
-                edb_meta_free(fresh);
-                info.origin = EDB_INVENTORY_STALE; /* not sure: let the service say */
-                snprintf(info.why, sizeof info.why, "%s",
-                         st == EDB_OK ? fi.why : ferr.msg);
-            }
-        }
+    edb_inventory_info info;
+    int code = cli_inventory_for_run(&get_inv, co, &get_local, recorded, no_meta, max_age_us,
+                                     quiet, names, n, &info, get_note, sizeof get_note);
+    if (code >= 0 || recorded)
+        return code;
+    if (!get_local.store && info.count > 0) {
         char label[600];
         cli_inventory_label(label, sizeof label, co->service, co->base_url, &info, NULL);
         size_t refused = 0;
@@ -266,7 +191,7 @@ static int get_lookup(const edb_client_options *co, const char *const *names, si
         if (refused && (!keep_going || refused == n))
             return EXIT_NOTFOUND;
     }
-    if (get_local.rec && record_inventory(names, n, &err) != EDB_OK)
+    if (cli_inventory_record(get_inv, &get_local, names, n, &err) != EDB_OK)
         return cli_fail(err.status, "%s", err.msg);
     return -1;
 }

@@ -20,6 +20,7 @@
 
 #include <edb/writer.h>
 
+#include "discover.h"
 #include "monitor.h"
 #include "record.h"
 
@@ -54,6 +55,8 @@ void help_monitor(FILE *out)
 static cli_local mon_local;
 /* --meta files; freed by cmd_monitor. */
 static edb_meta *mon_meta;
+/* The inventory the run uses (cli_inventory_for_run); freed by cmd_monitor. */
+static edb_meta *mon_inv;
 
 const char *mon_status_name(mon_status s)
 {
@@ -924,7 +927,9 @@ typedef struct mon_args {
     char compress_opt[32]; /* --compress N, as -O compress=N */
     const char *meta[64];
     size_t n_meta;
-    int explain, verbose, quiet, progress, keep_going, run_time_given;
+    int explain, verbose, quiet, progress, keep_going, run_time_given, no_meta;
+    const char *recorded_inv;
+    int64_t inv_max_age_us;
     long jobs;
     int64_t chunk_us;
 } mon_args;
@@ -981,6 +986,16 @@ static edb_status read_args(const cli_args *a, mon_args *m, edb_err *err, int *h
             m->meta[m->n_meta++] = v;
             break;
         case MOPT_EXPLAIN: m->explain = 1; break;
+        case GOPT_NO_META: m->no_meta = 1; break;
+        case GOPT_RECORDED_INVENTORY: m->recorded_inv = v; break;
+        case GOPT_INVENTORY_MAX_AGE: {
+            edb_err derr = EDB_ERR_INIT;
+            if (edb_duration_parse(v, &m->inv_max_age_us, &derr) != EDB_OK ||
+                m->inv_max_age_us <= 0)
+                return edb_err_set(err, EDB_ERR_USAGE, "--inventory-max-age: %s",
+                                   derr.msg[0] ? derr.msg : "give a duration above 0, e.g. 7d");
+            break;
+        }
         case GOPT_SOURCE: mon_local.source = v; break;
         case GOPT_CACHE: mon_local.cache_dir = v; break;
         case GOPT_NO_CACHE: mon_local.no_cache = 1; break;
@@ -1303,22 +1318,7 @@ static int run_monitor(int argc, char **argv, mon_run *r, mon_args *m)
     if (cli_local_setup(&mon_local, &co, now, r->dir, token, &err) != EDB_OK)
         FAIL(err.status, "%s", err.msg);
 
-    /* What the metadata can refuse is refused now, before the first request: the same
-     * checks get makes. */
-    for (size_t k = 0; k < r->n_jobs; k++) {
-        mon_job *j = &r->jobs[k];
-        edb_err cerr = EDB_ERR_INIT;
-        if (j->prepared && cli_query_check(&j->q, 1, NULL, j->n_args, mon_meta, NULL, mon_local.store,
-                                           &cerr) != EDB_OK) {
-            char w[600];
-            job_where(j, w, sizeof w);
-            FAIL(cerr.status, "%s%s", w, cerr.msg);
-        }
-    }
-    if (make_dir("-o", r->dir, &err) != EDB_OK)
-        FAIL(err.status, "%s", err.msg);
-
-    /* One fetch: every mnemonic any job reads, over the range of them all. */
+    /* Every mnemonic any job reads, for one fetch over the range of them all. */
     edb_time fetch_start = r->end + 1;
     for (size_t k = 0; k < r->n_jobs; k++) {
         mon_job *j = &r->jobs[k];
@@ -1330,6 +1330,53 @@ static int run_monitor(int argc, char **argv, mon_run *r, mon_args *m)
             if (names_add(&fetch, &n_fetch, &fetch_cap, j->q.fetch[q]) != 0)
                 FAIL(EDB_ERR_NOMEM, "out of memory");
     }
+
+    /* What the metadata can refuse is refused now, the same checks get makes: with --meta
+     * and a store's meta.json before any request, and again with the inventory's types
+     * before the first data request. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            /* What the service knows of them (units, descriptions, subsystems, change-only
+             * flags), as get learns it: the inventory from the cache or asked now, a store's
+             * meta.json, or a bundle's copy.  A name it does not list is left to its data
+             * request to refuse. */
+            if (!n_fetch)
+                break;
+            edb_inventory_info info;
+            char note[EDB_ERRMSG_SIZE * 2];
+            int ic = cli_inventory_for_run(&mon_inv, &co, &mon_local, m->recorded_inv,
+                                           m->no_meta, m->inv_max_age_us, m->quiet,
+                                           (const char *const *)fetch, n_fetch, &info, note,
+                                           sizeof note);
+            if (ic >= 0) {
+                code = ic;
+                goto out;
+            }
+            if (note[0])
+                cli_warn("%s", note);
+            if (!m->recorded_inv &&
+                cli_inventory_record(mon_inv, &mon_local, (const char *const *)fetch, n_fetch,
+                                     &err) != EDB_OK)
+                FAIL(err.status, "%s", err.msg);
+            if (!mon_inv || edb_meta_count(mon_inv) == 0)
+                break;
+        }
+        for (size_t k = 0; k < r->n_jobs; k++) {
+            mon_job *j = &r->jobs[k];
+            edb_err cerr = EDB_ERR_INIT;
+            if (j->prepared && cli_query_check(&j->q, 1, NULL, j->n_args, mon_meta,
+                                               pass ? mon_inv : NULL, mon_local.store,
+                                               &cerr) != EDB_OK) {
+                char w[600];
+                job_where(j, w, sizeof w);
+                FAIL(cerr.status, "%s%s", w, cerr.msg);
+            }
+        }
+    }
+    if (make_dir("-o", r->dir, &err) != EDB_OK)
+        FAIL(err.status, "%s", err.msg);
+
+    /* One fetch. */
     int64_t fetch_chunk_us = mon_local.source ? 0 : m->chunk_us;
     edb_status fetch_st = EDB_OK;
     if (n_fetch) {
@@ -1348,7 +1395,7 @@ static int run_monitor(int argc, char **argv, mon_run *r, mon_args *m)
         if (fetch_st != EDB_OK && !(fetch_st == EDB_ERR_PARTIAL && res))
             FAIL(fetch_st, "%s", edb_client_errmsg(client));
         edb_err merr = EDB_ERR_INIT;
-        if ((st = cli_query_apply_meta(res, &mon_meta, NULL, mon_local.store, &merr)) != EDB_OK)
+        if ((st = cli_query_apply_meta(res, &mon_meta, mon_inv, mon_local.store, &merr)) != EDB_OK)
             FAIL(st, "%s", merr.msg);
         for (size_t k = 0; k < edb_result_count(res); k++)
             if (edb_result_status(res, k) != EDB_OK)
@@ -1545,6 +1592,8 @@ int cmd_monitor(int argc, char **argv)
     cli_local_free(&mon_local);
     edb_meta_free(mon_meta);
     mon_meta = NULL;
+    edb_meta_free(mon_inv);
+    mon_inv = NULL;
     gaps_free();
     return rc;
 }

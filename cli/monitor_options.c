@@ -53,6 +53,12 @@ static const item layout[] = {
     OWN(MOPT_PLOTS, "plots", 0, "FORMAT|none", 0, CLI_ROLE_DATA,
         "the plots' format: png (default), svg, pdf, html, or none"),
     GET("meta"),
+    OWN(GOPT_NO_META, "no-meta", 0, NULL, 0, CLI_ROLE_DATA,
+        "do not ask the service what it knows of the mnemonics\n"
+        "(by default units, descriptions, subsystems and\n"
+        "change-only flags come from its inventory, kept in the\n"
+        "cache, or from a --source store's meta.json); --meta\n"
+        "files still apply (docs/discovery.md)"),
     OWN(MOPT_EXPLAIN, "explain", 0, NULL, 0, CLI_ROLE_UI,
         "print the edbx get command of each entry and kind, and\n"
         "what --state leaves to compute; contact nothing"),
@@ -62,6 +68,7 @@ static const item layout[] = {
     GET("cache"),
     GET("no-cache"),
     GET("refresh"),
+    GET("inventory-max-age"),
     OWN(GOPT_BUNDLE, "bundle", 0, "FILE", 0, CLI_ROLE_OUTPUT,
         "also write FILE (.tar.gz, .tgz, .tar.xz, .tar or .zip):\n"
         "the manifest, every reply, a copy of every file read\n"
@@ -87,6 +94,7 @@ static const item layout[] = {
     GET("quiet"),
     GET("help"),
     GET("run-time-us"),
+    GET("recorded-inventory"),
 };
 #define N_LAYOUT (sizeof layout / sizeof layout[0])
 

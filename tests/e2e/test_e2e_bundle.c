@@ -1055,6 +1055,7 @@ START_TEST(monitor_bundle_replays)
     ck_assert_int_eq(tu_run_cmd(&r, ls, NULL), 0);
     ck_assert_str_eq(r.out, "manifest.json\n"
                             "in/1-att_mnemonics_to_monitor.json\n"
+                            "in/2-edbx-inventory.csv\n"
                             "out/att-att.png\n"
                             "out/monitor.h5\n"
                             "out/report.json\n"
@@ -1072,6 +1073,19 @@ START_TEST(monitor_bundle_replays)
        "assert o['value'].endswith('/att_mnemonics_to_monitor.json'), o\n"
        "assert m['command_line'].startswith('edbx monitor --start 2021-01-26T02:30:00 --end "
        "2021-01-26T02:35:00 --config '), m['command_line']\n"
+       /* the service's inventory of the two, as get records it, for replay to read back;
+        * its subsystem is in the tables */
+       "o = [x for x in c['options'] if x['name'] == 'recorded-inventory'][0]\n"
+       "assert o['input'] == 'in/2-edbx-inventory.csv', o\n"
+       "t = tarfile.open('m.tar.gz')\n"
+       "inv = t.extractfile('in/2-edbx-inventory.csv').read().decode().splitlines()\n"
+       "assert [l.split(',')[0] for l in inv[1:]] == ['SA_ZATTEST1', 'SA_ZATTEST2'], inv\n"
+       "assert all(',ACS,' in l for l in inv[1:]), inv\n"
+       "import h5py, io\n"
+       "h = h5py.File(io.BytesIO(t.extractfile('out/monitor.h5').read()), 'r')\n"
+       "from astropy.table import Table\n"
+       "a = Table.read(h, path='att/all/SA_ZATTEST1')\n"
+       "assert a['SA_ZATTEST1'].meta == {'subsystem': 'ACS'}, a['SA_ZATTEST1'].meta\n"
        "EOF",
        tmp);
     /* replayed: every output identical (a yellow limit crossed is a result) */
