@@ -1,15 +1,16 @@
 """jwst's EngDB clients and romancal's EDP client, unmodified, against `edbx serve`.
 
-Neither package is a Debian package, and their code is never part of edbx: point the test
-at checkouts (clones) of theirs with
+Neither package is a Debian package (and PyPI may be out of reach), so their EngDB modules
+are kept, byte for byte as released, in tests/interop/clients/ (BSD-3-Clause, AURA; the
+commits they come from are in its README).  Point the test at other checkouts (clones) of
+theirs, for example to try a newer release, with
 
     EDBX_JWST_SRC=/path/to/jwst        (holds jwst/lib/engdb_direct.py)
     EDBX_ROMANCAL_SRC=/path/to/romancal (holds romancal/lib/engdb/engdb_mast.py)
 
 Only their EngDB modules are imported, straight from those files, under empty stand-ins for
 the packages (the packages' own __init__ asks for an installed distribution); they need
-python3-requests, python3-astropy and python3-numpy.  Without either variable the test
-reports that it did not run (exit 77, ctest's SKIP_RETURN_CODE).
+python3-requests, python3-astropy and python3-numpy.
 
   jwst    EngdbDirect (path B) at the server's direct path; ENGDB_Service choosing it there
           and EngdbMast (path A) at the server's root; values, brackets, metadata.
@@ -24,11 +25,9 @@ import types
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_helper import Server, bounded, fixture_samples, skip  # noqa: E402
 
-jwst_src = os.environ.get("EDBX_JWST_SRC")
-roman_src = os.environ.get("EDBX_ROMANCAL_SRC")
-if not jwst_src and not roman_src:
-    skip("set EDBX_JWST_SRC and/or EDBX_ROMANCAL_SRC to checkouts of spacetelescope/jwst and "
-         "spacetelescope/romancal to run jwst's and romancal's EngDB clients against edbx serve")
+clients = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients")
+jwst_src = os.environ.get("EDBX_JWST_SRC") or os.path.join(clients, "jwst")
+roman_src = os.environ.get("EDBX_ROMANCAL_SRC") or os.path.join(clients, "romancal")
 try:
     import numpy  # noqa: F401
     import requests  # noqa: F401
@@ -153,6 +152,4 @@ if roman_src:
 if failures:
     print("%d failure(s)" % len(failures))
     sys.exit(1)
-print("ok: " + "; ".join(ran) +
-      ("" if jwst_src and roman_src else
-       " (skipped: %s)" % ("EDBX_ROMANCAL_SRC not set" if jwst_src else "EDBX_JWST_SRC not set")))
+print("ok: " + "; ".join(ran) + " (from %s and %s)" % (jwst_src, roman_src))
