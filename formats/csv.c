@@ -16,10 +16,12 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <stdio.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -77,13 +79,35 @@ int edb__out_init(edb__out *o, FILE *f)
 {
     o->f = f;
     o->len = 0;
-    o->safe = o->quote_hash = 0;
+    o->cap = EDB__OUT_BLOCK;
+    o->oom = 0;
+    o->safe = o->quote_hash = o->empty_quoted = 0;
     o->buf = malloc(EDB__OUT_BLOCK);
     return o->buf ? 0 : -1;
 }
 
+/* A growing buffer (f NULL): room for at least need more bytes. */
+static void out_grow(edb__out *o, size_t need)
+{
+    size_t cap = o->cap;
+    while (cap - o->len < need)
+        cap *= 2;
+    char *b = o->oom ? NULL : realloc(o->buf, cap);
+    if (!b) {
+        o->oom = 1; /* keep going into the same room; the rows are dropped at the end */
+        o->len = 0;
+        return;
+    }
+    o->buf = b;
+    o->cap = cap;
+}
+
 void edb__out_flush(edb__out *o)
 {
+    if (!o->f) {
+        out_grow(o, EDB__OUT_ROOM);
+        return;
+    }
     if (o->len)
         fwrite(o->buf, 1, o->len, o->f);
     o->len = 0;
@@ -99,11 +123,17 @@ void edb__out_free(edb__out *o)
 
 void edb__out_put(edb__out *o, const char *s, size_t len)
 {
-    if (EDB__OUT_BLOCK - o->len < len) {
-        edb__out_flush(o);
-        if (len > EDB__OUT_BLOCK) {
-            fwrite(s, 1, len, o->f);
-            return;
+    if (o->cap - o->len < len) {
+        if (!o->f) {
+            out_grow(o, len);
+            if (o->cap - o->len < len)
+                return; /* out of memory */
+        } else {
+            edb__out_flush(o);
+            if (len > o->cap) {
+                fwrite(s, 1, len, o->f);
+                return;
+            }
         }
     }
     memcpy(o->buf + o->len, s, len);
@@ -130,6 +160,130 @@ void edb__out_csv_string(edb__out *o, const char *s, size_t len)
         }
     edb__out_put(o, s + from, len - from);
     edb__out_put(o, "\"", 1);
+}
+
+/* ---- rows formatted on worker threads ---------------------------------------------
+ *
+ * Formatting numbers is most of a text writer's time (edb_format_double, the ISO time),
+ * and every row can be formatted on its own: workers take blocks of rows in turn, each
+ * into a slot of its own, and this thread writes the slots out in block order.  Memory:
+ * 2 slots a worker of a block of rows each (a few MiB). */
+
+#define ROWS_PER_BLOCK 8192
+#define MAX_ROW_WORKERS 4
+
+typedef struct row_slot {
+    edb__out out;
+    size_t block; /* which block it holds */
+    int ready;
+} row_slot;
+
+typedef struct row_pool {
+    edb__row_fn fn;
+    const void *ctx;
+    size_t n, nblocks, nslots;
+    row_slot *slots;
+    size_t next;  /* the next block to format */
+    size_t taken; /* blocks written out: block b may use its slot once b < taken + nslots */
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+} row_pool;
+
+static void *row_worker(void *arg)
+{
+    row_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->next < p->nblocks && p->next >= p->taken + p->nslots)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop || p->next >= p->nblocks)
+            break;
+        size_t b = p->next++;
+        row_slot *sl = &p->slots[b % p->nslots];
+        pthread_mutex_unlock(&p->mu);
+        sl->out.len = 0;
+        size_t r1 = (b + 1) * ROWS_PER_BLOCK < p->n ? (b + 1) * ROWS_PER_BLOCK : p->n;
+        for (size_t r = b * ROWS_PER_BLOCK; r < r1; r++)
+            p->fn(&sl->out, p->ctx, r);
+        pthread_mutex_lock(&p->mu);
+        sl->block = b;
+        sl->ready = 1;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int edb__out_rows(edb__out *o, size_t n, edb__row_fn fn, const void *ctx)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nworkers = cores < 2 ? 0 : cores > MAX_ROW_WORKERS ? MAX_ROW_WORKERS : (size_t)cores;
+    row_pool p;
+    memset(&p, 0, sizeof p);
+    p.fn = fn;
+    p.ctx = ctx;
+    p.n = n;
+    p.nblocks = (n + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    if (p.nblocks < 2)
+        nworkers = 0;
+    p.nslots = 2 * nworkers;
+    if (nworkers && !(p.slots = calloc(p.nslots, sizeof *p.slots)))
+        nworkers = 0;
+    for (size_t k = 0; nworkers && k < p.nslots; k++) {
+        p.slots[k].out = *o;
+        p.slots[k].out.f = NULL;
+        p.slots[k].out.oom = 0;
+        p.slots[k].out.len = 0;
+        p.slots[k].out.cap = EDB__OUT_BLOCK;
+        if (!(p.slots[k].out.buf = malloc(EDB__OUT_BLOCK)))
+            nworkers = 0;
+    }
+    pthread_t th[MAX_ROW_WORKERS];
+    size_t started = 0;
+    if (nworkers) {
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.work, NULL);
+        pthread_cond_init(&p.done, NULL);
+        while (started < nworkers && pthread_create(&th[started], NULL, row_worker, &p) == 0)
+            started++;
+    }
+    int oom = 0;
+    if (!started) {
+        for (size_t r = 0; r < n; r++)
+            fn(o, ctx, r);
+    } else {
+        for (size_t b = 0; b < p.nblocks; b++) {
+            row_slot *sl = &p.slots[b % p.nslots];
+            pthread_mutex_lock(&p.mu);
+            while (!(sl->ready && sl->block == b))
+                pthread_cond_wait(&p.done, &p.mu);
+            pthread_mutex_unlock(&p.mu);
+            oom |= sl->out.oom;
+            if (!oom)
+                edb__out_put(o, sl->out.buf, sl->out.len);
+            pthread_mutex_lock(&p.mu);
+            sl->ready = 0;
+            p.taken = b + 1;
+            pthread_cond_broadcast(&p.work);
+            pthread_mutex_unlock(&p.mu);
+        }
+        pthread_mutex_lock(&p.mu);
+        p.stop = 1;
+        pthread_cond_broadcast(&p.work);
+        pthread_mutex_unlock(&p.mu);
+        for (size_t k = 0; k < started; k++)
+            pthread_join(th[k], NULL);
+    }
+    if (nworkers) {
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.work);
+        pthread_cond_destroy(&p.done);
+    }
+    for (size_t k = 0; p.slots && k < p.nslots; k++)
+        free(p.slots[k].out.buf);
+    free(p.slots);
+    return oom ? -1 : 0;
 }
 
 char *edb__put_int64(char *p, int64_t v)
@@ -166,7 +320,8 @@ void edb__out_time_mjd(edb__out *o, edb_time t)
 }
 
 /* The value field of a row, after its comma.  NaN is a missing value, an empty field
- * (pandas and astropy read it so); how an empty string is written is the caller's. */
+ * (pandas and astropy read it so); an empty string is an empty field too, or "" where an
+ * empty field would read as "no value" (ECSV: o->empty_quoted). */
 static void put_real(edb__out *o, double v)
 {
     if (v == v)
@@ -184,11 +339,45 @@ static void put_value(edb__out *o, edb_vtype vt, double d, int64_t i, const char
         edb__out_commit(o, edb__put_int64(edb__out_room(o), i));
         break;
     case EDB_VT_STRING:
-        edb__out_csv_string(o, s, len);
+        if (len == 0 && o->empty_quoted)
+            edb__out_put(o, "\"\"", 2);
+        else
+            edb__out_csv_string(o, s, len);
         break;
     case EDB_VT_NONE:
         break;
     }
+}
+
+/* One row of the long layout: sample r of the series ctx. */
+void edb__series_row(edb__out *o, const void *ctx, size_t r)
+{
+    const edb_series *s = ctx;
+    edb__out_time_mjd(o, s->t[r]);
+    edb__out_put(o, ",", 1);
+    edb__out_put(o, s->mnemonic, strlen(s->mnemonic));
+    edb__out_put(o, ",", 1);
+    size_t len = 0;
+    const char *v = s->vtype == EDB_VT_STRING ? edb_series_str(s, r, &len) : NULL;
+    put_value(o, s->vtype, s->d ? s->d[r] : 0, s->i ? s->i[r] : 0, v, len);
+    edb__out_put(o, "\n", 1);
+}
+
+/* One row of the wide layout: row r of the table ctx; no value is an empty field. */
+void edb__table_row(edb__out *o, const void *ctx, size_t r)
+{
+    const edb_table *t = ctx;
+    edb__out_time_mjd(o, t->t[r]);
+    for (size_t k = 0; k < t->ncols; k++) {
+        const edb_column *col = &t->cols[k];
+        edb__out_put(o, ",", 1);
+        if (!col->valid[r])
+            continue;
+        size_t len = 0;
+        const char *v = col->vtype == EDB_VT_STRING ? edb_column_str(col, r, &len) : NULL;
+        put_value(o, col->vtype, col->d ? col->d[r] : 0, col->i ? col->i[r] : 0, v, len);
+    }
+    edb__out_put(o, "\n", 1);
 }
 
 static edb_status no_memory(const edb__wctx *c)
@@ -298,22 +487,11 @@ static edb_status csv_write_series(const edb__wctx *c, const edb_series *const *
                          series[k]->subsystem, series[k]->description);
     }
     edb__out_put(&o, "time,mjd,mnemonic,value\n", 24);
-    for (size_t k = 0; k < n; k++) {
-        const edb_series *s = series[k];
-        size_t mlen = strlen(s->mnemonic);
-        for (size_t j = 0; j < s->n; j++) {
-            edb__out_time_mjd(&o, s->t[j]);
-            edb__out_put(&o, ",", 1);
-            edb__out_put(&o, s->mnemonic, mlen);
-            edb__out_put(&o, ",", 1);
-            size_t len = 0;
-            const char *v = s->vtype == EDB_VT_STRING ? edb_series_str(s, j, &len) : NULL;
-            put_value(&o, s->vtype, s->d ? s->d[j] : 0, s->i ? s->i[j] : 0, v, len);
-            edb__out_put(&o, "\n", 1);
-        }
-    }
+    int bad = 0;
+    for (size_t k = 0; k < n && !bad; k++)
+        bad = edb__out_rows(&o, series[k]->n, edb__series_row, series[k]) != 0;
     edb__out_free(&o);
-    return EDB_OK;
+    return bad ? no_memory(c) : EDB_OK;
 }
 
 /* The wide layout: time,mjd,COLUMN...; a row without a value is an empty field. */
@@ -341,21 +519,9 @@ static edb_status csv_write_table(const edb__wctx *c, const edb_table *t)
         edb__out_csv_string(&o, t->cols[k].name, strlen(t->cols[k].name));
     }
     edb__out_put(&o, "\n", 1);
-    for (size_t r = 0; r < t->nrows; r++) {
-        edb__out_time_mjd(&o, t->t[r]);
-        for (size_t k = 0; k < t->ncols; k++) {
-            const edb_column *col = &t->cols[k];
-            edb__out_put(&o, ",", 1);
-            if (!col->valid[r])
-                continue;
-            size_t len = 0;
-            const char *v = col->vtype == EDB_VT_STRING ? edb_column_str(col, r, &len) : NULL;
-            put_value(&o, col->vtype, col->d ? col->d[r] : 0, col->i ? col->i[r] : 0, v, len);
-        }
-        edb__out_put(&o, "\n", 1);
-    }
+    int bad = edb__out_rows(&o, t->nrows, edb__table_row, t) != 0;
     edb__out_free(&o);
-    return EDB_OK;
+    return bad ? no_memory(c) : EDB_OK;
 }
 
 /* ---- .csv.gz ---------------------------------------------------------------------- */

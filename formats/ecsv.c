@@ -97,40 +97,6 @@ static void header_end(FILE *f, const edb__wctx *c)
     fputs("# schema: astropy-2.0\n", f);
 }
 
-/* The value field of a row, after its comma.  NaN is a missing value, an empty field;
- * an empty string is written "" since an empty field would read as "no value". */
-static void put_real(edb__out *o, double v)
-{
-    if (v == v)
-        edb__out_commit(o, edb__put_double(edb__out_room(o), v));
-}
-
-static void put_str_value(edb__out *o, const char *v, size_t len)
-{
-    if (len == 0)
-        edb__out_put(o, "\"\"", 2);
-    else
-        edb__out_csv_string(o, v, len);
-}
-
-/* One value of a series or a column, whichever its type (v, len: a string's bytes). */
-static void put_value(edb__out *o, edb_vtype vt, double d, int64_t i, const char *v, size_t len)
-{
-    switch (vt) {
-    case EDB_VT_REAL:
-        put_real(o, d);
-        break;
-    case EDB_VT_INT:
-        edb__out_commit(o, edb__put_int64(edb__out_room(o), i));
-        break;
-    case EDB_VT_STRING:
-        put_str_value(o, v, len);
-        break;
-    case EDB_VT_NONE:
-        break;
-    }
-}
-
 static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const *series, size_t n)
 {
     FILE *f = c->f;
@@ -205,22 +171,12 @@ static edb_status ecsv_write_series(const edb__wctx *c, const edb_series *const 
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
     o.safe = safe;
-    for (size_t k = 0; k < n; k++) {
-        const edb_series *s = series[k];
-        size_t mlen = strlen(s->mnemonic);
-        for (size_t j = 0; j < s->n; j++) {
-            edb__out_time_mjd(&o, s->t[j]);
-            edb__out_put(&o, ",", 1);
-            edb__out_put(&o, s->mnemonic, mlen);
-            edb__out_put(&o, ",", 1);
-            size_t len = 0;
-            const char *v = s->vtype == EDB_VT_STRING ? edb_series_str(s, j, &len) : NULL;
-            put_value(&o, s->vtype, s->d ? s->d[j] : 0, s->i ? s->i[j] : 0, v, len);
-            edb__out_put(&o, "\n", 1);
-        }
-    }
+    o.empty_quoted = 1;
+    int bad = 0;
+    for (size_t k = 0; k < n && !bad; k++)
+        bad = edb__out_rows(&o, series[k]->n, edb__series_row, series[k]) != 0;
     edb__out_free(&o);
-    return EDB_OK;
+    return bad ? edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV") : EDB_OK;
 }
 
 static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
@@ -278,21 +234,10 @@ static edb_status ecsv_write_table(const edb__wctx *c, const edb_table *t)
     if (edb__out_init(&o, f) != 0)
         return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV");
     o.safe = safe;
-    for (size_t r = 0; r < t->nrows; r++) {
-        edb__out_time_mjd(&o, t->t[r]);
-        for (size_t k = 0; k < t->ncols; k++) {
-            const edb_column *col = &t->cols[k];
-            edb__out_put(&o, ",", 1);
-            if (!col->valid[r])
-                continue;
-            size_t len = 0;
-            const char *v = col->vtype == EDB_VT_STRING ? edb_column_str(col, r, &len) : NULL;
-            put_value(&o, col->vtype, col->d ? col->d[r] : 0, col->i ? col->i[r] : 0, v, len);
-        }
-        edb__out_put(&o, "\n", 1);
-    }
+    o.empty_quoted = 1;
+    int bad = edb__out_rows(&o, t->nrows, edb__table_row, t) != 0;
     edb__out_free(&o);
-    return EDB_OK;
+    return bad ? edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing the ECSV") : EDB_OK;
 }
 
 static const char *const ecsv_extensions[] = {".ecsv", NULL};

@@ -129,12 +129,15 @@ int edb__csv_cell_risky(const char *s);
  * a time: a stdio call per field (locking, bounds checks, format parsing) used to cost
  * more than all the rest of a row.  Write errors still end up in ferror(f). */
 typedef struct edb__out {
-    FILE *f;
+    FILE *f;      /* NULL: a buffer of rows for edb__out_rows, which grows instead */
     char *buf;
     size_t len;
+    size_t cap;   /* EDB__OUT_BLOCK, or more for a growing buffer */
+    int oom;      /* a growing buffer could not grow: its rows are lost */
     /* How edb__out_csv_string writes a string (0 after edb__out_init): */
     int safe;       /* -O safe: "'" before a value that a spreadsheet would run */
     int quote_hash; /* quote a value holding '#', which pandas' comment='#' would cut */
+    int empty_quoted; /* an empty string value as "" (ECSV, where an empty field is no value) */
 } edb__out;
 
 #define EDB__OUT_BLOCK ((size_t)1 << 18)
@@ -158,7 +161,7 @@ char *edb__put_double(char *p, double v);
  * there, then hand the new end to edb__out_commit. */
 static inline char *edb__out_room(edb__out *o)
 {
-    if (EDB__OUT_BLOCK - o->len < EDB__OUT_ROOM)
+    if (o->cap - o->len < EDB__OUT_ROOM)
         edb__out_flush(o);
     return o->buf + o->len;
 }
@@ -167,5 +170,18 @@ static inline void edb__out_commit(edb__out *o, char *end)
 {
     o->len = (size_t)(end - o->buf);
 }
+
+/* Rows 0..n-1 through fn, in order, into o: formatted a block of rows at a time by worker
+ * threads (one per core, at most 4) into buffers of their own, which this thread hands to
+ * o's stream in order, so the bytes are those of a plain loop.  fn must only read shared
+ * data and write to the edb__out it is given (which has o's safe and quote_hash).  Few
+ * rows, or no thread to be had: a plain loop.  0, or -1 when out of memory. */
+typedef void (*edb__row_fn)(edb__out *o, const void *ctx, size_t r);
+int edb__out_rows(edb__out *o, size_t n, edb__row_fn fn, const void *ctx);
+/* The rows of the two layouts, for edb__out_rows: sample r of the edb_series ctx
+ * (time,mjd,mnemonic,value) and row r of the edb_table ctx (time,mjd,COLUMN...; no value
+ * is an empty field). */
+void edb__series_row(edb__out *o, const void *ctx, size_t r);
+void edb__table_row(edb__out *o, const void *ctx, size_t r);
 
 #endif

@@ -28,8 +28,16 @@
 /* A descriptor under a FILE*: writes all of a block or records why not. */
 typedef struct sink {
     int fd;
-    int err_no; /* the first write error, 0 if none */
+    int err_no;     /* the first write error, 0 if none */
+    int writeback;  /* a regular file that is fsync'ed at close: start writing it early */
+    off_t written;  /* bytes written so far (writeback) */
+    off_t started;  /* bytes whose writeback was started (writeback) */
 } sink;
+
+/* Writeback is started every this many bytes, so that the disk works while the rows are
+ * formatted, and the fsync at close waits for the last few MiB only instead of the whole
+ * file (it was half the wall time of a 70 MB CSV). */
+#define WRITEBACK_STEP ((off_t)8 << 20)
 
 struct edb_writer {
     const edb__format *fmt;
@@ -137,6 +145,15 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t len)
         }
         done += (size_t)r;
     }
+    if (s->writeback) {
+        s->written += (off_t)len;
+        if (s->written - s->started >= WRITEBACK_STEP) {
+            /* Only a hint: a failure here changes nothing, fsync still decides. */
+            (void)sync_file_range(s->fd, s->started, s->written - s->started,
+                                  SYNC_FILE_RANGE_WRITE);
+            s->started = s->written;
+        }
+    }
     return (ssize_t)len;
 }
 
@@ -144,6 +161,8 @@ static edb_status open_sink(edb_writer *w, int fd, edb_err *err)
 {
     w->sk.fd = fd;
     w->sk.err_no = 0;
+    w->sk.writeback = fd == w->tmp_fd && !w->direct;
+    w->sk.written = w->sk.started = 0;
     cookie_io_functions_t io = {NULL, sink_write, NULL, NULL};
     w->f = fopencookie(&w->sk, "w", io);
     if (!w->f)
@@ -478,7 +497,7 @@ static edb_status spool_out(edb_writer *w)
     int in = open(w->tmp, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return fail(w, EDB_ERR_IO, errno);
-    sink s = {w->out_fd, 0};
+    sink s = {w->out_fd, 0, 0, 0, 0};
     char buf[1 << 16];
     ssize_t r;
     while ((r = read(in, buf, sizeof buf)) != 0) {

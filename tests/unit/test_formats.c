@@ -24,6 +24,7 @@
 #include <hdf5.h>
 #include <zlib.h>
 
+#include <edb/number.h>
 #include <edb/writer.h>
 
 #include "formats_fixture.h"
@@ -1947,6 +1948,78 @@ START_TEST(issue17_4_large_tables_read_back)
 }
 END_TEST
 
+/* CSV and ECSV rows are formatted a block of 8192 rows at a time on worker threads and
+ * written in order: many blocks, with strings that must be quoted (and in ECSV, empty
+ * strings written ""), give exactly the text of rows built one after the other here. */
+#define TEXT_N 50001
+static void text_str(size_t k, char *out, size_t n)
+{
+    if (k % 7 == 0)
+        out[0] = '\0';
+    else if (k % 5 == 0)
+        snprintf(out, n, "a,\"%zu\"", k);
+    else
+        snprintf(out, n, "v%zu", k);
+}
+
+START_TEST(issue17_4_text_rows_in_blocks)
+{
+    edb_series *s[2];
+    edb_series_new(&s[0], "SA_ZTEXTREAL");
+    edb_series_set_type(s[0], EDB_VT_REAL);
+    edb_series_new(&s[1], "SA_ZTEXTSTR");
+    edb_series_set_type(s[1], EDB_VT_STRING);
+    for (size_t k = 0; k < TEXT_N; k++) {
+        char str[40];
+        text_str(k, str, sizeof str);
+        edb_series_push_real(s[0], big_ms(k) * 1000, k % 13 ? big_real(k) : NAN);
+        edb_series_push_str(s[1], big_ms(k) * 1000, str, strlen(str));
+    }
+    for (int ecsv = 0; ecsv < 2; ecsv++) {
+        /* the expected rows: time, mjd, mnemonic, value; NaN an empty field; a string
+         * with a comma or a quote quoted, its quotes doubled; "" for an empty ECSV string */
+        size_t cap = (size_t)TEXT_N * 2 * 100, o = 0;
+        char *want = malloc(cap);
+        ck_assert_ptr_nonnull(want);
+        o += (size_t)snprintf(want, cap, "time,mjd,mnemonic,value\n");
+        for (int m = 0; m < 2; m++)
+            for (size_t k = 0; k < TEXT_N; k++) {
+                char iso[EDB_TIME_STRLEN], mjd[40], val[64] = "";
+                edb_time t = big_ms(k) * 1000;
+                edb_time_format_iso(t, iso, sizeof iso);
+                edb_format_double(edb_time_to_mjd(t), mjd, sizeof mjd);
+                if (m == 0 && k % 13)
+                    edb_format_double(big_real(k), val, sizeof val);
+                if (m == 1) {
+                    char str[40];
+                    text_str(k, str, sizeof str);
+                    if (k % 7 == 0)
+                        snprintf(val, sizeof val, "%s", ecsv ? "\"\"" : "");
+                    else if (k % 5 == 0)
+                        snprintf(val, sizeof val, "\"a,\"\"%zu\"\"\"", k);
+                    else
+                        snprintf(val, sizeof val, "%s", str);
+                }
+                o += (size_t)snprintf(want + o, cap - o, "%s,%s,%s,%s\n", iso, mjd,
+                                      m ? "SA_ZTEXTSTR" : "SA_ZTEXTREAL", val);
+            }
+        const char *path = in_tmp(ecsv ? "rows.ecsv" : "rows.csv");
+        write_series_opts(path, (const edb_series *const *)s, 2, NULL, NULL);
+        size_t len = 0;
+        char *text = tu_read_file(path, &len);
+        ck_assert_ptr_nonnull(text);
+        /* ECSV: the rows after its YAML header */
+        const char *body = ecsv ? strstr(text, "\ntime,mjd,mnemonic,value\n") + 1 : text;
+        ck_assert_uint_eq(strlen(body), o);
+        ck_assert_msg(memcmp(body, want, o) == 0, "%s: the rows differ", path);
+        free(text);
+        free(want);
+    }
+    edb_series_free(s[0]);
+    edb_series_free(s[1]);
+}
+END_TEST
+
 static Suite *formats_suite(void)
 {
     Suite *s = suite_create("formats");
@@ -1975,6 +2048,7 @@ static Suite *formats_suite(void)
     tcase_add_test(tc, issue10_5_csv_header_comments);
     tcase_add_test(tc, writer_option_values_checked);
     tcase_add_test(tc, issue17_4_large_tables_read_back);
+    tcase_add_test(tc, issue17_4_text_rows_in_blocks);
     tcase_add_test(tc, hdf5_several_tables_with_metadata);
     suite_add_tcase(s, tc);
     return s;
