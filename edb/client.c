@@ -561,7 +561,7 @@ static int fmt_meta(void *arg, edb__buf *b)
 
 static void meta_from_entry(mnem *m, const edb_meta_entry *e);
 
-static int sink_series(void *ctx, edb_series *s)
+static int sink_series(void *ctx, const edb_series *s)
 {
     request *r = ctx;
     int rc = -1;
@@ -572,7 +572,6 @@ static int sink_series(void *ctx, edb_series *s)
             rc = -1;
         r->local_series = rc == 0;
     }
-    edb_series_free(s);
     return rc;
 }
 
