@@ -575,6 +575,32 @@ static int sink_series(void *ctx, const edb_series *s)
     return rc;
 }
 
+/* The same, with s taken: its samples become the request's, cut in place. */
+static int sink_series_take(void *ctx, edb_series *s)
+{
+    request *r = ctx;
+    int rc = -1;
+    if (r->pr.kind == EDB_REQ_DATA) {
+        fmt_series_arg a = {r, s};
+        rc = taps_formatted(r, fmt_series, &a);
+        if (rc == 0) {
+            size_t lo = edb_series_lower_bound(s, r->pr.lo);
+            size_t hi = edb_series_upper_bound(s, r->pr.hi);
+            if (r->pr.keep_before && lo > 0)
+                lo--;
+            if (r->pr.keep_after && hi < s->n)
+                hi++;
+            edb_series_keep_range(s, lo, hi);
+            edb_series_clear(r->series);
+            edb_series_move_samples(r->series, s);
+            r->series->all_points = s->all_points;
+        }
+        r->local_series = rc == 0;
+    }
+    edb_series_free(s);
+    return rc;
+}
+
 static int sink_meta(void *ctx, const edb_meta_entry *e)
 {
     request *r = ctx;
@@ -1184,7 +1210,7 @@ static int try_lookup(fetch *f, request *r)
     const edb_client_options *o = &c->o;
     edb_request_info ri;
     request_info(r, &ri);
-    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta};
+    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta, sink_series_take};
     for (size_t h = 0; h < o->n_hooks; h++) {
         if (!o->hooks[h].lookup)
             continue;

@@ -67,6 +67,7 @@ struct edb_store {
     meta_entry *meta;
     size_t n_meta;
     pthread_mutex_t mu;
+    int single_use;     /* hand a parsed series to its one query instead of keeping it */
     cache_entry *cache; /* sorted by name */
     size_t n_cache, cap_cache;
 };
@@ -909,6 +910,29 @@ static edb_status get_series(edb_store *s, const edb__service *svc, const char *
     return EDB_OK;
 }
 
+/* Take series `ser` out of the cache: the caller owns it (NULL if it is not there). */
+static edb_series *uncache(edb_store *s, const edb_series *ser)
+{
+    edb_series *got = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t k = 0; k < s->n_cache; k++)
+        if (s->cache[k].series == ser) {
+            got = s->cache[k].series;
+            free(s->cache[k].name);
+            memmove(&s->cache[k], &s->cache[k + 1], (s->n_cache - k - 1) * sizeof *s->cache);
+            s->n_cache--;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return got;
+}
+
+void edb_store_set_single_use(edb_store *s, int on)
+{
+    if (s)
+        s->single_use = on != 0;
+}
+
 /* The samples of mnemonic in [start, end] (brackets: and one on each side) as a window
  * [*lo, *hi) over the shared, immutable series *all, for service svc: a store of saved
  * replies answers a service only from its own replies (NULL: from the first service it has
@@ -1135,13 +1159,19 @@ static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_
         if (rf)
             return store_stream(s, rf->file, sink->feed, sink->ctx, NULL, err) == 0 ? 1 : -1;
     }
-    /* A view of the shared series, not a copy: the client copies out what it keeps.  The
-     * client names the mnemonic in its message. */
+    /* A view of the shared series, not a copy: the client copies out what it keeps; or,
+     * when each series has one query, the series itself, cut in place.  The client names
+     * the mnemonic in its message. */
     const edb_series *all = NULL;
     size_t lo, hi;
     if (window_svc(s, svc, ri->mnemonic, ri->start, ri->end, 1, 0, &all, &lo, &hi, err) !=
         EDB_OK)
         return -1;
+    edb_series *own = s->single_use && sink->series_take ? uncache(s, all) : NULL;
+    if (own) {
+        edb_series_keep_range(own, lo, hi);
+        return sink->series_take(sink->ctx, own) == 0 ? 1 : -1;
+    }
     edb_series view;
     edb_series_view(&view, all, lo, hi);
     return sink->series(sink->ctx, &view) == 0 ? 1 : -1;
@@ -1161,6 +1191,7 @@ typedef struct prefetch {
     const edb__service *svc;
     const char *const *names;
     size_t n;
+    edb_time start, end;
     pthread_mutex_t mu;
     size_t next;
 } prefetch;
@@ -1186,17 +1217,21 @@ static void *prefetch_worker(void *arg)
             svc = reply_range(p->s, svc, name, &lo, &hi);
             if (!svc)
                 continue;
+            if (p->start != EDB_TIME_MIN && p->end != EDB_TIME_MAX &&
+                exact_reply(p->s, svc, name, edb_time_floor(p->start, EDB_USEC_PER_SEC),
+                            edb_time_ceil(p->end, EDB_USEC_PER_SEC)))
+                continue; /* its saved reply streams into the client's decoder */
         }
         get_series(p->s, svc, name, &ignore, NULL);
     }
 }
 
 void edb_store_prefetch(edb_store *s, const char *service, const char *const *mnemonics,
-                        size_t n, int threads)
+                        size_t n, edb_time start, edb_time end, int threads)
 {
     if (!s || n == 0)
         return;
-    prefetch p = {s, service ? edb__service_find(service) : NULL, mnemonics, n,
+    prefetch p = {s, service ? edb__service_find(service) : NULL, mnemonics, n, start, end,
                   PTHREAD_MUTEX_INITIALIZER, 0};
     if (threads < 1)
         threads = 1;

@@ -59,6 +59,10 @@ typedef struct edb_reply_sink {
     int (*series)(void *ctx, const struct edb_series *s);
     /* META only: what is known of the mnemonic, NULL for nothing; copied. */
     int (*meta)(void *ctx, const struct edb_meta_entry *e);
+    /* DATA only, as series, but the client takes s (also on failure) and cuts it to the
+     * exact range in place: a hook whose series has no other user hands it on without a
+     * copy. */
+    int (*series_take)(void *ctx, struct edb_series *s);
 } edb_reply_sink;
 
 /* Where replies may come from and go to besides the network: caches, local sources,
