@@ -171,6 +171,11 @@ static edb_status open_error(const edb_store *s, const char *rel, int e, int *mi
                      why);
 }
 
+static int buf_feed(void *ctx, const char *data, size_t len)
+{
+    return edb__buf_append(ctx, data, len);
+}
+
 /* Whole content of file `rel` (relative to the store, prefix included): borrowed from
  * the archive, or read from the folder into out.  Sets *missing for a file that is not
  * there.  The name comes from this module (checked names only). */
@@ -185,7 +190,13 @@ static edb_status store_read(const edb_store *s, const char *rel, edb__buf *out,
             return edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no entry %s", s->path, rel);
         }
         *data = edb_archive_data(s->arc, (size_t)k, len);
-        return EDB_OK;
+        if (*data)
+            return EDB_OK;
+        /* a large entry, not held: read again from the archive */
+        edb_status st = edb_archive_stream(s->arc, (size_t)k, buf_feed, out, NULL, err);
+        *data = out->p ? out->p : "";
+        *len = out->len;
+        return st;
     }
     int fd = open_below(s, rel, 0);
     if (fd < 0)
@@ -226,20 +237,12 @@ static int store_stream(const edb_store *s, const char *rel,
     *missing = 0;
     if (s->arc) {
         long k = edb_archive_find(s->arc, rel);
-        size_t len = 0;
-        const char *data = k >= 0 ? edb_archive_data(s->arc, (size_t)k, &len) : NULL;
-        if (!data) {
+        if (k < 0) {
             *missing = 1;
             edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no entry %s", s->path, rel);
             return -1;
         }
-        for (size_t off = 0; off < len;) {
-            size_t n = len - off < 65536 ? len - off : 65536;
-            if (feed(ctx, data + off, n) != 0)
-                return 0;
-            off += n;
-        }
-        return 0;
+        return edb_archive_stream(s->arc, (size_t)k, feed, ctx, NULL, err) == EDB_OK ? 0 : -1;
     }
     int fd = open_below(s, rel, 0);
     if (fd < 0) {
