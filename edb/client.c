@@ -1113,6 +1113,8 @@ static void on_done(fetch *f, request *r, CURLcode rc)
         request_failed(r, r->taperr.status != EDB_OK ? r->taperr.status : EDB_ERR_IO, m2, 0);
         return;
     }
+    if (r->tap_err && r->taperr.msg[0]) /* the tap's own reason: file and errno */
+        snprintf(msg, sizeof msg, "the reply could not be recorded: %.400s", r->taperr.msg);
     if (oc == OUT_OK) {
         r->state = RQ_DONE;
         return;
@@ -1256,8 +1258,8 @@ static int try_lookup(fetch *f, request *r)
         }
         r->http = 200;
         edb_status ts = taps_end(r, st == EDB_OK, &r->taperr);
-        if (st == EDB_OK && ts != EDB_OK) {
-            st = ts;
+        if ((st == EDB_OK && ts != EDB_OK) || (r->tap_err && r->taperr.msg[0])) {
+            st = st == EDB_OK ? ts : st;
             snprintf(why, sizeof why, "the reply could not be recorded: %.400s", r->taperr.msg);
         }
         logf_(c, "%s: answered locally%s%s", r->uri_name, why[0] ? ": " : "", why);
