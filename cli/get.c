@@ -575,7 +575,8 @@ parsed:
     if (get_local.store) {
         /* A local source decodes its files on every core before the fetch asks for them. */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        edb_store_prefetch(get_local.store, co.service, mnemonics, n_mnemonics,
+        edb_store_set_single_use(get_local.store, 1); /* each series is asked for once */
+        edb_store_prefetch(get_local.store, co.service, mnemonics, n_mnemonics, q.start, q.end,
                            cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus);
     }
     st = edb_client_fetch(client, &q, &res);

@@ -1387,8 +1387,8 @@ static int run_monitor(int argc, char **argv, mon_run *r, mon_args *m)
                         .keep_going = m->keep_going};
         if (mon_local.store) {
             long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-            edb_store_prefetch(mon_local.store, co.service, fetch, n_fetch,
-                               cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus);
+            edb_store_prefetch(mon_local.store, co.service, fetch, n_fetch, EDB_TIME_MIN,
+                               EDB_TIME_MAX, cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus);
         }
         fetch_st = edb_client_fetch(client, &qy, &res);
         cli_progress_done(&prog);

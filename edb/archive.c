@@ -336,6 +336,8 @@ struct edb_archive {
     entry *e;
     size_t n, cap;
     strtab index; /* name -> entry */
+    char *path;   /* to read again the entries not held */
+    edb_archive_limits lim;
 };
 
 void edb_archive_free(edb_archive *a)
@@ -348,6 +350,7 @@ void edb_archive_free(edb_archive *a)
     }
     free(a->e);
     strtab_free(&a->index);
+    free(a->path);
     free(a);
 }
 
@@ -408,27 +411,43 @@ edb_status edb_archive_load(edb_archive **out, const char *path, const edb_archi
     if (st != EDB_OK)
         return st;
     edb_archive *a = calloc(1, sizeof *a);
-    if (!a) {
+    if (!a || !(a->path = edb__strdup(path))) {
+        free(a);
         edb_archive_reader_free(r);
         return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
     }
+    if (lim)
+        a->lim = *lim;
+    uint64_t hold_max = limit_or(a->lim.hold_max, EDB_ARCHIVE_HOLD_MAX_DEFAULT), held = 0;
     for (;;) {
         const char *name;
         if ((st = edb_archive_reader_next(r, &name, err)) != EDB_OK || !name)
             break;
+        /* Small entries (meta.json, short replies) are kept, up to hold_max in all; a
+         * large one is only measured here and streamed from the archive when asked for,
+         * so that a store's data is never in memory twice (as text and decoded). */
         edb__buf b = {0};
         char chunk[65536];
-        size_t got;
+        size_t got, len = 0;
+        int hold = 1;
         while ((st = edb_archive_reader_read(r, chunk, sizeof chunk, &got, err)) == EDB_OK &&
-               got > 0)
-            if (edb__buf_append(&b, chunk, got) != 0) {
+               got > 0) {
+            len += got;
+            if (hold && (len > EDB_ARCHIVE_HOLD_ENTRY_MAX || held + len > hold_max)) {
+                hold = 0;
+                edb__buf_free(&b);
+            }
+            if (hold && edb__buf_append(&b, chunk, got) != 0) {
                 st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
                 break;
             }
+        }
+        if (hold)
+            held += len;
         char *copy = st == EDB_OK ? edb__strdup(name) : NULL;
-        if (st == EDB_OK && !b.p)
+        if (st == EDB_OK && hold && !b.p)
             b.p = malloc(1);
-        if (st == EDB_OK && (!copy || !b.p || add_entry(a, copy, b.p, b.len) != 0)) {
+        if (st == EDB_OK && (!copy || (hold && !b.p) || add_entry(a, copy, b.p, len) != 0)) {
             free(copy);
             st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
         }
@@ -444,6 +463,61 @@ edb_status edb_archive_load(edb_archive **out, const char *path, const edb_archi
     }
     *out = a;
     return EDB_OK;
+}
+
+edb_status edb_archive_stream(const edb_archive *a, size_t i,
+                              int (*feed)(void *ctx, const char *data, size_t len), void *ctx,
+                              int *stopped, edb_err *err)
+{
+    int ignore;
+    if (!stopped)
+        stopped = &ignore;
+    *stopped = 0;
+    if (!a || i >= a->n || !feed)
+        return edb__fail(err, EDB_ERR_USAGE, "edb_archive_stream: no such entry");
+    const entry *e = &a->e[i];
+    if (e->data) {
+        for (size_t off = 0; off < e->len;) {
+            size_t n = e->len - off < 65536 ? e->len - off : 65536;
+            if (feed(ctx, e->data + off, n) != 0) {
+                *stopped = 1;
+                return EDB_OK;
+            }
+            off += n;
+        }
+        return EDB_OK;
+    }
+    /* Entries come in the order they were loaded: the i-th file is entry i. */
+    edb_archive_reader *r = NULL;
+    edb_status st = edb_archive_reader_open(&r, a->path, &a->lim, err);
+    const char *name = NULL;
+    for (size_t k = 0; st == EDB_OK && k <= i; k++)
+        if ((st = edb_archive_reader_next(r, &name, err)) == EDB_OK && !name)
+            break;
+    if (st == EDB_OK && (!name || strcmp(name, e->name) != 0))
+        st = edb__fail(err, EDB_ERR_DATA, "%s: changed since it was opened (entry '%s' is "
+                       "no longer where it was)", a->path, e->name);
+    char *chunk = st == EDB_OK ? malloc(65536) : NULL;
+    if (st == EDB_OK && !chunk)
+        st = edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    size_t total = 0, got = 0;
+    while (st == EDB_OK &&
+           (st = edb_archive_reader_read(r, chunk, 65536, &got, err)) == EDB_OK && got > 0) {
+        total += got;
+        if (total > e->len)
+            break;
+        if (feed(ctx, chunk, got) != 0) {
+            *stopped = 1;
+            break;
+        }
+    }
+    if (st == EDB_OK && !*stopped && total != e->len)
+        st = edb__fail(err, EDB_ERR_DATA, "%s: changed since it was opened (entry '%s' was "
+                       "%zu bytes, is %s%zu)", a->path, e->name, e->len,
+                       total > e->len ? "more than " : "", total);
+    free(chunk);
+    edb_archive_reader_free(r);
+    return st;
 }
 
 /* ---- writing -------------------------------------------------------------------------- */

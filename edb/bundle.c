@@ -69,6 +69,7 @@ typedef struct rec_tap {
     FILE *f;
     edb_sha256 *h;
     int bad;
+    int err_no;  /* why the first write failed */
 } rec_tap;
 
 edb_status edb_recorder_new(edb_recorder **out, const char *spool_dir)
@@ -165,6 +166,7 @@ static void *rec_begin(void *ctx, const edb_request_info *ri, int local)
     /* A body that cannot be kept must fail the run: a bundle missing a reply is no record. */
     if (!t->f || !t->h) {
         t->bad = 1;
+        t->err_no = !t->h ? ENOMEM : errno;
         if (t->f)
             fclose(t->f);
         t->f = NULL;
@@ -176,6 +178,8 @@ static int rec_write(void *p, const char *data, size_t len)
 {
     rec_tap *t = p;
     if (t->bad || (len && fwrite(data, 1, len, t->f) != len)) {
+        if (!t->bad)
+            t->err_no = errno ? errno : EIO;
         t->bad = 1;
         return -1;
     }
@@ -189,15 +193,19 @@ static edb_status rec_end(void *p, int complete, long http, edb_err *err)
     rec_tap *t = p;
     edb_recorder *r = t->r;
     edb_status st = EDB_OK;
-    if (t->f && fclose(t->f) != 0)
+    if (t->f && fclose(t->f) != 0 && !t->bad) {
         t->bad = 1;
+        t->err_no = errno ? errno : EIO;
+    }
     t->f = NULL;
     if (t->h)
         edb_sha256_final(t->h, t->cur.sha);
     t->h = NULL;
-    if (complete && t->bad)
-        st = edb__fail(err, EDB_ERR_IO, "cannot keep the reply %s for the bundle in %s: %s",
-                       t->cur.uri_name ? t->cur.uri_name : "?", r->dir, strerror(errno));
+    /* Said also when the try is given up for it (complete = 0): the client reports why. */
+    if (t->bad)
+        st = edb__fail(err, EDB_ERR_IO, "cannot keep the reply %s for the bundle (writing %s): "
+                       "%s", t->cur.uri_name ? t->cur.uri_name : "?",
+                       t->cur.spool ? t->cur.spool : r->dir, strerror(t->err_no ? t->err_no : EIO));
     uint64_t cost = MANIFEST_PER_FILE + (t->cur.url ? strlen(t->cur.url) : 0) +
                     2 * (t->cur.uri_name ? strlen(t->cur.uri_name) : 0);
     if (complete && st == EDB_OK)

@@ -982,9 +982,13 @@ static const char *store_entry(tap *t)
     ename[0] = '\0';
     c->stats.stored++;
 done:
-    if (why)
-        store_failed(c, t->mnemonic[0] ? "store the reply" : "store",
-                     t->mnemonic[0] ? t->mnemonic : "the inventory", why);
+    if (why) {
+        /* the file it was writing, for whoever must free the space or fix the folder */
+        char what[64 + ENTRY_NAME_LEN + 16];
+        snprintf(what, sizeof what, "%s (" LAYOUT "/%.2s/%s)",
+                 t->mnemonic[0] ? "store the reply" : "store", t->key, name);
+        store_failed(c, what, t->mnemonic[0] ? t->mnemonic : "the inventory", why);
+    }
     if (ename[0])
         unlinkat(t->xfd, ename, 0);
     free(hj);

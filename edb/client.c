@@ -561,7 +561,7 @@ static int fmt_meta(void *arg, edb__buf *b)
 
 static void meta_from_entry(mnem *m, const edb_meta_entry *e);
 
-static int sink_series(void *ctx, edb_series *s)
+static int sink_series(void *ctx, const edb_series *s)
 {
     request *r = ctx;
     int rc = -1;
@@ -570,6 +570,31 @@ static int sink_series(void *ctx, edb_series *s)
         rc = taps_formatted(r, fmt_series, &a);
         if (rc == 0 && cut_to_range(r, s) != EDB_OK)
             rc = -1;
+        r->local_series = rc == 0;
+    }
+    return rc;
+}
+
+/* The same, with s taken: its samples become the request's, cut in place. */
+static int sink_series_take(void *ctx, edb_series *s)
+{
+    request *r = ctx;
+    int rc = -1;
+    if (r->pr.kind == EDB_REQ_DATA) {
+        fmt_series_arg a = {r, s};
+        rc = taps_formatted(r, fmt_series, &a);
+        if (rc == 0) {
+            size_t lo = edb_series_lower_bound(s, r->pr.lo);
+            size_t hi = edb_series_upper_bound(s, r->pr.hi);
+            if (r->pr.keep_before && lo > 0)
+                lo--;
+            if (r->pr.keep_after && hi < s->n)
+                hi++;
+            edb_series_keep_range(s, lo, hi);
+            edb_series_clear(r->series);
+            edb_series_move_samples(r->series, s);
+            r->series->all_points = s->all_points;
+        }
         r->local_series = rc == 0;
     }
     edb_series_free(s);
@@ -1088,6 +1113,8 @@ static void on_done(fetch *f, request *r, CURLcode rc)
         request_failed(r, r->taperr.status != EDB_OK ? r->taperr.status : EDB_ERR_IO, m2, 0);
         return;
     }
+    if (r->tap_err && r->taperr.msg[0]) /* the tap's own reason: file and errno */
+        snprintf(msg, sizeof msg, "the reply could not be recorded: %.400s", r->taperr.msg);
     if (oc == OUT_OK) {
         r->state = RQ_DONE;
         return;
@@ -1185,7 +1212,7 @@ static int try_lookup(fetch *f, request *r)
     const edb_client_options *o = &c->o;
     edb_request_info ri;
     request_info(r, &ri);
-    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta};
+    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta, sink_series_take};
     for (size_t h = 0; h < o->n_hooks; h++) {
         if (!o->hooks[h].lookup)
             continue;
@@ -1231,8 +1258,8 @@ static int try_lookup(fetch *f, request *r)
         }
         r->http = 200;
         edb_status ts = taps_end(r, st == EDB_OK, &r->taperr);
-        if (st == EDB_OK && ts != EDB_OK) {
-            st = ts;
+        if ((st == EDB_OK && ts != EDB_OK) || (r->tap_err && r->taperr.msg[0])) {
+            st = st == EDB_OK ? ts : st;
             snprintf(why, sizeof why, "the reply could not be recorded: %.400s", r->taperr.msg);
         }
         logf_(c, "%s: answered locally%s%s", r->uri_name, why[0] ? ": " : "", why);

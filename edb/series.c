@@ -461,6 +461,59 @@ edb_status edb_series_append_range(edb_series *dst, const edb_series *src, size_
     return EDB_OK;
 }
 
+void edb_series_keep_range(edb_series *s, size_t from, size_t to)
+{
+    if (!s)
+        return;
+    if (to > s->n)
+        to = s->n;
+    if (from > to)
+        from = to;
+    size_t n = to - from;
+    if (from > 0 && n > 0) {
+        memmove(s->t, s->t + from, n * sizeof *s->t);
+        if (s->d)
+            memmove(s->d, s->d + from, n * sizeof *s->d);
+        if (s->i)
+            memmove(s->i, s->i + from, n * sizeof *s->i);
+    }
+    if (s->soff) {
+        size_t b0 = s->soff[from], b1 = s->soff[to];
+        if (b0 > 0 && b1 > b0)
+            memmove(s->sbuf, s->sbuf + b0, b1 - b0);
+        for (size_t k = 0; k <= n; k++)
+            s->soff[k] = s->soff[from + k] - b0;
+    }
+    s->n = n;
+}
+
+void edb_series_move_samples(edb_series *dst, edb_series *src)
+{
+    if (!dst || !src || dst == src)
+        return;
+    free_values(dst);
+    free(dst->t);
+    free(dst->sbuf);
+    dst->t = src->t;
+    dst->d = src->d;
+    dst->i = src->i;
+    dst->soff = src->soff;
+    dst->sbuf = src->sbuf;
+    dst->n = src->n;
+    dst->cap = src->cap;
+    dst->scap = src->scap;
+    dst->vtype = src->vtype;
+    memcpy(dst->sqltype, src->sqltype, sizeof dst->sqltype);
+    src->t = NULL;
+    src->d = NULL;
+    src->i = NULL;
+    src->soff = NULL;
+    src->sbuf = NULL;
+    src->n = src->cap = src->scap = 0;
+    src->vtype = EDB_VT_NONE;
+    src->sqltype[0] = '\0';
+}
+
 edb_status edb_series_prepend_from(edb_series *dst, const edb_series *src, size_t j)
 {
     if (dst == src)

@@ -67,6 +67,7 @@ struct edb_store {
     meta_entry *meta;
     size_t n_meta;
     pthread_mutex_t mu;
+    int single_use;     /* hand a parsed series to its one query instead of keeping it */
     cache_entry *cache; /* sorted by name */
     size_t n_cache, cap_cache;
 };
@@ -170,6 +171,11 @@ static edb_status open_error(const edb_store *s, const char *rel, int e, int *mi
                      why);
 }
 
+static int buf_feed(void *ctx, const char *data, size_t len)
+{
+    return edb__buf_append(ctx, data, len);
+}
+
 /* Whole content of file `rel` (relative to the store, prefix included): borrowed from
  * the archive, or read from the folder into out.  Sets *missing for a file that is not
  * there.  The name comes from this module (checked names only). */
@@ -184,7 +190,13 @@ static edb_status store_read(const edb_store *s, const char *rel, edb__buf *out,
             return edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no entry %s", s->path, rel);
         }
         *data = edb_archive_data(s->arc, (size_t)k, len);
-        return EDB_OK;
+        if (*data)
+            return EDB_OK;
+        /* a large entry, not held: read again from the archive */
+        edb_status st = edb_archive_stream(s->arc, (size_t)k, buf_feed, out, NULL, err);
+        *data = out->p ? out->p : "";
+        *len = out->len;
+        return st;
     }
     int fd = open_below(s, rel, 0);
     if (fd < 0)
@@ -225,20 +237,12 @@ static int store_stream(const edb_store *s, const char *rel,
     *missing = 0;
     if (s->arc) {
         long k = edb_archive_find(s->arc, rel);
-        size_t len = 0;
-        const char *data = k >= 0 ? edb_archive_data(s->arc, (size_t)k, &len) : NULL;
-        if (!data) {
+        if (k < 0) {
             *missing = 1;
             edb__fail(err, EDB_ERR_NOT_FOUND, "%s: no entry %s", s->path, rel);
             return -1;
         }
-        for (size_t off = 0; off < len;) {
-            size_t n = len - off < 65536 ? len - off : 65536;
-            if (feed(ctx, data + off, n) != 0)
-                return 0;
-            off += n;
-        }
-        return 0;
+        return edb_archive_stream(s->arc, (size_t)k, feed, ctx, NULL, err) == EDB_OK ? 0 : -1;
     }
     int fd = open_below(s, rel, 0);
     if (fd < 0) {
@@ -728,43 +732,61 @@ static edb_status load_replies(edb_store *s, const edb__service *svc, const char
     char sqltype[32];
     meta_hint(s, svc, name, &o, sqltype, sizeof sqltype);
     edb_series *all = NULL, *one = NULL, *uniq = NULL;
-    edb_decoder *dec = NULL;
     edb_status st = edb_series_new(&all, name);
     for (size_t k = lo; st == EDB_OK && k < hi; k++) {
-        edb__buf content = {0};
-        const char *data = NULL;
-        size_t dlen = 0;
-        int missing;
-        st = store_read(s, s->rf[k].file, &content, &data, &dlen, &missing, err);
-        if (st == EDB_OK && (st = edb_series_new(&one, name)) == EDB_OK &&
-            (st = edb_decoder_new(&dec, svc->decoder, one, &o)) == EDB_OK) {
-            st = edb_decoder_feed(dec, data, dlen);
-            if (st == EDB_OK)
-                st = edb_decoder_finish(dec);
-            if (st != EDB_OK)
+        /* The first reply decodes straight into the result; a later one into a series of
+         * its own, appended column by column (its type is checked against the others). */
+        edb_series *dst = all->n == 0 ? all : NULL;
+        dec_feed f = {NULL, 0};
+        one = NULL;
+        if (!dst && (st = edb_series_new(&one, name)) == EDB_OK)
+            dst = one;
+        if (st == EDB_OK && (st = edb_decoder_new(&f.d, svc->decoder, dst, &o)) == EDB_OK) {
+            /* read in 64 KiB pieces straight into the decoder: never the whole file */
+            int missing = 0;
+            edb_err rerr = EDB_ERR_INIT;
+            if (store_stream(s, s->rf[k].file, feed_decoder, &f, &missing, &rerr) != 0)
+                st = edb__fail(err, missing ? EDB_ERR_NOT_FOUND : EDB_ERR_IO, "%s", rerr.msg);
+            else if (f.failed || edb_decoder_finish(f.d) != EDB_OK)
                 st = edb__fail(err, EDB_ERR_DATA, "%s/%s: %s", s->path, s->rf[k].file,
-                               edb_decoder_errmsg(dec));
+                               edb_decoder_errmsg(f.d));
         }
-        if (st == EDB_OK && one->n > 0) {
+        if (st == EDB_OK && one && one->n > 0) {
             st = edb_series_append_range(all, one, 0, one->n);
             if (st == EDB_ERR_DATA)
                 st = edb__fail(err, EDB_ERR_DATA, "%s/%s: values of another type than in the "
                                "other replies of %s", s->path, s->rf[k].file, name);
         }
-        edb_decoder_free(dec);
-        dec = NULL;
+        edb_decoder_free(f.d);
         edb_series_free(one);
         one = NULL;
-        edb__buf_free(&content);
+        /* a reply without samples leaves no trace (type, sqltype) on the result */
+        if (st == EDB_OK && dst == all && all->n == 0) {
+            edb_series_free(all);
+            all = NULL;
+            st = edb_series_new(&all, name);
+        }
     }
-    if (st == EDB_OK) {
+    if (st == EDB_OK)
         edb_series_sort(all);
-        st = edb_series_new(&uniq, name);
+    /* Chunks overlap (one chunk's bracket is its neighbour's first sample): each instant
+     * is kept once.  Without a repeated instant (one reply, or replies that do not
+     * overlap) the decoded series is the answer as it stands: no copy. */
+    size_t dup = 1;
+    while (st == EDB_OK && dup < all->n && all->t[dup] != all->t[dup - 1])
+        dup++;
+    if (st == EDB_OK && dup >= all->n) {
+        *out = all;
+        return EDB_OK;
     }
+    if (st == EDB_OK)
+        st = edb_series_new(&uniq, name);
     if (st == EDB_OK) {
         memcpy(uniq->sqltype, all->sqltype, sizeof uniq->sqltype);
         if (all->vtype != EDB_VT_NONE)
             st = edb_series_set_type(uniq, all->vtype);
+        if (st == EDB_OK)
+            st = edb_series_reserve(uniq, all->n);
         /* runs of distinct instants, copied a run at a time */
         for (size_t j = 0; st == EDB_OK && j < all->n;) {
             size_t e = j + 1;
@@ -889,6 +911,29 @@ static edb_status get_series(edb_store *s, const edb__service *svc, const char *
     *out = ser;
     pthread_mutex_unlock(&s->mu);
     return EDB_OK;
+}
+
+/* Take series `ser` out of the cache: the caller owns it (NULL if it is not there). */
+static edb_series *uncache(edb_store *s, const edb_series *ser)
+{
+    edb_series *got = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t k = 0; k < s->n_cache; k++)
+        if (s->cache[k].series == ser) {
+            got = s->cache[k].series;
+            free(s->cache[k].name);
+            memmove(&s->cache[k], &s->cache[k + 1], (s->n_cache - k - 1) * sizeof *s->cache);
+            s->n_cache--;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return got;
+}
+
+void edb_store_set_single_use(edb_store *s, int on)
+{
+    if (s)
+        s->single_use = on != 0;
 }
 
 /* The samples of mnemonic in [start, end] (brackets: and one on each side) as a window
@@ -1117,11 +1162,22 @@ static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_
         if (rf)
             return store_stream(s, rf->file, sink->feed, sink->ctx, NULL, err) == 0 ? 1 : -1;
     }
-    edb_series *ser = NULL;
-    /* the client names the mnemonic in its message */
-    if (query_svc(s, svc, ri->mnemonic, ri->start, ri->end, 1, &ser, 0, err) != EDB_OK)
+    /* A view of the shared series, not a copy: the client copies out what it keeps; or,
+     * when each series has one query, the series itself, cut in place.  The client names
+     * the mnemonic in its message. */
+    const edb_series *all = NULL;
+    size_t lo, hi;
+    if (window_svc(s, svc, ri->mnemonic, ri->start, ri->end, 1, 0, &all, &lo, &hi, err) !=
+        EDB_OK)
         return -1;
-    return sink->series(sink->ctx, ser) == 0 ? 1 : -1;
+    edb_series *own = s->single_use && sink->series_take ? uncache(s, all) : NULL;
+    if (own) {
+        edb_series_keep_range(own, lo, hi);
+        return sink->series_take(sink->ctx, own) == 0 ? 1 : -1;
+    }
+    edb_series view;
+    edb_series_view(&view, all, lo, hi);
+    return sink->series(sink->ctx, &view) == 0 ? 1 : -1;
 }
 
 void edb_store_hooks(edb_store *s, edb_reply_hooks *out)
@@ -1138,6 +1194,7 @@ typedef struct prefetch {
     const edb__service *svc;
     const char *const *names;
     size_t n;
+    edb_time start, end;
     pthread_mutex_t mu;
     size_t next;
 } prefetch;
@@ -1155,23 +1212,29 @@ static void *prefetch_worker(void *arg)
         const edb_series *ignore;
         if (check_name(p->names[k], name, NULL) != EDB_OK)
             continue;
-        const edb__service *svc = p->svc;
+        /* the jwst layout keeps one series per name whatever the service (window_svc):
+         * prefetching under the service's key would parse the file a second time */
+        const edb__service *svc = p->s->replies ? p->svc : NULL;
         if (p->s->replies) {
             size_t lo, hi;
             svc = reply_range(p->s, svc, name, &lo, &hi);
             if (!svc)
                 continue;
+            if (p->start != EDB_TIME_MIN && p->end != EDB_TIME_MAX &&
+                exact_reply(p->s, svc, name, edb_time_floor(p->start, EDB_USEC_PER_SEC),
+                            edb_time_ceil(p->end, EDB_USEC_PER_SEC)))
+                continue; /* its saved reply streams into the client's decoder */
         }
         get_series(p->s, svc, name, &ignore, NULL);
     }
 }
 
 void edb_store_prefetch(edb_store *s, const char *service, const char *const *mnemonics,
-                        size_t n, int threads)
+                        size_t n, edb_time start, edb_time end, int threads)
 {
     if (!s || n == 0)
         return;
-    prefetch p = {s, service ? edb__service_find(service) : NULL, mnemonics, n,
+    prefetch p = {s, service ? edb__service_find(service) : NULL, mnemonics, n, start, end,
                   PTHREAD_MUTEX_INITIALIZER, 0};
     if (threads < 1)
         threads = 1;

@@ -175,6 +175,77 @@ START_TEST(names_with_one_spelling_only)
 }
 END_TEST
 
+/* Large entries are not held at load: streamed from the archive when asked, with the
+ * same bytes; small ones are held (up to hold_max in all). */
+typedef struct collect {
+    char *p;
+    size_t n, pieces, max_piece;
+} collect;
+
+static int collect_feed(void *ctx, const char *data, size_t len)
+{
+    collect *c = ctx;
+    memcpy(c->p + c->n, data, len);
+    c->n += len;
+    c->pieces++;
+    if (len > c->max_piece)
+        c->max_piece = len;
+    return 0;
+}
+
+START_TEST(large_entries_are_streamed_not_held)
+{
+    sh("/usr/bin/python3 - '%s' '%s' <<'EOF'\n"
+       "import io, random, sys, tarfile\n"
+       "random.seed(11); data = bytes(random.getrandbits(8) for _ in range(300000))\n"
+       "open(sys.argv[2], 'wb').write(data)\n"
+       "with tarfile.open(sys.argv[1], 'w:gz') as t:\n"
+       "    for n, d in (('a', b'abc'), ('big', data), ('b', b'0123456789')):\n"
+       "        i = tarfile.TarInfo(n); i.size = len(d); t.addfile(i, io.BytesIO(d))\n"
+       "EOF", in_tmp("h.tar.gz"), in_tmp("big"));
+    size_t want_len;
+    char *want = tu_read_file(in_tmp("big"), &want_len);
+    ck_assert_uint_eq(want_len, 300000);
+    edb_archive_limits lim = EDB_ARCHIVE_LIMITS_INIT;
+    lim.hold_max = 100; /* 'a' (3 bytes) and 'b' (10) fit; 'big' does not */
+    edb_archive *a = NULL;
+    edb_err e = EDB_ERR_INIT;
+    ck_assert_msg(edb_archive_load(&a, in_tmp("h.tar.gz"), &lim, &e) == EDB_OK, "%s", e.msg);
+    ck_assert_uint_eq(edb_archive_count(a), 3);
+    size_t len = 0;
+    ck_assert_ptr_null(edb_archive_data(a, 1, &len));
+    ck_assert_uint_eq(len, 300000);
+    ck_assert_ptr_nonnull(edb_archive_data(a, 2, &len));
+    ck_assert_uint_eq(len, 10);
+    collect c = {malloc(300000), 0, 0, 0};
+    int stopped = 1;
+    ck_assert_msg(edb_archive_stream(a, (size_t)edb_archive_find(a, "big"), collect_feed, &c,
+                                     &stopped, &e) == EDB_OK, "%s", e.msg);
+    ck_assert_int_eq(stopped, 0);
+    ck_assert_uint_eq(c.n, 300000);
+    ck_assert(memcmp(c.p, want, 300000) == 0);
+    ck_assert_uint_le(c.max_piece, 65536);
+    ck_assert_uint_ge(c.pieces, 5); /* 300000 / 65536 rounded up */
+    c.n = 0;
+    ck_assert_int_eq(edb_archive_stream(a, 2, collect_feed, &c, NULL, &e), EDB_OK);
+    ck_assert_uint_eq(c.n, 10);
+    ck_assert(memcmp(c.p, "0123456789", 10) == 0);
+    /* the archive replaced under the same name: refused, never other bytes */
+    sh("/usr/bin/python3 - '%s' <<'EOF'\n"
+       "import io, sys, tarfile\n"
+       "with tarfile.open(sys.argv[1], 'w:gz') as t:\n"
+       "    for n, d in (('a', b'abc'), ('other', b'x' * 300000)):\n"
+       "        i = tarfile.TarInfo(n); i.size = len(d); t.addfile(i, io.BytesIO(d))\n"
+       "EOF", in_tmp("h.tar.gz"));
+    c.n = 0;
+    ck_assert_int_eq(edb_archive_stream(a, 1, collect_feed, &c, NULL, &e), EDB_ERR_DATA);
+    ck_assert_msg(strstr(e.msg, "changed since it was opened"), "%s", e.msg);
+    edb_archive_free(a);
+    free(c.p);
+    free(want);
+}
+END_TEST
+
 START_TEST(reader_gives_entries_in_pieces)
 {
     /* 1 MiB of bytes from a seeded generator, written by Python beside the tar too. */
@@ -352,6 +423,7 @@ static Suite *archive_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, dot_slash_entries_are_the_plain_names);
     tcase_add_test(t, many_entries_found_by_hash_and_capped);
+    tcase_add_test(t, large_entries_are_streamed_not_held);
     tcase_add_test(t, names_with_one_spelling_only);
     tcase_add_test(t, reader_gives_entries_in_pieces);
     tcase_add_test(t, writing_is_reproducible);

@@ -3,11 +3,14 @@
  * written is read back with Python (tarfile, json, hashlib), and hostile bundles are made
  * with Python from good ones (tests/bundle_edit.py). */
 #include <check.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <edb/archive.h>
@@ -426,6 +429,53 @@ START_TEST(open_refuses_malformed_manifests)
 }
 END_TEST
 
+/* A file size limit while spooling a reply: the bundle says which reply, which file and
+ * the system's reason (it was "the stored reply does not decode"), also when the try is
+ * abandoned for it (complete = 0, what the client does after a refused write). */
+START_TEST(full_disk_names_the_file_and_the_reason)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {4096, 4096};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        edb_recorder *rec = NULL;
+        if (edb_recorder_new(&rec, tmp) != EDB_OK)
+            _exit(2);
+        edb_reply_hooks h;
+        edb_recorder_hooks(rec, &h);
+        edb_request_info ri = {.mnemonic = "X", .url = "http://h/a", .uri_name = A_NAME};
+        char big[65536];
+        memset(big, 'x', sizeof big);
+        int rcs = 0;
+        for (int complete = 0; complete < 2; complete++) {
+            void *t = h.tap_begin(h.ctx, &ri, 0);
+            int w = h.tap_write(t, big, sizeof big);
+            edb_err e = EDB_ERR_INIT;
+            edb_status st = h.tap_end(t, complete, 200, &e);
+            FILE *f = fopen(tu_path(tmp, complete ? "msg1" : "msg0"), "w");
+            fputs(e.msg, f);
+            fclose(f);
+            rcs |= (w == 0) << complete | (st != EDB_ERR_IO) << (2 + complete);
+        }
+        edb_recorder_free(rec);
+        _exit(rcs);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d", status);
+    for (int k = 0; k < 2; k++) {
+        size_t n;
+        char *m = tu_read_file(tu_path(tmp, k ? "msg1" : "msg0"), &n);
+        char want[600];
+        snprintf(want, sizeof want, "cannot keep the reply %s for the bundle (writing ", A_NAME);
+        ck_assert_msg(strstr(m, want) == m && strstr(m, "): File too large"), "%s", m);
+        free(m);
+    }
+}
+END_TEST
+
 static Suite *bundle_suite(void)
 {
     Suite *s = suite_create("bundle");
@@ -438,6 +488,7 @@ static Suite *bundle_suite(void)
     tcase_add_test(t, token_and_limits_refused_when_writing);
     tcase_add_test(t, verify_names_each_problem);
     tcase_add_test(t, open_refuses_malformed_manifests);
+    tcase_add_test(t, full_disk_names_the_file_and_the_reason);
     suite_add_tcase(s, t);
     return s;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,7 +171,7 @@ static int lookup(edb_cache *c, const edb_request_info *ri, sink *s)
     edb_reply_hooks h;
     edb_cache_hooks(c, &h);
     edb_err err = EDB_ERR_INIT;
-    edb_reply_sink rs = {s, sink_feed, NULL, NULL};
+    edb_reply_sink rs = {s, sink_feed, NULL, NULL, NULL};
     int rc = h.lookup(h.ctx, ri, &rs, &err);
     ck_assert_int_eq(err.status, EDB_OK); /* a cache never fails a request */
     return rc;
@@ -1173,6 +1174,56 @@ START_TEST(refetch_after_late_damage)
 }
 END_TEST
 
+/* A file size limit (a full disk, as far as write() can tell): the cache says which
+ * entry file it was writing and the system's reason, and the run goes on.  In a child, so
+ * that the limit and the ignored SIGXFSZ stay there. */
+START_TEST(full_disk_names_the_entry_and_the_reason)
+{
+    logbuf lb = {{0}, 0, 0};
+    edb_cache *c = open_plain(&lb);
+    char *big = malloc(1 << 20);
+    /* random-looking bytes: deflate cannot shrink them under the limit */
+    uint32_t x = 12345;
+    for (size_t k = 0; k < (1u << 20); k++) {
+        x = x * 1103515245u + 12345u;
+        big[k] = (char)(x >> 24);
+    }
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {8192, 8192};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        edb_reply_hooks h;
+        edb_cache_hooks(c, &h);
+        void *t = h.tap_begin(h.ctx, &RI, 0);
+        for (size_t off = 0; t && off < (1u << 20); off += 65536)
+            h.tap_write(t, big + off, 65536);
+        edb_err err = EDB_ERR_INIT;
+        int ok = t && h.tap_end(t, 1, 200, &err) == EDB_OK; /* never fails a run */
+        FILE *f = fopen(in_tmp("log"), "w");
+        fputs(lb.text, f);
+        fclose(f);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t n;
+    char *log = tu_read_file(in_tmp("log"), &n);
+    ck_assert_msg(strstr(log, "cache: cannot store the reply (v1/") &&
+                  strstr(log, ".z) for SA_ZATTEST2 in ") && strstr(log, "(File too large)"),
+                  "%s", log);
+    /* nothing half-written is left as an entry */
+    edb_cache_stats st;
+    edb_cache_get_stats(c, &st);
+    ck_assert_int_eq(edb_cache_has(c, &RI), 0);
+    free(log);
+    free(big);
+    edb_cache_free(c);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -1197,6 +1248,7 @@ static Suite *cache_suite(void)
     tcase_add_test(t, clear_never_follows_links_nor_removes_foreign_files);
     tcase_add_test(t, two_processes_write_one_entry);
     tcase_add_test(t, refetch_after_late_damage);
+    tcase_add_test(t, full_disk_names_the_entry_and_the_reason);
     suite_add_tcase(s, t);
     return s;
 }

@@ -399,6 +399,65 @@ START_TEST(test_vtype_from_sqltype)
 }
 END_TEST
 
+/* Cutting in place keeps exactly the samples asked, strings with their offsets rebased;
+ * moving hands the arrays over whole. */
+START_TEST(test_keep_range_and_move)
+{
+    edb_series *s = NULL, *d = NULL;
+    ck_assert_int_eq(edb_series_new(&s, "A"), EDB_OK);
+    ck_assert_int_eq(edb_series_set_type(s, EDB_VT_REAL), EDB_OK);
+    for (int k = 0; k < 10; k++)
+        ck_assert_int_eq(edb_series_push_real(s, 100 + k, k * 0.5), EDB_OK);
+    edb_series_keep_range(s, 3, 7);
+    ck_assert_uint_eq(s->n, 4);
+    for (int k = 0; k < 4; k++) {
+        ck_assert_int_eq(s->t[k], 103 + k);
+        ck_assert(s->d[k] == (3 + k) * 0.5);
+    }
+    edb_series_keep_range(s, 2, 99); /* past the end: clamped */
+    ck_assert_uint_eq(s->n, 2);
+    ck_assert_int_eq(s->t[0], 105);
+    ck_assert_int_eq(edb_series_new(&d, "B"), EDB_OK);
+    ck_assert_int_eq(edb_series_set_type(d, EDB_VT_INT), EDB_OK);
+    ck_assert_int_eq(edb_series_push_int(d, 1, 7), EDB_OK);
+    s->sqltype[0] = 'r';
+    s->sqltype[1] = '\0';
+    const edb_time *t = s->t;
+    edb_series_move_samples(d, s);
+    ck_assert_ptr_eq(d->t, t);
+    ck_assert_uint_eq(d->n, 2);
+    ck_assert_int_eq(d->vtype, EDB_VT_REAL);
+    ck_assert_ptr_null(d->i);
+    ck_assert_str_eq(d->sqltype, "r");
+    ck_assert_str_eq(d->mnemonic, "B");
+    ck_assert(d->d[1] == 3.0);
+    ck_assert_uint_eq(s->n, 0);
+    ck_assert_int_eq(s->vtype, EDB_VT_NONE);
+    ck_assert_ptr_null(s->t);
+    edb_series_free(s);
+    /* strings */
+    ck_assert_int_eq(edb_series_new(&s, "S"), EDB_OK);
+    ck_assert_int_eq(edb_series_set_type(s, EDB_VT_STRING), EDB_OK);
+    const char *v[] = {"a", "bb", "", "dddd", "e"};
+    for (int k = 0; k < 5; k++)
+        ck_assert_int_eq(edb_series_push_str(s, k, v[k], strlen(v[k])), EDB_OK);
+    edb_series_keep_range(s, 1, 4);
+    ck_assert_uint_eq(s->n, 3);
+    ck_assert_uint_eq(s->soff[0], 0);
+    ck_assert_uint_eq(s->soff[3], 6);
+    size_t len;
+    const char *x = edb_series_str(s, 0, &len);
+    ck_assert_uint_eq(len, 2);
+    ck_assert_int_eq(memcmp(x, "bb", 2), 0);
+    x = edb_series_str(s, 2, &len);
+    ck_assert_uint_eq(len, 4);
+    ck_assert_int_eq(memcmp(x, "dddd", 4), 0);
+    ck_assert_int_eq(s->t[1], 2);
+    edb_series_free(s);
+    edb_series_free(d);
+}
+END_TEST
+
 static Suite *series_suite(void)
 {
     Suite *s = suite_create("series");
@@ -413,6 +472,7 @@ static Suite *series_suite(void)
     tcase_add_test(tc, test_sort_random);
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_vtype_from_sqltype);
+    tcase_add_test(tc, test_keep_range_and_move);
     suite_add_tcase(s, tc);
     return s;
 }

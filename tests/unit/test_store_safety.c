@@ -144,7 +144,7 @@ START_TEST(prefetch_same_samples)
     edb_err err = EDB_ERR_INIT;
     ck_assert_int_eq(edb_store_open(&a, tu_fixture("jwst-2021-01-26"), &err), EDB_OK);
     ck_assert_int_eq(edb_store_open(&b, tu_fixture("jwst-2021-01-26.tar.xz"), &err), EDB_OK);
-    edb_store_prefetch(b, "mast", names, n, 4);
+    edb_store_prefetch(b, "mast", names, n, EDB_TIME_MIN, EDB_TIME_MAX, 4);
     size_t total = 0;
     for (size_t k = 0; k + 2 < n; k++) {
         edb_series *x = NULL, *y = NULL;

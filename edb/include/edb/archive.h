@@ -38,9 +38,14 @@ typedef struct edb_archive_limits {
     uint64_t ratio_floor;/* unpacked bytes below which the ratio is not checked (default 16 MiB) */
     uint64_t entries_max;/* entries of any kind, folders included (default 200,000): what
                           * bounds the time and memory an archive of empty entries costs */
+    uint64_t hold_max;   /* edb_archive_load: bytes of entries held in memory (default
+                          * 16 MiB, entries of at most 1 MiB); the others are read again
+                          * from the archive, in pieces, each time they are asked for */
 } edb_archive_limits;
 
-#define EDB_ARCHIVE_LIMITS_INIT {0, 0, 0, 0, 0}
+#define EDB_ARCHIVE_LIMITS_INIT {0, 0, 0, 0, 0, 0}
+#define EDB_ARCHIVE_HOLD_MAX_DEFAULT (UINT64_C(16) << 20)
+#define EDB_ARCHIVE_HOLD_ENTRY_MAX (UINT64_C(1) << 20)
 #define EDB_ARCHIVE_UNLIMITED UINT64_MAX
 #define EDB_ARCHIVE_ENTRY_MAX_DEFAULT (UINT64_C(256) << 20)
 #define EDB_ARCHIVE_TOTAL_MAX_DEFAULT (UINT64_C(1) << 30)
@@ -53,16 +58,25 @@ typedef struct edb_archive edb_archive;
 /* Is path named like an archive this module reads (.tar, .tar.gz, .tgz, .tar.xz, .zip)? */
 int edb_archive_is_name(const char *path);
 
-/* Load every file of the archive at path.  EDB_ERR_IO if it cannot be read, EDB_ERR_DATA
- * if it is not an archive or breaks a rule above (the message names the entry). */
+/* Load the archive at path: every file's name and size, and the bytes of the small ones
+ * (limits->hold_max); the archive is read whole once, so every rule is checked here.
+ * EDB_ERR_IO if it cannot be read, EDB_ERR_DATA if it is not an archive or breaks a rule
+ * above (the message names the entry). */
 edb_status edb_archive_load(edb_archive **out, const char *path, const edb_archive_limits *lim,
                             edb_err *err);
 void edb_archive_free(edb_archive *a); /* accepts NULL */
 
 size_t edb_archive_count(const edb_archive *a);
-/* Entry i: its name and bytes, borrowed until edb_archive_free. */
+/* Entry i: its name and bytes, borrowed until edb_archive_free; the bytes are NULL (and
+ * *len its size) for an entry not held in memory: read it with edb_archive_stream. */
 const char *edb_archive_name(const edb_archive *a, size_t i);
 const char *edb_archive_data(const edb_archive *a, size_t i, size_t *len);
+/* Entry i handed to feed in pieces of at most 64 KiB: from memory when held, else read
+ * again from the archive (one pass up to the entry; EDB_ERR_DATA if the archive changed
+ * since it was loaded).  feed returns non-zero to stop (*stopped set, EDB_OK). */
+edb_status edb_archive_stream(const edb_archive *a, size_t i,
+                              int (*feed)(void *ctx, const char *data, size_t len), void *ctx,
+                              int *stopped, edb_err *err);
 /* The entry named exactly name, or -1 (a hash lookup). */
 long edb_archive_find(const edb_archive *a, const char *name);
 

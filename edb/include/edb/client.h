@@ -53,11 +53,16 @@ typedef struct edb_reply_sink {
     /* The body's next bytes, in order.  Non-zero: stop feeding and return 1. */
     int (*feed)(void *ctx, const char *data, size_t len);
     /* DATA only: the samples the service would send for ri (its whole-second range, and the
-     * bracket samples beyond it), sorted by time; the client takes s (also on failure) and
-     * cuts it to the exact range. */
-    int (*series)(void *ctx, struct edb_series *s);
+     * bracket samples beyond it), sorted by time; borrowed for the call (a view of the
+     * hook's own series will do): the client copies out only what it keeps, its exact
+     * range. */
+    int (*series)(void *ctx, const struct edb_series *s);
     /* META only: what is known of the mnemonic, NULL for nothing; copied. */
     int (*meta)(void *ctx, const struct edb_meta_entry *e);
+    /* DATA only, as series, but the client takes s (also on failure) and cuts it to the
+     * exact range in place: a hook whose series has no other user hands it on without a
+     * copy. */
+    int (*series_take)(void *ctx, struct edb_series *s);
 } edb_reply_sink;
 
 /* Where replies may come from and go to besides the network: caches, local sources,

@@ -94,6 +94,16 @@ edb_status edb_series_push_from(edb_series *dst, const edb_series *src, size_t j
 edb_status edb_series_append_range(edb_series *dst, const edb_series *src, size_t from,
                                    size_t to);
 
+/* Keep only samples [from, to) of s, moved to the front in place (memmove of each column,
+ * strings as one block with their offsets shifted): cutting a series that is about to be
+ * handed on costs no second copy.  The memory is kept. */
+void edb_series_keep_range(edb_series *s, size_t from, size_t to);
+
+/* Move src's samples, type and sqltype into dst (whose own samples are freed), leaving src
+ * empty and untyped: handing a whole series on without copying a byte.  Name, unit,
+ * description, subsystem and all_points stay where they are. */
+void edb_series_move_samples(edb_series *dst, edb_series *src);
+
 /* Insert sample j of src at the front of dst (used for a bracket that arrives first). */
 edb_status edb_series_prepend_from(edb_series *dst, const edb_series *src, size_t j);
 

@@ -68,10 +68,18 @@ void edb_store_hooks(edb_store *s, edb_reply_hooks *out);
 /* Read and decode the data of these mnemonics now, on up to `threads` threads (each
  * mnemonic's file is decoded once, by one thread), so that the queries that follow find
  * it ready: a local source then uses every core.  service names the replies to read in a
- * store of saved replies ("mast", "direct", "edp"; NULL: any).  Errors are not reported
- * here: the query of that mnemonic reports them. */
+ * store of saved replies ("mast", "direct", "edp"; NULL: any).  [start, end] is the range
+ * the queries will ask (EDB_TIME_MIN, EDB_TIME_MAX: not known): a mnemonic with a saved
+ * reply of exactly that whole-second range is left alone, since that reply's bytes
+ * answer it.  Errors are not reported here: the query of that mnemonic reports them. */
 void edb_store_prefetch(edb_store *s, const char *service, const char *const *mnemonics,
-                        size_t n, int threads);
+                        size_t n, edb_time start, edb_time end, int threads);
+
+/* on = 1: each parsed series has one query (`edbx get`), which the store hands it to
+ * (cut in place, through the sink's series_take) instead of keeping it for queries that
+ * will not come: the samples are in memory once.  A mnemonic asked again is read again.
+ * Off (the default) for a store shared by many queries (`edbx serve`). */
+void edb_store_set_single_use(edb_store *s, int on);
 
 #ifdef __cplusplus
 }
