@@ -50,6 +50,7 @@ typedef struct hdu {
     int64_t step_us;       /* wide only, 0 = irregular */
     size_t ncols;
     vcol *cols;
+    const edb_table *meta; /* wide only: the table's own key/value metadata, or NULL */
 } hdu;
 
 static edb_status fits_fail(const edb__wctx *c, int status, const char *what)
@@ -152,6 +153,47 @@ static void size_column(vcol *v, size_t nrows)
     default:
         v->width = 8;
     }
+}
+
+/* A string value of any length under a key of any length, as astropy reads it back: a key
+ * of up to 8 characters takes cfitsio's long strings (the OGIP CONTINUE convention); a
+ * longer one is a HIERARCH card when the value fits on it, else (astropy reads no long
+ * HIERARCH value) the key's first 8 characters with CONTINUE cards, the whole key named
+ * in the comment.  *written 0 when that shorter key is in the header already.  value is
+ * ASCII. */
+static void write_long_str(fitsfile *fp, const char *key, const char *value, int *written,
+                           int *status)
+{
+    *written = 1;
+    if (strlen(key) <= 8) {
+        fits_write_key_longstr(fp, key, value, "", status);
+        return;
+    }
+    char card[FLEN_CARD * 2];
+    size_t quotes = 0;
+    for (const char *p = value; *p; p++)
+        quotes += *p == '\'';
+    int n = snprintf(card, sizeof card, "HIERARCH %s = '", key);
+    if (n > 0 && (size_t)n + strlen(value) + quotes + 1 <= 80) {
+        for (const char *p = value; *p; p++) {
+            card[n++] = *p;
+            if (*p == '\'')
+                card[n++] = '\'';
+        }
+        card[n++] = '\'';
+        card[n] = '\0';
+        fits_write_record(fp, card, status);
+        return;
+    }
+    char shortkey[9], comment[FLEN_COMMENT];
+    snprintf(shortkey, sizeof shortkey, "%s", key);
+    if (fits_read_card(fp, shortkey, card, status) == 0) {
+        *written = 0;
+        return;
+    }
+    *status = 0;
+    snprintf(comment, sizeof comment, "%s", key);
+    fits_write_key_longstr(fp, shortkey, value, comment, status);
 }
 
 static void write_card_str(fitsfile *fp, const char *key, const char *value, const char *comment,
@@ -388,6 +430,30 @@ static edb_status write_hdu(fitsfile *fp, const hdu *h, long mjdref, const edb__
             free(d);
         }
     }
+    /* The table's own metadata (edbx monitor: the entry, its limits, condition and command),
+     * its keys in capitals (write_long_str); a key the header already holds is not written
+     * twice. */
+    for (size_t k = 0; h->meta && k < h->meta->n_meta && status == 0; k++) {
+        char key[FLEN_KEYWORD], card[FLEN_CARD];
+        ascii_copy(key, 60, h->meta->meta_key[k]);
+        for (char *q = key; *q; q++)
+            *q = (*q >= 'a' && *q <= 'z') ? (char)(*q - 'a' + 'A') : *q == ' ' ? '_' : *q;
+        if (!key[0])
+            continue;
+        if (fits_read_card(fp, key, card, &status) == 0)
+            continue;
+        status = 0;
+        if (!longwarn++)
+            fits_write_key_longwarn(fp, &status);
+        char *d = ascii_dup(h->meta->meta_val[k] ? h->meta->meta_val[k] : "");
+        if (!d) {
+            st = edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing FITS");
+            goto done;
+        }
+        int written;
+        write_long_str(fp, key, d, &written, &status);
+        free(d);
+    }
     checksum_keys(fp, &status);
     char what[160];
     if (status) {
@@ -560,7 +626,7 @@ static edb_status fits_write_series(const edb__wctx *c, const edb_series *const 
         vcol v = {"VALUE", s->mnemonic, NULL, s->unit, s->description,
                   s->vtype == EDB_VT_NONE ? EDB_VT_REAL : s->vtype,
                   s->d, s->i, s, NULL, NULL, 0, 0, s->subsystem};
-        hdu h = {s->mnemonic, s->mnemonic, s->sqltype, s->n, s->t, 0, 1, &v};
+        hdu h = {s->mnemonic, s->mnemonic, s->sqltype, s->n, s->t, 0, 1, &v, NULL};
         st = write_hdu(fp, &h, mjdref, c);
     }
     return close_file(c, fp, st);
@@ -582,7 +648,7 @@ static edb_status fits_write_table(const edb__wctx *c, const edb_table *t)
     fitsfile *fp = NULL;
     edb_status st = open_file(c, &fp, 1);
     if (st == EDB_OK) {
-        hdu h = {"RESAMPLED", NULL, NULL, t->nrows, t->t, t->step_us, t->ncols, cols};
+        hdu h = {"RESAMPLED", NULL, NULL, t->nrows, t->t, t->step_us, t->ncols, cols, t};
         st = close_file(c, fp, write_hdu(fp, &h, mjdref, c));
     }
     free(cols);
