@@ -1,8 +1,12 @@
-/* common.c: what several writers share: units, the creator string, small checks. */
+/* common.c: what several writers share: units, the creator string, small checks, and
+ * the ordered pipeline of worker threads that the CSV and HDF5 writers run their rows on. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <edb/edb.h>
 
@@ -90,4 +94,125 @@ int edb__fits_int32(const int64_t *v, const uint8_t *valid, size_t n)
         if ((!valid || valid[k]) && (v[k] <= INT32_MIN || v[k] > INT32_MAX))
             return 0;
     return 1;
+}
+
+/* ---- work in order on worker threads --------------------------------------------------- */
+
+size_t edb__pipe_workers(size_t max)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 2)
+        return 0;
+    return (size_t)n > max ? max : (size_t)n;
+}
+
+typedef struct pipe_run {
+    const edb__pipe *p;
+    size_t *made;  /* per slot: 1 + the job it holds made, 0 while it holds none */
+    size_t next;   /* the next job a worker takes up */
+    size_t taken;  /* jobs the calling thread has taken: job j may use its slot once
+                      j < taken + nslots */
+    int stop;      /* the calling thread gives up, or every job is taken */
+    int failed;    /* init or make failed */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+} pipe_run;
+
+static void *pipe_worker(void *arg)
+{
+    pipe_run *r = arg;
+    const edb__pipe *p = r->p;
+    void *state = p->init ? p->init(p->ctx) : NULL;
+    pthread_mutex_lock(&r->mu);
+    if (p->init && !state) {
+        r->failed = 1;
+        pthread_cond_broadcast(&r->done);
+        pthread_cond_broadcast(&r->work);
+    }
+    while (!r->failed) {
+        while (!r->stop && !r->failed && r->next < p->njobs && r->next >= r->taken + p->nslots)
+            pthread_cond_wait(&r->work, &r->mu);
+        if (r->stop || r->failed || r->next >= p->njobs)
+            break;
+        size_t j = r->next++, s = j % p->nslots;
+        pthread_mutex_unlock(&r->mu);
+        int rc = p->make(p->ctx, state, j, s);
+        pthread_mutex_lock(&r->mu);
+        if (rc != 0) {
+            r->failed = 1;
+            pthread_cond_broadcast(&r->work);
+        } else {
+            r->made[s] = j + 1;
+        }
+        pthread_cond_broadcast(&r->done);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (state && p->fini)
+        p->fini(p->ctx, state);
+    return NULL;
+}
+
+/* Every job on this thread, through slot 0. */
+static int pipe_alone(const edb__pipe *p)
+{
+    void *state = p->init ? p->init(p->ctx) : NULL;
+    int rc = p->init && !state ? -1 : 0;
+    for (size_t j = 0; rc == 0 && j < p->njobs; j++) {
+        rc = p->make(p->ctx, state, j, 0);
+        if (rc == 0)
+            rc = p->take(p->ctx, j, 0);
+    }
+    if (state && p->fini)
+        p->fini(p->ctx, state);
+    return rc ? -1 : 0;
+}
+
+int edb__pipe_run(const edb__pipe *p)
+{
+    size_t nworkers = p->nworkers < p->njobs ? p->nworkers : p->njobs;
+    if (nworkers > EDB__PIPE_MAX_WORKERS)
+        nworkers = EDB__PIPE_MAX_WORKERS;
+    pipe_run r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    if (!nworkers || !(r.made = calloc(p->nslots, sizeof *r.made)))
+        return pipe_alone(p);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.work, NULL);
+    pthread_cond_init(&r.done, NULL);
+    pthread_t th[EDB__PIPE_MAX_WORKERS];
+    size_t started = 0;
+    while (started < nworkers && pthread_create(&th[started], NULL, pipe_worker, &r) == 0)
+        started++;
+    int rc = 0;
+    if (!started) {
+        rc = pipe_alone(p);
+    } else {
+        for (size_t j = 0; rc == 0 && j < p->njobs; j++) {
+            size_t s = j % p->nslots;
+            pthread_mutex_lock(&r.mu);
+            while (r.made[s] != j + 1 && !r.failed)
+                pthread_cond_wait(&r.done, &r.mu);
+            rc = r.failed ? -1 : 0;
+            pthread_mutex_unlock(&r.mu);
+            if (rc == 0)
+                rc = p->take(p->ctx, j, s) ? -1 : 0;
+            pthread_mutex_lock(&r.mu);
+            r.made[s] = 0;
+            r.taken = j + 1;
+            pthread_cond_broadcast(&r.work);
+            pthread_mutex_unlock(&r.mu);
+        }
+        pthread_mutex_lock(&r.mu);
+        r.stop = 1;
+        pthread_cond_broadcast(&r.work);
+        pthread_mutex_unlock(&r.mu);
+        for (size_t k = 0; k < started; k++)
+            pthread_join(th[k], NULL);
+    }
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.work);
+    pthread_cond_destroy(&r.done);
+    free(r.made);
+    return rc;
 }

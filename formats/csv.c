@@ -16,7 +16,6 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <stdio.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,125 +164,74 @@ void edb__out_csv_string(edb__out *o, const char *s, size_t len)
 /* ---- rows formatted on worker threads ---------------------------------------------
  *
  * Formatting numbers is most of a text writer's time (edb_format_double, the ISO time),
- * and every row can be formatted on its own: workers take blocks of rows in turn, each
- * into a slot of its own, and this thread writes the slots out in block order.  Memory:
- * 2 slots a worker of a block of rows each (a few MiB). */
+ * and every row can be formatted on its own: workers format blocks of rows in turn
+ * (edb__pipe_run), each into a slot of its own, and this thread writes the slots out in
+ * block order.  Memory: 2 slots a worker of a block of rows each (a few MiB). */
 
 #define ROWS_PER_BLOCK 8192
-#define MAX_ROW_WORKERS 4
 
-typedef struct row_slot {
-    edb__out out;
-    size_t block; /* which block it holds */
-    int ready;
-} row_slot;
-
-typedef struct row_pool {
+typedef struct row_job {
+    edb__out *o;
     edb__row_fn fn;
     const void *ctx;
-    size_t n, nblocks, nslots;
-    row_slot *slots;
-    size_t next;  /* the next block to format */
-    size_t taken; /* blocks written out: block b may use its slot once b < taken + nslots */
-    int stop;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-} row_pool;
+    size_t n;
+    edb__out *slots;
+    int oom;
+} row_job;
 
-static void *row_worker(void *arg)
+static int row_make(void *ctx, void *state, size_t b, size_t slot)
 {
-    row_pool *p = arg;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && p->next < p->nblocks && p->next >= p->taken + p->nslots)
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop || p->next >= p->nblocks)
-            break;
-        size_t b = p->next++;
-        row_slot *sl = &p->slots[b % p->nslots];
-        pthread_mutex_unlock(&p->mu);
-        sl->out.len = 0;
-        size_t r1 = (b + 1) * ROWS_PER_BLOCK < p->n ? (b + 1) * ROWS_PER_BLOCK : p->n;
-        for (size_t r = b * ROWS_PER_BLOCK; r < r1; r++)
-            p->fn(&sl->out, p->ctx, r);
-        pthread_mutex_lock(&p->mu);
-        sl->block = b;
-        sl->ready = 1;
-        pthread_cond_broadcast(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    (void)state;
+    row_job *j = ctx;
+    edb__out *out = &j->slots[slot];
+    out->len = 0;
+    size_t r1 = (b + 1) * ROWS_PER_BLOCK < j->n ? (b + 1) * ROWS_PER_BLOCK : j->n;
+    for (size_t r = b * ROWS_PER_BLOCK; r < r1; r++)
+        j->fn(out, j->ctx, r);
+    return 0;
+}
+
+static int row_take(void *ctx, size_t b, size_t slot)
+{
+    (void)b;
+    row_job *j = ctx;
+    const edb__out *out = &j->slots[slot];
+    j->oom |= out->oom;
+    if (j->oom)
+        return -1;
+    edb__out_put(j->o, out->buf, out->len);
+    return 0;
 }
 
 int edb__out_rows(edb__out *o, size_t n, edb__row_fn fn, const void *ctx)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nworkers = cores < 2 ? 0 : cores > MAX_ROW_WORKERS ? MAX_ROW_WORKERS : (size_t)cores;
-    row_pool p;
-    memset(&p, 0, sizeof p);
-    p.fn = fn;
-    p.ctx = ctx;
-    p.n = n;
-    p.nblocks = (n + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
-    if (p.nblocks < 2)
+    size_t nblocks = (n + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    size_t nworkers = nblocks < 2 ? 0 : edb__pipe_workers(EDB__PIPE_MAX_WORKERS);
+    row_job j = {o, fn, ctx, n, NULL, 0};
+    size_t nslots = 2 * nworkers;
+    if (nworkers && !(j.slots = calloc(nslots, sizeof *j.slots)))
         nworkers = 0;
-    p.nslots = 2 * nworkers;
-    if (nworkers && !(p.slots = calloc(p.nslots, sizeof *p.slots)))
-        nworkers = 0;
-    for (size_t k = 0; nworkers && k < p.nslots; k++) {
-        p.slots[k].out = *o;
-        p.slots[k].out.f = NULL;
-        p.slots[k].out.oom = 0;
-        p.slots[k].out.len = 0;
-        p.slots[k].out.cap = EDB__OUT_BLOCK;
-        if (!(p.slots[k].out.buf = malloc(EDB__OUT_BLOCK)))
+    for (size_t k = 0; nworkers && k < nslots; k++) {
+        j.slots[k] = *o;
+        j.slots[k].f = NULL;
+        j.slots[k].oom = 0;
+        j.slots[k].len = 0;
+        j.slots[k].cap = EDB__OUT_BLOCK;
+        if (!(j.slots[k].buf = malloc(EDB__OUT_BLOCK)))
             nworkers = 0;
     }
-    pthread_t th[MAX_ROW_WORKERS];
-    size_t started = 0;
-    if (nworkers) {
-        pthread_mutex_init(&p.mu, NULL);
-        pthread_cond_init(&p.work, NULL);
-        pthread_cond_init(&p.done, NULL);
-        while (started < nworkers && pthread_create(&th[started], NULL, row_worker, &p) == 0)
-            started++;
-    }
-    int oom = 0;
-    if (!started) {
+    if (!nworkers) {
         for (size_t r = 0; r < n; r++)
             fn(o, ctx, r);
     } else {
-        for (size_t b = 0; b < p.nblocks; b++) {
-            row_slot *sl = &p.slots[b % p.nslots];
-            pthread_mutex_lock(&p.mu);
-            while (!(sl->ready && sl->block == b))
-                pthread_cond_wait(&p.done, &p.mu);
-            pthread_mutex_unlock(&p.mu);
-            oom |= sl->out.oom;
-            if (!oom)
-                edb__out_put(o, sl->out.buf, sl->out.len);
-            pthread_mutex_lock(&p.mu);
-            sl->ready = 0;
-            p.taken = b + 1;
-            pthread_cond_broadcast(&p.work);
-            pthread_mutex_unlock(&p.mu);
-        }
-        pthread_mutex_lock(&p.mu);
-        p.stop = 1;
-        pthread_cond_broadcast(&p.work);
-        pthread_mutex_unlock(&p.mu);
-        for (size_t k = 0; k < started; k++)
-            pthread_join(th[k], NULL);
+        edb__pipe p = {.ctx = &j, .njobs = nblocks, .nslots = nslots, .nworkers = nworkers,
+                       .make = row_make, .take = row_take};
+        edb__pipe_run(&p);
     }
-    if (nworkers) {
-        pthread_mutex_destroy(&p.mu);
-        pthread_cond_destroy(&p.work);
-        pthread_cond_destroy(&p.done);
-    }
-    for (size_t k = 0; p.slots && k < p.nslots; k++)
-        free(p.slots[k].out.buf);
-    free(p.slots);
-    return oom ? -1 : 0;
+    for (size_t k = 0; j.slots && k < nslots; k++)
+        free(j.slots[k].buf);
+    free(j.slots);
+    return j.oom ? -1 : 0;
 }
 
 char *edb__put_int64(char *p, int64_t v)

@@ -110,6 +110,37 @@ long edb__mjd_day(edb_time t);
  * for "no value" (FITS TNULL, the HDF5 fill)?  valid may be NULL (all valid). */
 int edb__fits_int32(const int64_t *v, const uint8_t *valid, size_t n);
 
+/* ---- work in order on worker threads (common.c) -------------------------------------
+ *
+ * Jobs 0..njobs-1 (blocks of rows, chunks) are made by worker threads, each into a slot
+ * of the caller's (job j in slot j % nslots), and taken by the calling thread in job
+ * order: a slot is made again only once its job has been taken, so memory is the slots
+ * plus what each worker keeps.  Without threads (nworkers 0, or none can be started)
+ * the calling thread makes and takes every job itself, through slot 0.  The callbacks
+ * must not share anything writable but their slot and their worker state. */
+#define EDB__PIPE_MAX_WORKERS 4
+
+typedef struct edb__pipe {
+    void *ctx;
+    size_t njobs;
+    size_t nslots;   /* at least 1 */
+    size_t nworkers; /* threads to start (at most EDB__PIPE_MAX_WORKERS); 0: none */
+    /* A worker's own state (buffers, a compressor), made on its thread; NULL when it
+     * cannot be had, which fails the run.  NULL init: no state (make gets NULL). */
+    void *(*init)(void *ctx);
+    void (*fini)(void *ctx, void *state);
+    int (*make)(void *ctx, void *state, size_t job, size_t slot); /* 0, or -1: fails the run */
+    int (*take)(void *ctx, size_t job, size_t slot);              /* 0, or -1: stops the run */
+} edb__pipe;
+
+/* Run every job; 0 when every one was made and taken, -1 when init or make failed or
+ * take stopped (the callbacks say which in their ctx).  Returns only once every thread
+ * it started has ended. */
+int edb__pipe_run(const edb__pipe *p);
+
+/* Worker threads to use: one a core, at most max; 0 on a single core. */
+size_t edb__pipe_workers(size_t max);
+
 /* A CSV field: verbatim, or quoted per RFC 4180 when it holds a comma, a quote, CR, LF or
  * a leading or trailing blank (csv.c). */
 void edb__csv_put_string(FILE *f, const char *s, size_t len);

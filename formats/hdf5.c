@@ -13,11 +13,11 @@
  * and the main thread hands the finished chunks to HDF5 in order with H5Dwrite_chunk: the
  * dataset declares the same shuffle + deflate filters, so every reader inflates them as
  * if HDF5 had written them, and HDF5 itself (not thread-safe) is only ever called from
- * one thread.  Memory stays near the size of the data plus a few chunks.  Object time
+ * one thread.  Memory: one uncompressed chunk a worker, and compressed chunks waiting
+ * their turn (write_chunks); never a copy of a whole column.  Object time
  * stamps are off: the same data give the same bytes.  HDF5's automatic error printing is
  * off; its error stack goes into our message. */
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +34,6 @@
 
 #define CHUNK_BYTES ((size_t)1 << 20)
 #define CHUNK_ROWS 65536
-#define MAX_WORKERS 4
 
 /* ---- errors -------------------------------------------------------------------------- */
 
@@ -501,202 +500,171 @@ static void pack_rows(const tbl *tb, size_t r0, size_t m, size_t rowsize, unsign
 /* ---- chunks, made off the main thread ------------------------------------------------ */
 
 /* What HDF5's shuffle filter does to a chunk of n elements of size bytes each: byte j of
- * every element, then byte j+1... (H5Zshuffle.c), so that deflate sees the runs. */
-static void shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t size)
+ * every element, then byte j+1... (H5Zshuffle.c), so that deflate sees the runs.  Here
+ * for the rows i0.. i0+m-1 of the chunk, packed in rows: the chunk is shuffled a block of
+ * rows at a time, so it is never held packed as well as shuffled. */
+static void shuffle_rows(const unsigned char *rows, unsigned char *out, size_t i0, size_t m,
+                         size_t n, size_t size)
 {
-    /* by blocks of rows, so that reads and writes both stay in cache */
-    enum { BLOCK = 256 };
-    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
-        size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
-        for (size_t j = 0; j < size; j++) {
-            unsigned char *o = out + j * n;
-            for (size_t i = i0; i < i1; i++)
-                o[i] = in[i * size + j];
-        }
+    for (size_t j = 0; j < size; j++) {
+        unsigned char *o = out + j * n + i0;
+        for (size_t i = 0; i < m; i++)
+            o[i] = rows[i * size + j];
     }
 }
 
+/* Rows packed and shuffled a block at a time (small enough to stay in cache). */
+#define SHUFFLE_ROWS 256
+
 typedef struct slot {
-    size_t chunk;       /* the chunk it holds when ready */
-    int ready;
-    unsigned char *raw; /* the packed rows of a whole chunk, zero past the last row */
-    unsigned char *shuf;
-    unsigned char *z;
-    const unsigned char *out; /* what goes to the file: raw, or z */
+    unsigned char *buf; /* a compressed chunk, or the packed rows at level 0 */
     size_t len;
 } slot;
 
+/* What each worker keeps: a compressor, the chunk shuffled, a block of packed rows. */
+typedef struct zworker {
+    struct libdeflate_compressor *z;
+    unsigned char *shuf;
+    unsigned char *rows;
+} zworker;
+
 typedef struct pipeline {
+    hid_t d;
     const tbl *tb;
-    size_t rowsize, chunk_rows, nchunks, nslots, zcap;
+    const edb__wctx *c;
+    size_t rowsize, chunk_rows, zcap;
     int level;          /* 0: neither shuffle nor deflate */
-    slot *slots;        /* chunk i in slots[i % nslots] */
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    size_t next;        /* the next chunk a worker takes */
-    size_t taken;       /* chunks the main thread has written, whose slots are free */
-    int stop;           /* the main thread gives up */
-    int failed;         /* a worker could not get a compressor */
+    slot *slots;
+    edb_status st;      /* of H5Dwrite_chunk */
 } pipeline;
 
-static void make_chunk(pipeline *p, struct libdeflate_compressor *z, size_t i, slot *s)
+/* The rows of chunk i there are; an edge chunk is stored whole, zeros past the last row,
+ * as HDF5's own fill would be. */
+static size_t chunk_rows_in(const pipeline *p, size_t i)
 {
-    size_t r0 = i * p->chunk_rows, bytes = p->chunk_rows * p->rowsize;
-    size_t m = p->tb->nrows - r0 < p->chunk_rows ? p->tb->nrows - r0 : p->chunk_rows;
-    pack_rows(p->tb, r0, m, p->rowsize, s->raw);
-    /* an edge chunk is stored whole: zeros, as HDF5's own fill would be */
-    memset(s->raw + m * p->rowsize, 0, bytes - m * p->rowsize);
-    if (!p->level) {
-        s->out = s->raw;
-        s->len = bytes;
-        return;
-    }
-    shuffle(s->raw, s->shuf, p->chunk_rows, p->rowsize);
-    s->len = libdeflate_zlib_compress(z, s->shuf, bytes, s->z, p->zcap);
-    s->out = s->z;
+    size_t r0 = i * p->chunk_rows;
+    return p->tb->nrows - r0 < p->chunk_rows ? p->tb->nrows - r0 : p->chunk_rows;
 }
 
-static void *worker(void *arg)
+static void pack_block(const pipeline *p, size_t r0, size_t m, size_t rows, unsigned char *buf)
 {
-    pipeline *p = arg;
-    struct libdeflate_compressor *z = p->level ? libdeflate_alloc_compressor(p->level) : NULL;
-    pthread_mutex_lock(&p->mu);
-    if (p->level && !z) {
-        p->failed = 1;
-        pthread_cond_broadcast(&p->done);
-    }
-    while (!p->failed) {
-        while (!p->stop && p->next < p->nchunks && p->next >= p->taken + p->nslots)
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop || p->next >= p->nchunks)
-            break;
-        size_t i = p->next++;
-        slot *s = &p->slots[i % p->nslots];
-        pthread_mutex_unlock(&p->mu);
-        make_chunk(p, z, i, s);
-        pthread_mutex_lock(&p->mu);
-        s->chunk = i;
-        s->ready = 1;
-        pthread_cond_broadcast(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    libdeflate_free_compressor(z);
-    return NULL;
+    if (m)
+        pack_rows(p->tb, r0, m, p->rowsize, buf);
+    memset(buf + m * p->rowsize, 0, (rows - m) * p->rowsize);
 }
 
-static int ncores(void)
+static void *chunk_init(void *ctx)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+    pipeline *p = ctx;
+    zworker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    size_t block = p->chunk_rows < SHUFFLE_ROWS ? p->chunk_rows : SHUFFLE_ROWS;
+    w->z = libdeflate_alloc_compressor(p->level);
+    w->shuf = malloc(p->chunk_rows * p->rowsize);
+    w->rows = malloc(block * p->rowsize);
+    if (!w->z || !w->shuf || !w->rows) {
+        libdeflate_free_compressor(w->z);
+        free(w->shuf);
+        free(w->rows);
+        free(w);
+        return NULL;
+    }
+    return w;
 }
 
-/* Buffers of every slot, and a compressor for the main thread's own chunks; 0 or -1. */
-static int alloc_slots(pipeline *p, struct libdeflate_compressor **z)
+static void chunk_fini(void *ctx, void *state)
 {
-    size_t bytes = p->chunk_rows * p->rowsize;
-    if (p->level) {
-        *z = libdeflate_alloc_compressor(p->level);
-        if (!*z)
-            return -1;
-        p->zcap = libdeflate_zlib_compress_bound(*z, bytes);
+    (void)ctx;
+    zworker *w = state;
+    libdeflate_free_compressor(w->z);
+    free(w->shuf);
+    free(w->rows);
+    free(w);
+}
+
+/* Chunk i into its slot: packed, shuffled and deflated. */
+static int chunk_make(void *ctx, void *state, size_t i, size_t k)
+{
+    pipeline *p = ctx;
+    zworker *w = state;
+    slot *s = &p->slots[k];
+    size_t r0 = i * p->chunk_rows, m = chunk_rows_in(p, i), n = p->chunk_rows;
+    for (size_t i0 = 0; i0 < n; i0 += SHUFFLE_ROWS) {
+        size_t b = n - i0 < SHUFFLE_ROWS ? n - i0 : SHUFFLE_ROWS;
+        size_t real = i0 >= m ? 0 : m - i0 < b ? m - i0 : b;
+        pack_block(p, r0 + i0, real, b, w->rows);
+        shuffle_rows(w->rows, w->shuf, i0, b, n, p->rowsize);
     }
-    p->slots = calloc(p->nslots, sizeof *p->slots);
-    if (!p->slots)
+    s->len = libdeflate_zlib_compress(w->z, w->shuf, n * p->rowsize, s->buf, p->zcap);
+    return s->len ? 0 : -1; /* 0: did not fit the bound, which cannot happen */
+}
+
+/* Chunk i into its slot at level 0: the packed rows as they are. */
+static int chunk_pack(void *ctx, void *state, size_t i, size_t k)
+{
+    (void)state;
+    pipeline *p = ctx;
+    slot *s = &p->slots[k];
+    pack_block(p, i * p->chunk_rows, chunk_rows_in(p, i), p->chunk_rows, s->buf);
+    s->len = p->chunk_rows * p->rowsize;
+    return 0;
+}
+
+static int chunk_take(void *ctx, size_t i, size_t k)
+{
+    pipeline *p = ctx;
+    const slot *s = &p->slots[k];
+    hsize_t off = (hsize_t)(i * p->chunk_rows);
+    if (H5Dwrite_chunk(p->d, H5P_DEFAULT, 0, &off, s->len, s->buf) < 0) {
+        keep_error();
+        char what[600];
+        snprintf(what, sizeof what, "writing the rows of %s", p->tb->path);
+        p->st = h5_fail(p->c, what);
         return -1;
-    for (size_t k = 0; k < p->nslots; k++) {
-        slot *s = &p->slots[k];
-        s->raw = malloc(bytes);
-        if (p->level) {
-            s->shuf = malloc(bytes);
-            s->z = malloc(p->zcap);
-        }
-        if (!s->raw || (p->level && (!s->shuf || !s->z)))
-            return -1;
     }
     return 0;
 }
 
-/* Write every chunk of d, in order: made by worker threads when there are several, by
- * this thread otherwise (or when no thread can be started). */
+/* Write every chunk of d, in order.  Deflated chunks are made by worker threads (one per
+ * core, at most 4: edb__pipe_run), each with one chunk's worth of its own to shuffle
+ * into; a slot holds only a compressed chunk, so it costs the pages the chunk fills.
+ * Memory: a chunk a worker plus 2 compressed chunks a worker.  Uncompressed chunks
+ * (level 0) are only packed, which is quick: on this thread, through one slot. */
 static edb_status write_chunks(hid_t d, const tbl *tb, size_t rowsize, size_t chunk_rows,
                                const edb__wctx *c)
 {
     pipeline p;
     memset(&p, 0, sizeof p);
+    p.d = d;
     p.tb = tb;
+    p.c = c;
     p.rowsize = rowsize;
     p.chunk_rows = chunk_rows;
-    p.nchunks = (tb->nrows + chunk_rows - 1) / chunk_rows;
     p.level = edb__wctx_level(c);
-    size_t nworkers = (size_t)ncores();
-    if (nworkers > p.nchunks - 1)
-        nworkers = p.nchunks - 1; /* a single chunk: no thread */
-    p.nslots = nworkers ? 2 * nworkers + 1 : 1;
-    struct libdeflate_compressor *z = NULL;
-    pthread_t th[MAX_WORKERS];
-    size_t started = 0;
-    int oom = alloc_slots(&p, &z) != 0, sync = 0;
-    if (!oom && nworkers) {
-        sync = 1;
-        pthread_mutex_init(&p.mu, NULL);
-        pthread_cond_init(&p.work, NULL);
-        pthread_cond_init(&p.done, NULL);
-        while (started < nworkers && pthread_create(&th[started], NULL, worker, &p) == 0)
-            started++;
-        nworkers = started;
+    p.st = EDB_OK;
+    size_t nchunks = (tb->nrows + chunk_rows - 1) / chunk_rows, bytes = chunk_rows * rowsize;
+    size_t nworkers = p.level ? edb__pipe_workers(EDB__PIPE_MAX_WORKERS) : 0;
+    if (nworkers > nchunks - 1)
+        nworkers = nchunks - 1; /* a single chunk: no thread */
+    size_t nslots = nworkers ? 2 * nworkers + 1 : 1;
+    /* The bound is not filled: the pages past a chunk's compressed length stay untouched. */
+    p.zcap = p.level ? libdeflate_zlib_compress_bound(NULL, bytes) : bytes;
+    int oom = !(p.slots = calloc(nslots, sizeof *p.slots));
+    for (size_t k = 0; !oom && k < nslots; k++)
+        oom = !(p.slots[k].buf = malloc(p.zcap));
+    if (!oom) {
+        edb__pipe pp = {.ctx = &p, .njobs = nchunks, .nslots = nslots, .nworkers = nworkers,
+                        .init = p.level ? chunk_init : NULL, .fini = chunk_fini,
+                        .make = p.level ? chunk_make : chunk_pack, .take = chunk_take};
+        oom = edb__pipe_run(&pp) != 0 && p.st == EDB_OK;
     }
-    edb_status st = EDB_OK;
-    for (size_t i = 0; !oom && st == EDB_OK && i < p.nchunks; i++) {
-        slot *s = &p.slots[i % (nworkers ? p.nslots : 1)];
-        if (nworkers) {
-            pthread_mutex_lock(&p.mu);
-            while (!(s->ready && s->chunk == i) && !p.failed)
-                pthread_cond_wait(&p.done, &p.mu);
-            oom = p.failed;
-            pthread_mutex_unlock(&p.mu);
-            if (oom)
-                break;
-        } else {
-            make_chunk(&p, z, i, s);
-        }
-        hsize_t off = (hsize_t)(i * chunk_rows);
-        if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off, s->len, s->out) < 0) {
-            keep_error();
-            char what[600];
-            snprintf(what, sizeof what, "writing the rows of %s", tb->path);
-            st = h5_fail(c, what);
-        }
-        if (nworkers) {
-            pthread_mutex_lock(&p.mu);
-            s->ready = 0;
-            p.taken++;
-            pthread_cond_broadcast(&p.work);
-            pthread_mutex_unlock(&p.mu);
-        }
-    }
-    if (started) {
-        pthread_mutex_lock(&p.mu);
-        p.stop = 1;
-        pthread_cond_broadcast(&p.work);
-        pthread_mutex_unlock(&p.mu);
-        for (size_t k = 0; k < started; k++)
-            pthread_join(th[k], NULL);
-    }
-    if (sync) {
-        pthread_mutex_destroy(&p.mu);
-        pthread_cond_destroy(&p.work);
-        pthread_cond_destroy(&p.done);
-    }
-    for (size_t k = 0; p.slots && k < p.nslots; k++) {
-        free(p.slots[k].raw);
-        free(p.slots[k].shuf);
-        free(p.slots[k].z);
-    }
+    for (size_t k = 0; p.slots && k < nslots; k++)
+        free(p.slots[k].buf);
     free(p.slots);
-    libdeflate_free_compressor(z);
-    if (oom && st == EDB_OK)
-        st = edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing HDF5");
-    return st;
+    if (oom)
+        return edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing HDF5");
+    return p.st;
 }
 
 static edb_status write_tbl(hid_t file, tbl *tb, const edb__wctx *c)

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <edb/number.h>
 #include <edb/writer.h>
 
+#include "formats.h" /* formats/: the writers' shared helpers */
 #include "formats_fixture.h"
 #include "testutil.h"
 
@@ -1962,6 +1964,113 @@ static void text_str(size_t k, char *out, size_t n)
         snprintf(out, n, "v%zu", k);
 }
 
+/* The ordered pipeline both the CSV and the HDF5 writer run on (formats/common.c): jobs
+ * made on worker threads come back in order, each from its own slot, a slot is never made
+ * again before its job is taken, and a failure anywhere ends the run with every thread
+ * joined and nothing taken past it. */
+
+#define PIPE_SLOTS 3
+typedef struct pipe_t {
+    size_t slot_job[PIPE_SLOTS]; /* 1 + the job made into the slot, 0 once taken */
+    size_t taken, fail_make, fail_take, inits, finis;
+    int fail_init, overwritten, out_of_order;
+    pthread_mutex_t mu;
+} pipe_t;
+
+static void *pt_init(void *ctx)
+{
+    pipe_t *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    p->inits++;
+    pthread_mutex_unlock(&p->mu);
+    return p->fail_init ? NULL : (void *)p;
+}
+
+static void pt_fini(void *ctx, void *state)
+{
+    pipe_t *p = ctx;
+    ck_assert_ptr_eq(state, p);
+    pthread_mutex_lock(&p->mu);
+    p->finis++;
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int pt_make(void *ctx, void *state, size_t job, size_t slot)
+{
+    pipe_t *p = ctx;
+    (void)state;
+    if (job + 1 == p->fail_make)
+        return -1;
+    pthread_mutex_lock(&p->mu);
+    if (p->slot_job[slot] != 0)
+        p->overwritten = 1; /* made again before it was taken */
+    p->slot_job[slot] = job + 1;
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+static int pt_take(void *ctx, size_t job, size_t slot)
+{
+    pipe_t *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    if (job != p->taken || p->slot_job[slot] != job + 1)
+        p->out_of_order = 1;
+    p->slot_job[slot] = 0;
+    p->taken++;
+    pthread_mutex_unlock(&p->mu);
+    return job + 1 == p->fail_take ? -1 : 0;
+}
+
+static int pt_run(pipe_t *p, size_t njobs, size_t nworkers, int with_init)
+{
+    memset(p, 0, offsetof(pipe_t, mu));
+    edb__pipe pp = {.ctx = p, .njobs = njobs, .nslots = PIPE_SLOTS, .nworkers = nworkers,
+                    .init = with_init ? pt_init : NULL, .fini = pt_fini, .make = pt_make,
+                    .take = pt_take};
+    return edb__pipe_run(&pp);
+}
+
+START_TEST(issue17_3_pipeline_in_order)
+{
+    pipe_t p;
+    pthread_mutex_init(&p.mu, NULL);
+    for (size_t w = 0; w <= 4; w++) {
+        ck_assert_int_eq(pt_run(&p, 5000, w, 1), 0);
+        ck_assert_uint_eq(p.taken, 5000);
+        ck_assert_int_eq(p.out_of_order, 0);
+        ck_assert_int_eq(p.overwritten, 0);
+        ck_assert_uint_eq(p.inits, w ? w : 1); /* one state a thread, this one without */
+        ck_assert_uint_eq(p.finis, p.inits);
+        ck_assert_int_eq(pt_run(&p, 0, w, 0), 0);
+        ck_assert_uint_eq(p.taken, 0);
+    }
+    /* a make that fails: nothing is taken from it on */
+    pt_run(&p, 0, 0, 0);
+    p.fail_make = 701;
+    edb__pipe pp = {.ctx = &p, .njobs = 5000, .nslots = PIPE_SLOTS, .nworkers = 2,
+                    .make = pt_make, .take = pt_take};
+    ck_assert_int_eq(edb__pipe_run(&pp), -1);
+    ck_assert_uint_le(p.taken, 700);
+    ck_assert_int_eq(p.out_of_order, 0);
+    /* a take that stops the run: no take after it */
+    memset(&p, 0, offsetof(pipe_t, mu));
+    p.fail_take = 42;
+    ck_assert_int_eq(edb__pipe_run(&pp), -1);
+    ck_assert_uint_eq(p.taken, 42);
+    /* a worker without its state fails the run: with threads and without */
+    for (size_t w = 0; w <= 2; w += 2) {
+        memset(&p, 0, offsetof(pipe_t, mu));
+        p.fail_init = 1;
+        edb__pipe pi = {.ctx = &p, .njobs = 50, .nslots = PIPE_SLOTS, .nworkers = w,
+                        .init = pt_init, .fini = pt_fini, .make = pt_make, .take = pt_take};
+        ck_assert_int_eq(edb__pipe_run(&pi), -1);
+        ck_assert_uint_eq(p.taken, 0);
+        ck_assert_uint_eq(p.finis, 0);
+    }
+    pthread_mutex_destroy(&p.mu);
+}
+END_TEST
+
 START_TEST(issue17_4_text_rows_in_blocks)
 {
     edb_series *s[2];
@@ -2049,6 +2158,7 @@ static Suite *formats_suite(void)
     tcase_add_test(tc, writer_option_values_checked);
     tcase_add_test(tc, issue17_4_large_tables_read_back);
     tcase_add_test(tc, issue17_4_text_rows_in_blocks);
+    tcase_add_test(tc, issue17_3_pipeline_in_order);
     tcase_add_test(tc, hdf5_several_tables_with_metadata);
     suite_add_tcase(s, tc);
     return s;
