@@ -579,6 +579,13 @@ parsed:
         edb_store_prefetch(get_local.store, co.service, mnemonics, n_mnemonics, q.start, q.end,
                            cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus);
     }
+    /* A wide table on a grid known now is made a mnemonic at a time, each one's samples
+     * freed as soon as its columns are made. */
+    if (resample && cli_query_early(rs, &q, &get_meta, get_inv, get_local.store, &err) != EDB_OK) {
+        edb_writer_free(w);
+        edb_client_free(client);
+        return cli_fail(err.status, "%s", err.msg);
+    }
     st = edb_client_fetch(client, &q, &res);
     cli_progress_done(&prog);
     edb_status fetch_st = st;

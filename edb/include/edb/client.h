@@ -176,6 +176,15 @@ typedef struct edb_query {
      * before (its type is needed to read the data): one small request, answered by the
      * cache once stored. */
     size_t shard_k, shard_n;
+    /* Optional: called once per mnemonic as soon as all its chunks are in and stitched
+     * (never for a shard, nor for a mnemonic that failed), with i its index in the result
+     * and s its series as the result will hold it (metadata's type and change-only flag
+     * applied).  s stays the client's: the callee may change its metadata and take its
+     * samples (edb_series_move_samples), so that a caller that resamples each mnemonic
+     * as it completes frees the raw samples at once; it must not free s.  A status other
+     * than EDB_OK stops the fetch with it and err's message. */
+    edb_status (*on_mnemonic)(void *ctx, size_t i, edb_series *s, edb_err *err);
+    void *on_mnemonic_ctx;
 } edb_query;
 
 /* Counters of what a client did, for -v and for tests. */
