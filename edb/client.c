@@ -601,6 +601,14 @@ static int sink_series_take(void *ctx, edb_series *s)
     return rc;
 }
 
+/* A local body's length (a saved reply's file size): its decoder reserves room once. */
+static void sink_size_hint(void *ctx, unsigned long long bytes)
+{
+    request *r = ctx;
+    if (r->dec && r->bytes == 0)
+        edb_decoder_size_hint(r->dec, bytes);
+}
+
 static int sink_meta(void *ctx, const edb_meta_entry *e)
 {
     request *r = ctx;
@@ -631,6 +639,16 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
                 return 0;
         }
         return len;
+    }
+    /* The reply's announced length says about how many samples are coming: the decoder
+     * reserves room once (capped: a hostile length allocates nothing large).  A
+     * compressed reply announces its compressed length: an estimate that falls short
+     * only means the series grows geometrically from there. */
+    if (r->bytes == 0 && r->dec) {
+        curl_off_t cl = -1;
+        if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+            cl > 0)
+            edb_decoder_size_hint(r->dec, (unsigned long long)cl);
     }
     /* A compressed reply that inflates far beyond its size is refused (a "zip bomb"). */
     if (r->bytes + len > INFLATE_FLOOR) {
@@ -1240,7 +1258,8 @@ static int try_lookup(fetch *f, request *r)
     const edb_client_options *o = &c->o;
     edb_request_info ri;
     request_info(r, &ri);
-    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta, sink_series_take};
+    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta, sink_series_take,
+                           sink_size_hint};
     for (size_t h = 0; h < o->n_hooks; h++) {
         if (!o->hooks[h].lookup)
             continue;

@@ -227,6 +227,28 @@ static edb_status store_read(const edb_store *s, const char *rel, edb__buf *out,
 
 /* Hand file `rel` to feed in pieces, never whole in memory (a saved reply asked for by
  * exactly its range).  Returns 0, or -1 with err set. */
+/* The size of a file or entry of the store in bytes, 0 when it cannot be told: a size
+ * hint for its decoder (edb_decoder_size_hint), never a limit. */
+static unsigned long long store_size(const edb_store *s, const char *rel)
+{
+    if (s->arc) {
+        long k = edb_archive_find(s->arc, rel);
+        size_t len = 0;
+        if (k < 0)
+            return 0;
+        (void)edb_archive_data(s->arc, (size_t)k, &len);
+        return len;
+    }
+    int fd = open_below(s, rel, 0);
+    struct stat st;
+    unsigned long long n = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        n = (unsigned long long)st.st_size;
+    if (fd >= 0)
+        close(fd);
+    return n;
+}
+
 static int store_stream(const edb_store *s, const char *rel,
                         int (*feed)(void *ctx, const char *data, size_t len), void *ctx,
                         int *missing, edb_err *err)
@@ -742,6 +764,13 @@ static edb_status load_replies(edb_store *s, const edb__service *svc, const char
         if (!dst && (st = edb_series_new(&one, name)) == EDB_OK)
             dst = one;
         if (st == EDB_OK && (st = edb_decoder_new(&f.d, svc->decoder, dst, &o)) == EDB_OK) {
+            /* the result grows once, from the size of all the replies it will hold */
+            if (dst == all) {
+                unsigned long long bytes = 0;
+                for (size_t j = k; j < hi; j++)
+                    bytes += store_size(s, s->rf[j].file);
+                edb_decoder_size_hint(f.d, bytes);
+            }
             /* read in 64 KiB pieces straight into the decoder: never the whole file */
             int missing = 0;
             edb_err rerr = EDB_ERR_INIT;
@@ -1159,8 +1188,11 @@ static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_
     }
     if (s->replies) {
         const reply_file *rf = exact_reply(s, svc, ri->mnemonic, ri->start, ri->end);
-        if (rf)
+        if (rf) {
+            if (sink->size_hint)
+                sink->size_hint(sink->ctx, store_size(s, rf->file));
             return store_stream(s, rf->file, sink->feed, sink->ctx, NULL, err) == 0 ? 1 : -1;
+        }
     }
     /* A view of the shared series, not a copy: the client copies out what it keeps; or,
      * when each series has one query, the series itself, cut in place.  The client names

@@ -63,6 +63,10 @@ typedef struct edb_reply_sink {
      * exact range in place: a hook whose series has no other user hands it on without a
      * copy. */
     int (*series_take)(void *ctx, struct edb_series *s);
+    /* Optional, before feed: the body will be `bytes` long (a saved reply's file size, a
+     * cache entry's raw length), so that the decoder reserves room for its samples once
+     * (edb_decoder_size_hint).  A hint: feeding more or fewer bytes is no error. */
+    void (*size_hint)(void *ctx, unsigned long long bytes);
 } edb_reply_sink;
 
 /* Where replies may come from and go to besides the network: caches, local sources,
