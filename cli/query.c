@@ -805,44 +805,11 @@ edb_status cli_query_write(cli_query *r, edb_writer *w, const edb_series **serie
     return st;
 }
 
-/* Give every fetched series what the metadata knows of it.  The --meta files come
- * first; the inventory (the service's, or a store's meta.json) and a store's meta.json only
- * fill what they leave unknown, because a file named on the command line is the user's
- * word. */
-edb_status cli_query_apply_meta(edb_result *res, edb_meta **meta, const edb_meta *inv,
-                                const edb_store *store, edb_err *err)
-{
-    size_t n = edb_result_count(res);
-    if (inv) {
-        for (size_t k = 0; k < n; k++) {
-            edb_series *s = edb_result_series_mut(res, k);
-            if (!s || edb_result_status(res, k) != EDB_OK)
-                continue;
-            if ((*meta && edb_meta_apply(*meta, s) != EDB_OK) || edb_meta_apply(inv, s) != EDB_OK)
-                return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-        }
-    }
-    if (!*meta && !store)
-        return EDB_OK;
-    if (!*meta && edb_meta_new(meta) != EDB_OK)
-        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; k < n; k++) {
-        edb_series *s = edb_result_series_mut(res, k);
-        edb_meta_entry e;
-        if (!s || edb_result_status(res, k) != EDB_OK)
-            continue;
-        if (store && edb_store_meta(store, s->mnemonic, &e) &&
-            edb_meta_add(*meta, &e, err) != EDB_OK)
-            return err->status;
-        if (edb_meta_apply(*meta, s) != EDB_OK)
-            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-    }
-    return EDB_OK;
-}
-
-
-/* One series' metadata, as cli_query_apply_meta gives every series: the --meta files and
- * the inventory, then the store's meta.json for what they leave unknown. */
+/* What the metadata knows of one series.  The --meta files come first; the inventory (the
+ * service's, or a store's meta.json) and a store's meta.json only fill what they leave
+ * unknown, because a file named on the command line is the user's word.  Series are
+ * independent (each takes only its own entries), so one at a time, as each is fetched,
+ * is the same as all of them together. */
 static edb_status apply_meta_one(edb_series *s, edb_meta **meta, const edb_meta *inv,
                                  const edb_store *store, edb_err *err)
 {
@@ -857,6 +824,21 @@ static edb_status apply_meta_one(edb_series *s, edb_meta **meta, const edb_meta 
         return err->status;
     if (edb_meta_apply(*meta, s) != EDB_OK)
         return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    return EDB_OK;
+}
+
+/* Give every fetched series what the metadata knows of it. */
+edb_status cli_query_apply_meta(edb_result *res, edb_meta **meta, const edb_meta *inv,
+                                const edb_store *store, edb_err *err)
+{
+    for (size_t k = 0; k < edb_result_count(res); k++) {
+        edb_series *s = edb_result_series_mut(res, k);
+        if (!s || edb_result_status(res, k) != EDB_OK)
+            continue;
+        edb_status st = apply_meta_one(s, meta, inv, store, err);
+        if (st != EDB_OK)
+            return st;
+    }
     return EDB_OK;
 }
 
