@@ -128,19 +128,26 @@ START_TEST(stitching_at_midnights)
 }
 END_TEST
 
-START_TEST(same_result_for_any_parallelism)
+/* Twelve mnemonics served with delays (replies finish in a scrambled order), named in
+ * reverse: names[m] is SA_ZTEST(11 - m). */
+static void serve_twelve_scrambled(const char *names[12], char buf[12][16])
 {
     write_store(12);
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
-    so.delay_us = 20000; /* replies finish in a scrambled order */
+    so.delay_us = 20000;
     so.fault_count = -1;
     serve(&so);
-    const char *names[12];
-    char buf[12][16];
     for (int m = 0; m < 12; m++) {
-        snprintf(buf[m], sizeof buf[m], "SA_ZTEST%d", 11 - m);
+        snprintf(buf[m], 16, "SA_ZTEST%d", 11 - m);
         names[m] = buf[m];
     }
+}
+
+START_TEST(same_result_for_any_parallelism)
+{
+    const char *names[12];
+    char buf[12][16];
+    serve_twelve_scrambled(names, buf);
     int jobs[] = {1, 3, 16};
     for (size_t j = 0; j < 3; j++) {
         edb_client *c = client(jobs[j], 0);
@@ -340,17 +347,9 @@ static edb_status on_mnemonic(void *ctx, size_t i, edb_series *s, edb_err *err)
 
 START_TEST(each_mnemonic_handed_over_when_complete)
 {
-    write_store(12);
-    edb_server_options so = EDB_SERVER_OPTIONS_INIT;
-    so.delay_us = 20000; /* replies finish in a scrambled order */
-    so.fault_count = -1;
-    serve(&so);
     const char *names[12];
     char buf[12][16];
-    for (int m = 0; m < 12; m++) {
-        snprintf(buf[m], sizeof buf[m], "SA_ZTEST%d", 11 - m);
-        names[m] = buf[m];
-    }
+    serve_twelve_scrambled(names, buf);
     for (int take = 0; take < 2; take++) {
         edb_client *c = client(3, 0);
         seen sn;
