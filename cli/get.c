@@ -573,13 +573,25 @@ parsed:
     }
     edb_result *res = NULL;
     if (get_local.store) {
-        /* A local source decodes its files on every core before the fetch asks for them. */
+        /* A local source decodes its files on every core while the fetch takes them, a
+         * few ahead of it (not all at once: a wide table frees each as it is resampled).
+         * Saved replies of exactly the range are decoded ahead too, unless a bundle
+         * records their bytes. */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         edb_store_set_single_use(get_local.store, 1); /* each series is asked for once */
-        edb_store_prefetch(get_local.store, co.service, mnemonics, n_mnemonics, q.start, q.end,
-                           cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus);
+        edb_store_read_ahead(get_local.store, co.service, mnemonics, n_mnemonics, q.start,
+                             q.end, cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus,
+                             get_local.bundle == NULL && q.chunk_us == 0);
+    }
+    /* A wide table on a grid known now is made a mnemonic at a time, each one's samples
+     * freed as soon as its columns are made. */
+    if (resample && cli_query_early(rs, &q, &get_meta, get_inv, get_local.store, &err) != EDB_OK) {
+        edb_writer_free(w);
+        edb_client_free(client);
+        return cli_fail(err.status, "%s", err.msg);
     }
     st = edb_client_fetch(client, &q, &res);
+    edb_store_read_ahead_stop(get_local.store);
     cli_progress_done(&prog);
     edb_status fetch_st = st;
     if (st != EDB_OK && !(st == EDB_ERR_PARTIAL && res)) {

@@ -35,6 +35,8 @@ void cli_query_free(cli_query *r)
     free(r->cols);
     free(r->col_v);
     free(r->fetch);
+    edb_resampler_free(r->early);
+    r->early = NULL;
 }
 
 edb_status cli_query_take(cli_query *rs, const cli_opt *o, const char *optarg, int *taken,
@@ -741,7 +743,14 @@ edb_status cli_query_write(cli_query *r, edb_writer *w, const edb_series **serie
     const int table = r->grid || r->blocks || r->group_by || r->n_ranges > 1;
     if (table) {
         edb_table *t = NULL;
-        st = edb_resample(series, n, &r->spec, &t, &info, err);
+        if (r->early) {
+            /* Every mnemonic was resampled as it came in: the table is assembled. */
+            st = edb_resampler_finish(r->early, &r->spec, &t, &info, err);
+            edb_resampler_free(r->early);
+            r->early = NULL;
+        } else {
+            st = edb_resample(series, n, &r->spec, &t, &info, err);
+        }
         if (st == EDB_OK)
             st = subsystems_to_columns(t, series, n, err);
         if (st == EDB_OK) {
@@ -796,41 +805,78 @@ edb_status cli_query_write(cli_query *r, edb_writer *w, const edb_series **serie
     return st;
 }
 
-/* Give every fetched series what the metadata knows of it.  The --meta files come
- * first; the inventory (the service's, or a store's meta.json) and a store's meta.json only
- * fill what they leave unknown, because a file named on the command line is the user's
- * word. */
-edb_status cli_query_apply_meta(edb_result *res, edb_meta **meta, const edb_meta *inv,
-                                const edb_store *store, edb_err *err)
+/* What the metadata knows of one series.  The --meta files come first; the inventory (the
+ * service's, or a store's meta.json) and a store's meta.json only fill what they leave
+ * unknown, because a file named on the command line is the user's word.  Series are
+ * independent (each takes only its own entries), so one at a time, as each is fetched,
+ * is the same as all of them together. */
+static edb_status apply_meta_one(edb_series *s, edb_meta **meta, const edb_meta *inv,
+                                 const edb_store *store, edb_err *err)
 {
-    size_t n = edb_result_count(res);
-    if (inv) {
-        for (size_t k = 0; k < n; k++) {
-            edb_series *s = edb_result_series_mut(res, k);
-            if (!s || edb_result_status(res, k) != EDB_OK)
-                continue;
-            if ((*meta && edb_meta_apply(*meta, s) != EDB_OK) || edb_meta_apply(inv, s) != EDB_OK)
-                return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-        }
-    }
+    if (inv && ((*meta && edb_meta_apply(*meta, s) != EDB_OK) || edb_meta_apply(inv, s) != EDB_OK))
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
     if (!*meta && !store)
         return EDB_OK;
     if (!*meta && edb_meta_new(meta) != EDB_OK)
         return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; k < n; k++) {
+    edb_meta_entry e;
+    if (store && edb_store_meta(store, s->mnemonic, &e) && edb_meta_add(*meta, &e, err) != EDB_OK)
+        return err->status;
+    if (edb_meta_apply(*meta, s) != EDB_OK)
+        return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+    return EDB_OK;
+}
+
+/* Give every fetched series what the metadata knows of it. */
+edb_status cli_query_apply_meta(edb_result *res, edb_meta **meta, const edb_meta *inv,
+                                const edb_store *store, edb_err *err)
+{
+    for (size_t k = 0; k < edb_result_count(res); k++) {
         edb_series *s = edb_result_series_mut(res, k);
-        edb_meta_entry e;
         if (!s || edb_result_status(res, k) != EDB_OK)
             continue;
-        if (store && edb_store_meta(store, s->mnemonic, &e) &&
-            edb_meta_add(*meta, &e, err) != EDB_OK)
-            return err->status;
-        if (edb_meta_apply(*meta, s) != EDB_OK)
-            return edb_err_set(err, EDB_ERR_NOMEM, "out of memory");
+        edb_status st = apply_meta_one(s, meta, inv, store, err);
+        if (st != EDB_OK)
+            return st;
     }
     return EDB_OK;
 }
 
+/* A mnemonic fetched whole: its columns now, its samples freed (its name and metadata
+ * stay, for the messages and the columns' subsystems). */
+static edb_status early_one(void *ctx, size_t i, edb_series *s, edb_err *err)
+{
+    cli_query *r = ctx;
+    edb_status st = apply_meta_one(s, r->early_meta, r->early_inv, r->early_store, err);
+    if (st != EDB_OK)
+        return st;
+    if ((st = edb_resampler_add(r->early, i, s)) != EDB_OK)
+        return edb_err_set(err, st, "%s: cannot be resampled alone", s->mnemonic);
+    edb_series *gone = NULL;
+    if (edb_series_new(&gone, s->mnemonic) == EDB_OK) {
+        edb_series_move_samples(gone, s);
+        edb_series_free(gone);
+    }
+    return EDB_OK;
+}
+
+edb_status cli_query_early(cli_query *r, edb_query *q, edb_meta **meta, const edb_meta *inv,
+                           const edb_store *store, edb_err *err)
+{
+    (void)err;
+    if (r->early || !edb_resample_separable(&r->spec) || q->shard_n)
+        return EDB_OK;
+    edb_err rerr = EDB_ERR_INIT;
+    /* A grid that cannot be made is refused by the run after the fetch, as before. */
+    if (edb_resampler_new(&r->early, &r->spec, q->n_mnemonics, &rerr) != EDB_OK)
+        return EDB_OK;
+    r->early_meta = meta;
+    r->early_inv = inv;
+    r->early_store = store;
+    q->on_mnemonic = early_one;
+    q->on_mnemonic_ctx = r;
+    return EDB_OK;
+}
 
 /* ---- the service, the transfers and the token ------------------------------------------ */
 

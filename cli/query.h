@@ -55,6 +55,11 @@ typedef struct cli_query {
     const char *fail[GET_MAX_FAIL];
     size_t n_fail;
     edb_expr *fail_v[GET_MAX_FAIL];
+    /* cli_query_early: each mnemonic resampled as soon as it is fetched */
+    edb_resampler *early;
+    edb_meta **early_meta;
+    const edb_meta *early_inv;
+    const edb_store *early_store;
 } cli_query;
 
 /* Does the query transform the samples (anything but raw samples over one range)? */
@@ -100,6 +105,18 @@ edb_status cli_query_check(cli_query *q, int resample, const char *const *names,
  * meta.json, each for what those before leave unknown. */
 edb_status cli_query_apply_meta(edb_result *res, edb_meta **meta, const edb_meta *inv,
                                 const edb_store *store, edb_err *err);
+
+/* When the query's grid is known before any sample and each column reads one mnemonic
+ * (edb_resample_separable: --every, --daily, --hourly or --at, without --where, --expr,
+ * --blocks, --group-by or several ranges), have q resample each mnemonic as soon as all
+ * its chunks are in and free its samples (q->on_mnemonic), so that a wide table's memory
+ * is the table's, not the sum of its inputs; cli_query_write then assembles the table.
+ * Each series first gets its metadata (as cli_query_apply_meta gives it after the fetch:
+ * the default method depends on it); meta, inv and store must outlive the fetch.
+ * slots: q's mnemonics.  Otherwise (or when the grid cannot be made now) nothing changes:
+ * the whole result is resampled after the fetch. */
+edb_status cli_query_early(cli_query *r, edb_query *q, edb_meta **meta, const edb_meta *inv,
+                           const edb_store *store, edb_err *err);
 
 /* The library's report of a value held or interpolated across a gap, on stderr. */
 void cli_query_gap(void *ctx, const edb_gap *g);

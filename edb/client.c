@@ -601,6 +601,14 @@ static int sink_series_take(void *ctx, edb_series *s)
     return rc;
 }
 
+/* A local body's length (a saved reply's file size): its decoder reserves room once. */
+static void sink_size_hint(void *ctx, unsigned long long bytes)
+{
+    request *r = ctx;
+    if (r->dec && r->bytes == 0)
+        edb_decoder_size_hint(r->dec, bytes);
+}
+
 static int sink_meta(void *ctx, const edb_meta_entry *e)
 {
     request *r = ctx;
@@ -631,6 +639,16 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
                 return 0;
         }
         return len;
+    }
+    /* The reply's announced length says about how many samples are coming: the decoder
+     * reserves room once (capped: a hostile length allocates nothing large).  A
+     * compressed reply announces its compressed length: an estimate that falls short
+     * only means the series grows geometrically from there. */
+    if (r->bytes == 0 && r->dec) {
+        curl_off_t cl = -1;
+        if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+            cl > 0)
+            edb_decoder_size_hint(r->dec, (unsigned long long)cl);
     }
     /* A compressed reply that inflates far beyond its size is refused (a "zip bomb"). */
     if (r->bytes + len > INFLATE_FLOOR) {
@@ -1057,6 +1075,30 @@ static void meta_from_entry(mnem *m, const edb_meta_entry *e)
 }
 
 /* A finished data or metadata request hands over what it got. */
+/* m's series as the result will hold it: a type the data did not carry comes from its
+ * metadata, and so does whether it is change-only (collect does the same). */
+static void series_finish(const mnem *m, edb_series *s)
+{
+    if (s->vtype == EDB_VT_NONE && m->sqltype[0])
+        memcpy(s->sqltype, m->sqltype, sizeof s->sqltype);
+    if (m->all_points >= 0)
+        s->all_points = m->all_points;
+}
+
+/* Every chunk of m is in: its series is final, and the caller may use it now (resampling
+ * it and freeing its samples while other mnemonics are still in flight). */
+static edb_status mnemonic_complete(fetch *f, mnem *m)
+{
+    series_finish(m, m->out);
+    edb_err err = EDB_ERR_INIT;
+    edb_status st = f->q->on_mnemonic(f->q->on_mnemonic_ctx, (size_t)(m - f->ms), m->out, &err);
+    if (st != EDB_OK) {
+        f->fatal = edb__fail(&f->c->err, st, "%s", err.msg[0] ? err.msg : edb_strerror(st));
+        return f->fatal;
+    }
+    return EDB_OK;
+}
+
 static edb_status request_settle(fetch *f, request *r)
 {
     if (r->probe) {
@@ -1080,12 +1122,16 @@ static edb_status request_settle(fetch *f, request *r)
         edb_series_set_type(s, r->m->vtype);
         memcpy(s->sqltype, r->m->sqltype, sizeof s->sqltype);
     }
-    edb_status st = chunk_done(f, r->m, r->pr.chunk, s);
+    mnem *m = r->m;
+    edb_status st = chunk_done(f, m, r->pr.chunk, s);
     if (st == EDB_ERR_DATA)
         request_failed(r, st, "the chunks do not fit together (string and numeric values "
                        "mixed)", 1);
     else if (st != EDB_OK)
         return edb__fail(&f->c->err, st, "out of memory");
+    else if (m->st == EDB_OK && m->out && m->next_chunk == edb_plan_chunks(f->plan) &&
+             f->q->on_mnemonic)
+        return mnemonic_complete(f, m);
     return EDB_OK;
 }
 
@@ -1212,7 +1258,8 @@ static int try_lookup(fetch *f, request *r)
     const edb_client_options *o = &c->o;
     edb_request_info ri;
     request_info(r, &ri);
-    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta, sink_series_take};
+    edb_reply_sink sink = {r, sink_feed, sink_series, sink_meta, sink_series_take,
+                           sink_size_hint};
     for (size_t h = 0; h < o->n_hooks; h++) {
         if (!o->hooks[h].lookup)
             continue;
@@ -1562,10 +1609,7 @@ static edb_status collect(fetch *f, edb_result **out)
             edb_result_free(res);
             return edb__fail(&c->err, EDB_ERR_NOMEM, "out of memory");
         }
-        if (s->vtype == EDB_VT_NONE && ms->sqltype[0])
-            memcpy(s->sqltype, ms->sqltype, sizeof s->sqltype);
-        if (ms->all_points >= 0)
-            s->all_points = ms->all_points;
+        series_finish(ms, s);
         res->series[m] = s;
     }
     *out = res;

@@ -2202,3 +2202,177 @@ edb_status edb_filter(const edb_series *const *series, size_t n, const edb_resam
     job_free(&jb);
     return EDB_OK;
 }
+
+/* ---- one mnemonic at a time ------------------------------------------------------------- */
+
+int edb_resample_separable(const edb_resample_spec *spec)
+{
+    /* The grid must be known without samples, and no column may read another mnemonic:
+     * --on and union grids are sample times, conditions and derived columns read several
+     * series, blocks and states are rows of their own, and several ranges cut every
+     * series per range. */
+    return spec && (spec->grid == EDB_GRID_EVERY || spec->grid == EDB_GRID_TIMES) &&
+           spec->n_where == 0 && spec->n_exprs == 0 && !spec->blocks && !spec->group_by &&
+           spec->n_ranges == 0;
+}
+
+struct edb_resampler {
+    edb_resample_spec spec; /* as given to new (its columns and on_gap unused) */
+    size_t slots;
+    edb_table *t;           /* the grid, and the columns of each series added, in the order
+                               added */
+    char **name;            /* per slot: its mnemonic once added */
+    edb_gap *gap;           /* per slot: its longest gap, when gap_set */
+    unsigned char *gap_set;
+    size_t err_slot;        /* the lowest slot whose columns failed (slots: none) */
+    edb_err err;
+};
+
+void edb_resampler_free(edb_resampler *r)
+{
+    if (!r)
+        return;
+    edb_table_free(r->t);
+    for (size_t k = 0; r->name && k < r->slots; k++)
+        free(r->name[k]);
+    free(r->name);
+    free(r->gap);
+    free(r->gap_set);
+    free(r);
+}
+
+edb_status edb_resampler_new(edb_resampler **out, const edb_resample_spec *spec, size_t slots,
+                             edb_err *err)
+{
+    *out = NULL;
+    if (!edb_resample_separable(spec))
+        return edb__fail(err, EDB_ERR_USAGE, "this resampling needs every series at once");
+    edb_resampler *r = calloc(1, sizeof *r);
+    if (!r || !(r->name = calloc(slots ? slots : 1, sizeof *r->name)) ||
+        !(r->gap = calloc(slots ? slots : 1, sizeof *r->gap)) ||
+        !(r->gap_set = calloc(slots ? slots : 1, 1))) {
+        edb_resampler_free(r);
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    r->spec = *spec;
+    r->spec.columns = NULL;
+    r->spec.n_columns = 0;
+    r->spec.on_gap = NULL;
+    r->slots = slots;
+    r->err_slot = slots;
+    /* The grid alone: a table of its rows without columns, which each series adds to. */
+    edb_status st = resample(NULL, 0, &r->spec, 0, &r->t, NULL, err);
+    if (st != EDB_OK) {
+        edb_resampler_free(r);
+        return st;
+    }
+    *out = r;
+    return EDB_OK;
+}
+
+typedef struct gap_keep {
+    edb_resampler *r;
+    size_t slot;
+} gap_keep;
+
+static void keep_gap(void *arg, const edb_gap *g)
+{
+    gap_keep *k = arg;
+    k->r->gap[k->slot] = *g;
+    k->r->gap[k->slot].mnemonic = NULL; /* the slot's name, at finish */
+    k->r->gap_set[k->slot] = 1;
+}
+
+edb_status edb_resampler_add(edb_resampler *r, size_t slot, const edb_series *s)
+{
+    if (!r || !s || !s->mnemonic || slot >= r->slots || r->name[slot])
+        return EDB_ERR_USAGE;
+    if (!(r->name[slot] = edb__strdup(s->mnemonic))) {
+        if (slot < r->err_slot) {
+            r->err_slot = slot;
+            edb_err_clear(&r->err);
+            edb__fail(&r->err, EDB_ERR_NOMEM, "out of memory");
+        }
+        return EDB_OK;
+    }
+    if (r->err_slot < slot)
+        return EDB_OK; /* the table will not be made: an earlier column failed */
+    edb_resample_spec sp = r->spec;
+    const char *col = s->mnemonic;
+    gap_keep gk = {r, slot};
+    sp.columns = &col;
+    sp.n_columns = 1;
+    sp.on_gap = keep_gap;
+    sp.gap_ctx = &gk;
+    edb_err e = EDB_ERR_INIT;
+    edb_table *t = NULL;
+    edb_status st = resample(&s, 1, &sp, 0, &t, NULL, &e);
+    if (st == EDB_OK && (st = edb_table_move_columns(r->t, t)) != EDB_OK)
+        st = edb__fail(&e, st, st == EDB_ERR_NOMEM ? "out of memory"
+                                                   : "the grids of two columns differ");
+    edb_table_free(t);
+    if (st != EDB_OK && slot < r->err_slot) {
+        r->err_slot = slot;
+        r->err = e;
+    }
+    return EDB_OK;
+}
+
+edb_status edb_resampler_finish(edb_resampler *r, const edb_resample_spec *spec,
+                                edb_table **out, edb_resample_info *info, edb_err *err)
+{
+    *out = NULL;
+    if (info)
+        info->where_tested = info->where_kept = 0;
+    if (!r || !r->t)
+        return edb__fail(err, EDB_ERR_USAGE, "edb_resampler_finish: no resampler, or called "
+                         "twice");
+    if (r->err_slot < r->slots)
+        return edb__fail(err, r->err.status, "%s", r->err.msg);
+    edb_table *t = r->t;
+    size_t want = spec->columns ? spec->n_columns : r->slots;
+    size_t *order = malloc((t->ncols ? t->ncols : 1) * sizeof *order);
+    unsigned char *used = calloc(t->ncols ? t->ncols : 1, 1);
+    if (!order || !used) {
+        free(order);
+        free(used);
+        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
+    }
+    /* Each series' columns went in together, in its own order: they are taken as runs. */
+    size_t m = 0;
+    edb_status st = EDB_OK;
+    for (size_t k = 0; k < want && st == EDB_OK; k++) {
+        const char *name = NULL;
+        if (spec->columns) {
+            name = spec->columns[k];
+            size_t q = 0;
+            while (q < r->slots && !(r->name[q] && strcmp(r->name[q], name) == 0))
+                q++;
+            if (q == r->slots)
+                st = edb__fail(err, EDB_ERR_USAGE, "%s was not fetched", name);
+        } else if (!(name = r->name[k])) {
+            continue;
+        }
+        for (size_t c = 0; st == EDB_OK && c < t->ncols; c++)
+            if (!used[c] && strcmp(t->cols[c].mnemonic, name) == 0) {
+                used[c] = 1;
+                order[m++] = c;
+            }
+    }
+    if (st == EDB_OK && (st = edb_table_keep_columns(t, order, m)) != EDB_OK)
+        edb__fail(err, st, "out of memory");
+    free(order);
+    free(used);
+    if (st != EDB_OK)
+        return st;
+    if (spec->on_gap)
+        for (size_t k = 0; k < r->slots; k++)
+            if (r->gap_set[k] && r->name[k]) {
+                edb_gap g = r->gap[k];
+                g.mnemonic = r->name[k];
+                spec->on_gap(spec->gap_ctx, &g);
+            }
+    r->t = NULL;
+    *out = t;
+    return EDB_OK;
+}

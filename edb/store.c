@@ -70,6 +70,7 @@ struct edb_store {
     int single_use;     /* hand a parsed series to its one query instead of keeping it */
     cache_entry *cache; /* sorted by name */
     size_t n_cache, cap_cache;
+    struct ahead *ahead; /* a read-ahead in the background (edb_store_read_ahead), or NULL */
 };
 
 /* ASCII case mapping: toupper() would follow the caller's locale (Turkish i). */
@@ -227,6 +228,28 @@ static edb_status store_read(const edb_store *s, const char *rel, edb__buf *out,
 
 /* Hand file `rel` to feed in pieces, never whole in memory (a saved reply asked for by
  * exactly its range).  Returns 0, or -1 with err set. */
+/* The size of a file or entry of the store in bytes, 0 when it cannot be told: a size
+ * hint for its decoder (edb_decoder_size_hint), never a limit. */
+static unsigned long long store_size(const edb_store *s, const char *rel)
+{
+    if (s->arc) {
+        long k = edb_archive_find(s->arc, rel);
+        size_t len = 0;
+        if (k < 0)
+            return 0;
+        (void)edb_archive_data(s->arc, (size_t)k, &len);
+        return len;
+    }
+    int fd = open_below(s, rel, 0);
+    struct stat st;
+    unsigned long long n = 0;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        n = (unsigned long long)st.st_size;
+    if (fd >= 0)
+        close(fd);
+    return n;
+}
+
 static int store_stream(const edb_store *s, const char *rel,
                         int (*feed)(void *ctx, const char *data, size_t len), void *ctx,
                         int *missing, edb_err *err)
@@ -570,6 +593,7 @@ void edb_store_free(edb_store *s)
 {
     if (!s)
         return;
+    edb_store_read_ahead_stop(s);
     for (size_t k = 0; k < s->n_meta; k++)
         free(s->meta[k].name);
     free(s->meta);
@@ -742,6 +766,13 @@ static edb_status load_replies(edb_store *s, const edb__service *svc, const char
         if (!dst && (st = edb_series_new(&one, name)) == EDB_OK)
             dst = one;
         if (st == EDB_OK && (st = edb_decoder_new(&f.d, svc->decoder, dst, &o)) == EDB_OK) {
+            /* the result grows once, from the size of all the replies it will hold */
+            if (dst == all) {
+                unsigned long long bytes = 0;
+                for (size_t j = k; j < hi; j++)
+                    bytes += store_size(s, s->rf[j].file);
+                edb_decoder_size_hint(f.d, bytes);
+            }
             /* read in 64 KiB pieces straight into the decoder: never the whole file */
             int missing = 0;
             edb_err rerr = EDB_ERR_INIT;
@@ -1132,6 +1163,197 @@ edb_status edb__store_meta_json(edb_store *s, edb__buf *out, edb_err *err)
     return st;
 }
 
+/* ---- reading ahead while a fetch runs ------------------------------------------------- */
+
+/* One mnemonic to read ahead.  state: 0 not begun, 1 being decoded by a worker, 2 decoded
+ * (in the store's cache, or `answer`), 3 claimed by its query (or begun by it). */
+typedef struct ahead_item {
+    char name[STORE_NAME_MAX + 1];
+    int state;
+    edb_series *answer; /* an exact saved reply decoded as the client would: its answer */
+} ahead_item;
+
+typedef struct ahead {
+    edb_store *s;
+    const edb__service *svc;
+    ahead_item *items;
+    size_t n, next;
+    size_t outstanding;  /* begun or decoded, and not yet claimed */
+    size_t window;       /* the most outstanding at once */
+    edb_time start, end; /* the query's range: the exact replies' answers are cut to it */
+    int exact;
+    int stop;
+    pthread_cond_t cv;
+    pthread_t tid[64];
+    int threads;
+} ahead;
+
+/* A saved path A reply of exactly the query's range, decoded as the client's decoder
+ * would decode it for the one request of an unchunked query: cut to [start, end], one
+ * bracket kept on each side. */
+static edb_series *ahead_exact(edb_store *s, const ahead *a, const char *name)
+{
+    const reply_file *rf = exact_reply(s, &edb__svc_mast, name,
+                                       edb_time_floor(a->start, EDB_USEC_PER_SEC),
+                                       edb_time_ceil(a->end, EDB_USEC_PER_SEC));
+    if (!rf)
+        return NULL;
+    edb_decode_options o = EDB_DECODE_OPTIONS_INIT;
+    o.start = a->start;
+    o.end = a->end;
+    o.keep_before = o.keep_after = 1;
+    edb_series *ser = NULL;
+    dec_feed f = {NULL, 0};
+    int ok = edb_series_new(&ser, name) == EDB_OK &&
+             edb_decoder_new(&f.d, edb__svc_mast.decoder, ser, &o) == EDB_OK;
+    if (ok) {
+        edb_decoder_size_hint(f.d, store_size(s, rf->file));
+        ok = store_stream(s, rf->file, feed_decoder, &f, NULL, NULL) == 0 && !f.failed &&
+             edb_decoder_finish(f.d) == EDB_OK;
+    }
+    edb_decoder_free(f.d);
+    if (!ok) {
+        /* its query reads it again and says what is wrong with it */
+        edb_series_free(ser);
+        return NULL;
+    }
+    return ser;
+}
+
+static void *ahead_worker(void *arg)
+{
+    ahead *a = arg;
+    edb_store *s = a->s;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!a->stop && a->next < a->n &&
+               (a->items[a->next].state != 0 || a->outstanding >= a->window)) {
+            if (a->items[a->next].state != 0)
+                a->next++;
+            else
+                pthread_cond_wait(&a->cv, &s->mu);
+        }
+        if (a->stop || a->next >= a->n)
+            break;
+        ahead_item *it = &a->items[a->next++];
+        it->state = 1;
+        a->outstanding++;
+        pthread_mutex_unlock(&s->mu);
+        edb_series *answer = NULL;
+        const edb__service *svc = NULL;
+        if (s->replies) {
+            size_t lo, hi;
+            svc = reply_range(s, a->svc, it->name, &lo, &hi);
+            if (svc && a->exact && svc == &edb__svc_mast)
+                answer = ahead_exact(s, a, it->name);
+            else if (svc && exact_reply(s, svc, it->name,
+                                        edb_time_floor(a->start, EDB_USEC_PER_SEC),
+                                        edb_time_ceil(a->end, EDB_USEC_PER_SEC)))
+                svc = NULL; /* its saved reply streams into the client's decoder */
+        }
+        if (!answer && (svc || !s->replies)) {
+            const edb_series *ignore;
+            get_series(s, svc, it->name, &ignore, NULL);
+        }
+        pthread_mutex_lock(&s->mu);
+        it->answer = answer;
+        it->state = 2;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+void edb_store_read_ahead(edb_store *s, const char *service, const char *const *mnemonics,
+                          size_t n, edb_time start, edb_time end, int threads, int exact)
+{
+    if (!s || s->ahead || n == 0 || threads < 1)
+        return;
+    ahead *a = calloc(1, sizeof *a);
+    if (!a || !(a->items = calloc(n, sizeof *a->items)) || pthread_cond_init(&a->cv, NULL)) {
+        if (a)
+            free(a->items);
+        free(a);
+        return; /* nothing is read ahead: each query reads its own */
+    }
+    a->s = s;
+    a->n = n;
+    a->svc = service ? edb__service_find(service) : NULL;
+    a->start = start;
+    a->end = end;
+    a->exact = exact && s->single_use;
+    for (size_t k = 0; k < n; k++)
+        if (check_name(mnemonics[k], a->items[k].name, NULL) != EDB_OK)
+            a->items[k].state = 3;
+    /* The calling thread is busy too (it takes each series, resamples it, writes): one
+     * core fewer decodes ahead, and no more series wait than there are decoders. */
+    if (threads > 1)
+        threads--;
+    if ((size_t)threads > n)
+        threads = (int)n;
+    if (threads > 64)
+        threads = 64;
+    a->window = (size_t)threads;
+    s->ahead = a;
+    for (int k = 0; k < threads; k++)
+        if (pthread_create(&a->tid[a->threads], NULL, ahead_worker, a) == 0)
+            a->threads++;
+}
+
+void edb_store_read_ahead_stop(edb_store *s)
+{
+    ahead *a = s ? s->ahead : NULL;
+    if (!a)
+        return;
+    pthread_mutex_lock(&s->mu);
+    a->stop = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&s->mu);
+    for (int k = 0; k < a->threads; k++)
+        pthread_join(a->tid[k], NULL);
+    s->ahead = NULL;
+    for (size_t k = 0; k < a->n; k++)
+        edb_series_free(a->items[k].answer);
+    pthread_cond_destroy(&a->cv);
+    free(a->items);
+    free(a);
+}
+
+/* The query of ri is here: the read-ahead of its mnemonic, if any, is claimed (waited for
+ * when a worker is decoding it; left to the query when not yet begun), and its decoded
+ * answer handed over when it answers exactly this request. */
+static edb_series *ahead_claim(edb_store *s, const edb_request_info *ri)
+{
+    ahead *a = s->ahead;
+    if (!a || ri->kind != EDB_REQ_DATA)
+        return NULL;
+    edb_series *answer = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (size_t k = 0; k < a->n; k++) {
+        ahead_item *it = &a->items[k];
+        if (it->state == 3 || strcmp(it->name, ri->mnemonic) != 0)
+            continue;
+        while (it->state == 1)
+            pthread_cond_wait(&a->cv, &s->mu);
+        if (it->state == 2) {
+            a->outstanding--;
+            pthread_cond_broadcast(&a->cv);
+        }
+        it->state = 3;
+        answer = it->answer;
+        it->answer = NULL;
+        break;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (answer && !(ri->start == edb_time_floor(a->start, EDB_USEC_PER_SEC) &&
+                    ri->end == edb_time_ceil(a->end, EDB_USEC_PER_SEC) &&
+                    strcmp(ri->service, edb__svc_mast.name) == 0)) {
+        edb_series_free(answer); /* another request than the one it was decoded for */
+        answer = NULL;
+    }
+    return answer;
+}
+
 /* ---- the store as a client's local source --------------------------------------------- */
 
 /* A request answered from the store: a saved reply of that very request with its bytes
@@ -1157,10 +1379,20 @@ static int source_lookup(void *ctx, const edb_request_info *ri, const edb_reply_
         int known = edb_store_meta(s, ri->mnemonic, &e);
         return sink->meta(sink->ctx, known ? &e : NULL) == 0 ? 1 : -1;
     }
+    /* A mnemonic being read ahead is waited for, not read a second time. */
+    edb_series *early = ahead_claim(s, ri);
+    if (early) {
+        if (sink->series_take)
+            return sink->series_take(sink->ctx, early) == 0 ? 1 : -1;
+        edb_series_free(early);
+    }
     if (s->replies) {
         const reply_file *rf = exact_reply(s, svc, ri->mnemonic, ri->start, ri->end);
-        if (rf)
+        if (rf) {
+            if (sink->size_hint)
+                sink->size_hint(sink->ctx, store_size(s, rf->file));
             return store_stream(s, rf->file, sink->feed, sink->ctx, NULL, err) == 0 ? 1 : -1;
+        }
     }
     /* A view of the shared series, not a copy: the client copies out what it keeps; or,
      * when each series has one query, the series itself, cut in place.  The client names

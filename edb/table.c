@@ -326,3 +326,55 @@ edb_status edb_table_slice(edb_table **out, const edb_table *t, size_t from, siz
     *out = c;
     return EDB_OK;
 }
+
+edb_status edb_table_move_columns(edb_table *dst, edb_table *src)
+{
+    if (!dst || !src || dst == src || dst->nrows != src->nrows)
+        return EDB_ERR_USAGE;
+    if (src->ncols == 0)
+        return EDB_OK;
+    if (dst->ncols + src->ncols > dst->colcap) {
+        size_t cap = dst->colcap ? dst->colcap : 8;
+        while (cap < dst->ncols + src->ncols)
+            cap *= 2;
+        edb_column *nc = realloc(dst->cols, cap * sizeof *nc);
+        if (!nc)
+            return EDB_ERR_NOMEM;
+        dst->cols = nc;
+        dst->colcap = cap;
+    }
+    memcpy(dst->cols + dst->ncols, src->cols, src->ncols * sizeof *src->cols);
+    dst->ncols += src->ncols;
+    src->ncols = 0;
+    return EDB_OK;
+}
+
+edb_status edb_table_keep_columns(edb_table *t, const size_t *order, size_t n)
+{
+    if (!t || n > t->ncols)
+        return EDB_ERR_USAGE;
+    edb_column *old = malloc((t->ncols ? t->ncols : 1) * sizeof *old);
+    unsigned char *kept = calloc(t->ncols ? t->ncols : 1, 1);
+    int ok = old && kept;
+    for (size_t k = 0; ok && k < n; k++) {
+        ok = order[k] < t->ncols && !kept[order[k]];
+        if (ok)
+            kept[order[k]] = 1;
+    }
+    if (!ok) {
+        edb_status st = old && kept ? EDB_ERR_USAGE : EDB_ERR_NOMEM;
+        free(old);
+        free(kept);
+        return st;
+    }
+    memcpy(old, t->cols, t->ncols * sizeof *old);
+    for (size_t k = 0; k < n; k++)
+        t->cols[k] = old[order[k]];
+    for (size_t k = 0; k < t->ncols; k++)
+        if (!kept[k])
+            column_free(&old[k]);
+    t->ncols = n;
+    free(old);
+    free(kept);
+    return EDB_OK;
+}

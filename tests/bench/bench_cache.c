@@ -109,7 +109,7 @@ static int bench(size_t rows)
     free(buf);
 
     sink s = {0, 0, edb_sha256_new()};
-    edb_reply_sink rs = {&s, sink_feed, NULL, NULL, NULL};
+    edb_reply_sink rs = {&s, sink_feed, NULL, NULL, NULL, NULL};
     int rc = h.lookup(h.ctx, &ri, &rs, &err);
     double t2 = now_s(), peak_lookup = peak_mib();
     edb_sha256_final(s.sha, got);

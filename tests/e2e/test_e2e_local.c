@@ -694,6 +694,109 @@ START_TEST(bundle_tampering_is_named)
 }
 END_TEST
 
+
+/* ---- issue 17, item 2: the plan and --chunk ---------------------------------------------- */
+
+/* A range ending exactly on a midnight: one request per mnemonic and day, the last one
+ * closed at the end instant (no [END, END] request of its own). */
+START_TEST(plan_folds_the_end_instant)
+{
+    const char *args[] = {"get", "SA_ZA", "SA_ZB", "--start", "2022-01-01", "--end",
+                          "2022-01-03", "--plan-only", NULL};
+    tu_run r;
+    ck_assert_msg(tu_edbx_run(&r, tmp, "https://mast.stsci.edu/", args, NULL) == 0, "%s", r.err);
+    const char *u = "\thttps://mast.stsci.edu/api/v0.1/Download/file?uri=mast%3Ajwstedb%2F";
+    char want[4096];
+    snprintf(want, sizeof want,
+             "#request\tservice\tkind\tmnemonic\tstart\tend\turl\n"
+             "0\tmast\tdata\tSA_ZA\t2022-01-01T00:00:00.000000\t2022-01-01T23:59:59.999999"
+             "%sSA_ZA-20220101T000000-20220102T000000.csv\n"
+             "1\tmast\tdata\tSA_ZA\t2022-01-02T00:00:00.000000\t2022-01-03T00:00:00.000000"
+             "%sSA_ZA-20220102T000000-20220103T000000.csv\n"
+             "2\tmast\tdata\tSA_ZB\t2022-01-01T00:00:00.000000\t2022-01-01T23:59:59.999999"
+             "%sSA_ZB-20220101T000000-20220102T000000.csv\n"
+             "3\tmast\tdata\tSA_ZB\t2022-01-02T00:00:00.000000\t2022-01-03T00:00:00.000000"
+             "%sSA_ZB-20220102T000000-20220103T000000.csv\n", u, u, u, u);
+    ck_assert_str_eq(r.out, want);
+    tu_run_free(&r);
+}
+END_TEST
+
+/* Saved replies of three days every 15 min: SA_ZA as one reply of exactly the query's
+ * range (its bytes decoded), SA_ZB as one reply per day (their union, cut).  The output,
+ * and what is answered (one local answer per mnemonic: one decode each), are the same
+ * whatever --chunk says: chunks shape requests to a service, not reads of local data. */
+START_TEST(source_does_not_depend_on_chunk)
+{
+    char dir[4096], outp[4200];
+    snprintf(dir, sizeof dir, "%s", in_tmp("replies"));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    const char *files[] = {"SA_ZA-20220101T000000-20220104T000000.csv",
+                           "SA_ZB-20220101T000000-20220102T000000.csv",
+                           "SA_ZB-20220102T000000-20220103T000000.csv",
+                           "SA_ZB-20220103T000000-20220104T000000.csv"};
+    for (int f = 0; f < 4; f++) {
+        char p[8300];
+        snprintf(p, sizeof p, "%s/%s", dir, files[f]);
+        FILE *fp = fopen(p, "w");
+        ck_assert_ptr_nonnull(fp);
+        fputs("theTime,MJD,euvalue,sqldataType\r\n", fp);
+        int d0 = f == 0 ? 0 : f - 1, d1 = f == 0 ? 3 : f;
+        /* each reply holds its range's samples and one bracket on each side */
+        for (int k = d0 * 96 - 1; k <= d1 * 96 + 1; k++) {
+            if (k < 0 || k > 3 * 96)
+                continue;
+            int day = k / 96, mins = (k % 96) * 15;
+            fprintf(fp, "2022-01-%02d %02d:%02d:00.000000,%.10f,%d.%02d,real\r\n", day + 1,
+                    mins / 60, mins % 60, 59580 + k / 96.0, f == 0 ? k : 1000 + k, k % 100);
+        }
+        fclose(fp);
+    }
+    const char *chunks[] = {"1d", "1000d", "1h"};
+    for (int c = 0; c < 3; c++) {
+        for (int grid = 0; grid < 2; grid++) {
+            char out[64];
+            snprintf(out, sizeof out, "out-%d-%d.csv", c, grid);
+            snprintf(outp, sizeof outp, "%s", in_tmp(out));
+            const char *args[] = {"get", "SA_ZA", "SA_ZB", "--start", "2022-01-01", "--end",
+                                  "2022-01-04", "--source", dir, "--chunk", chunks[c], "-v",
+                                  "-o", outp, grid ? "--every" : NULL, "1h", NULL};
+            tu_run r;
+            ck_assert_msg(run(&r, args, NULL) == 0, "%s", r.err);
+            /* one local answer per mnemonic, not one per chunk */
+            ck_assert_msg(strstr(r.err, "edbx: SA_ZA-20220101T000000-20220104T000000.csv: "
+                                        "answered locally\nedbx: SA_ZB-20220101T000000-"
+                                        "20220104T000000.csv: answered locally\nedbx: wrote ") ==
+                              r.err, "%s", r.err);
+            char *got = tu_read_file(outp, NULL);
+            ck_assert_ptr_nonnull(got);
+            if (c == 0) {
+                if (grid == 0) {
+                    /* by hand: 3 x 96 + 1 samples of each, SA_ZA's value k.kk at sample k */
+                    ck_assert_msg(strstr(r.err, "wrote 578 samples of 2 mnemonics") != NULL,
+                                  "%s", r.err);
+                    ck_assert(strstr(got, "\n2022-01-02T00:00:00.000,59581,SA_ZA,96.96\n"));
+                    ck_assert(strstr(got, "\n2022-01-04T00:00:00.000,59583,SA_ZB,1288.88\n"));
+                } else {
+                    ck_assert(strstr(got, "\n2022-01-01T01:00:00.000,59580.041666666664,4.04,"
+                                          "1004.04\n"));
+                }
+                free(got);
+            } else {
+                char prev[64];
+                snprintf(prev, sizeof prev, "out-0-%d.csv", grid);
+                char *want = tu_read_file(in_tmp(prev), NULL);
+                ck_assert_ptr_nonnull(want);
+                ck_assert_str_eq(got, want);
+                free(want);
+                free(got);
+            }
+            tu_run_free(&r);
+        }
+    }
+}
+END_TEST
+
 START_TEST(token_leaves_no_trace)
 {
     static const char token[] = "Tok3nNeverWritten9f8e7d";
@@ -766,6 +869,8 @@ static Suite *local_suite(void)
     tcase_add_test(t, bundle_round_trip_every_format);
     tcase_add_test(t, bundle_tampering_is_named);
     tcase_add_test(t, token_leaves_no_trace);
+    tcase_add_test(t, plan_folds_the_end_instant);
+    tcase_add_test(t, source_does_not_depend_on_chunk);
     suite_add_tcase(s, t);
     return s;
 }

@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     edb_reply_hooks hooks;
     edb_cache_hooks(c, &hooks);
     fed fd = {0, edb_sha256_new()};
-    edb_reply_sink sink = {&fd, feed, NULL, NULL, NULL};
+    edb_reply_sink sink = {&fd, feed, NULL, NULL, NULL, NULL};
     int rc = hooks.lookup(hooks.ctx, &ri, &sink, &err);
     char sum[EDB_SHA256_HEX];
     edb_sha256_final(fd.sha, sum);

@@ -171,7 +171,7 @@ static int lookup(edb_cache *c, const edb_request_info *ri, sink *s)
     edb_reply_hooks h;
     edb_cache_hooks(c, &h);
     edb_err err = EDB_ERR_INIT;
-    edb_reply_sink rs = {s, sink_feed, NULL, NULL, NULL};
+    edb_reply_sink rs = {s, sink_feed, NULL, NULL, NULL, NULL};
     int rc = h.lookup(h.ctx, ri, &rs, &err);
     ck_assert_int_eq(err.status, EDB_OK); /* a cache never fails a request */
     return rc;

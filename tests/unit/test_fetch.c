@@ -128,19 +128,26 @@ START_TEST(stitching_at_midnights)
 }
 END_TEST
 
-START_TEST(same_result_for_any_parallelism)
+/* Twelve mnemonics served with delays (replies finish in a scrambled order), named in
+ * reverse: names[m] is SA_ZTEST(11 - m). */
+static void serve_twelve_scrambled(const char *names[12], char buf[12][16])
 {
     write_store(12);
     edb_server_options so = EDB_SERVER_OPTIONS_INIT;
-    so.delay_us = 20000; /* replies finish in a scrambled order */
+    so.delay_us = 20000;
     so.fault_count = -1;
     serve(&so);
-    const char *names[12];
-    char buf[12][16];
     for (int m = 0; m < 12; m++) {
-        snprintf(buf[m], sizeof buf[m], "SA_ZTEST%d", 11 - m);
+        snprintf(buf[m], 16, "SA_ZTEST%d", 11 - m);
         names[m] = buf[m];
     }
+}
+
+START_TEST(same_result_for_any_parallelism)
+{
+    const char *names[12];
+    char buf[12][16];
+    serve_twelve_scrambled(names, buf);
     int jobs[] = {1, 3, 16};
     for (size_t j = 0; j < 3; j++) {
         edb_client *c = client(jobs[j], 0);
@@ -305,6 +312,86 @@ START_TEST(cancel_stops_everything)
 }
 END_TEST
 
+
+/* Issue 17, item 4: each mnemonic is handed over once, whole (every chunk stitched), as
+ * soon as its last chunk is in, while the others are still being fetched; the callee may
+ * take its samples, and a failure it reports stops the fetch with its message. */
+typedef struct seen {
+    int calls[12];
+    int order[12];
+    int n;
+    unsigned long requests_at_first;
+    int take;
+    int fail_at;
+} seen;
+
+static edb_status on_mnemonic(void *ctx, size_t i, edb_series *s, edb_err *err)
+{
+    seen *sn = ctx;
+    ck_assert_uint_lt(i, 12);
+    if (sn->n == 0)
+        sn->requests_at_first = edb_server_requests(srv);
+    sn->calls[i]++;
+    sn->order[sn->n++] = (int)i;
+    expect_samples(s, 11 - (int)i, 4, 3 * 96);
+    if (sn->fail_at >= 0 && sn->n > sn->fail_at)
+        return edb_err_set(err, EDB_ERR_IO, "%s: the table could not take it", s->mnemonic);
+    if (sn->take) {
+        edb_series *gone = NULL;
+        ck_assert_int_eq(edb_series_new(&gone, s->mnemonic), EDB_OK);
+        edb_series_move_samples(gone, s);
+        edb_series_free(gone);
+    }
+    return EDB_OK;
+}
+
+START_TEST(each_mnemonic_handed_over_when_complete)
+{
+    const char *names[12];
+    char buf[12][16];
+    serve_twelve_scrambled(names, buf);
+    for (int take = 0; take < 2; take++) {
+        edb_client *c = client(3, 0);
+        seen sn;
+        memset(&sn, 0, sizeof sn);
+        sn.take = take;
+        sn.fail_at = -1;
+        edb_query q = {.mnemonics = names, .n_mnemonics = 12, .start = US(D0_MS + 3600000),
+                       .end = US(D0_MS + 3 * DAY_MS), .chunk_us = EDB_USEC_PER_DAY,
+                       .on_mnemonic = on_mnemonic, .on_mnemonic_ctx = &sn};
+        edb_result *res = NULL;
+        unsigned long before = edb_server_requests(srv);
+        ck_assert_msg(edb_client_fetch(c, &q, &res) == EDB_OK, "%s", edb_client_errmsg(c));
+        /* 12 mnemonics x 3 daily chunks; the first was complete long before the last
+         * request was made */
+        ck_assert_uint_eq(edb_server_requests(srv) - before, 36);
+        ck_assert_uint_lt(sn.requests_at_first - before, 36);
+        ck_assert_int_eq(sn.n, 12);
+        for (int m = 0; m < 12; m++) {
+            ck_assert_int_eq(sn.calls[m], 1);
+            const edb_series *s = edb_result_series(res, (size_t)m);
+            ck_assert_str_eq(s->mnemonic, names[m]);
+            if (take)
+                ck_assert_uint_eq(s->n, 0); /* taken: the result keeps the name only */
+            else
+                expect_samples(s, 11 - m, 4, 3 * 96);
+        }
+        edb_result_free(res);
+        /* a callee that fails stops the fetch, with its message */
+        sn.n = 0;
+        sn.fail_at = 2;
+        memset(sn.calls, 0, sizeof sn.calls);
+        ck_assert_int_eq(edb_client_fetch(c, &q, &res), EDB_ERR_IO);
+        ck_assert_ptr_null(res);
+        ck_assert_msg(strstr(edb_client_errmsg(c), "the table could not take it") != NULL, "%s",
+                      edb_client_errmsg(c));
+        ck_assert_int_eq(sn.n, 3);
+        edb_client_free(c);
+    }
+    teardown();
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
     Suite *s = suite_create("fetch");
@@ -316,6 +403,7 @@ static Suite *fetch_suite(void)
     tcase_add_test(t, faults_are_recovered);
     tcase_add_test(t, failure_stops_or_keeps_going);
     tcase_add_test(t, cancel_stops_everything);
+    tcase_add_test(t, each_mnemonic_handed_over_when_complete);
     suite_add_tcase(s, t);
     return s;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <edb/decoder.h>
 #include <edb/mastcsv.h>
 #include <edb/series.h>
 
@@ -810,6 +811,62 @@ static double pd(const char *s)
         ck_assert_msg(same_bits(got_, want_), "'%s' -> %.17g, want %.17g", text, got_, want_); \
     } while (0)
 
+
+/* Issue 17, item 2: a reply's length (Content-Length, a saved reply's size) reserves room
+ * for the samples it holds once, at 56 bytes a row plus the two brackets; a hostile length
+ * reserves at most EDB_DECODER_HINT_MAX_ROWS; JSON (which has Count) takes no hint; and a
+ * hint changes no sample. */
+START_TEST(test_size_hint)
+{
+    char body[65536];
+    size_t len = (size_t)snprintf(body, sizeof body, "theTime,MJD,euvalue,sqldataType\r\n");
+    for (int k = 0; k < 300; k++)
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "2022-01-01 00:%02d:%02d.000000,%.10f,%d.%04d,real\r\n", k / 60,
+                                k % 60, 59580 + k / 86400.0, k, k * 7 % 10000);
+    edb_series *plain = NULL, *hinted = NULL;
+    ck_assert_int_eq(edb_series_new(&plain, "SA_ZTEST"), EDB_OK);
+    ck_assert_int_eq(edb_series_new(&hinted, "SA_ZTEST"), EDB_OK);
+    edb_decoder *a = NULL, *b = NULL;
+    ck_assert_int_eq(edb_decoder_new(&a, "mast-csv", plain, NULL), EDB_OK);
+    ck_assert_int_eq(edb_decoder_new(&b, "mast-csv", hinted, NULL), EDB_OK);
+    edb_decoder_size_hint(b, len);
+    /* by hand: len / 56 + 2 samples of room, exactly */
+    ck_assert_uint_eq(hinted->cap, len / 56 + 2);
+    ck_assert_int_eq(edb_decoder_feed(a, body, len), EDB_OK);
+    ck_assert_int_eq(edb_decoder_feed(b, body, len), EDB_OK);
+    ck_assert_int_eq(edb_decoder_finish(a), EDB_OK);
+    ck_assert_int_eq(edb_decoder_finish(b), EDB_OK);
+    ck_assert_uint_eq(plain->n, 300);
+    ck_assert_uint_eq(hinted->n, 300);
+    ck_assert_int_eq(hinted->vtype, EDB_VT_REAL);
+    ck_assert(memcmp(plain->t, hinted->t, 300 * sizeof *plain->t) == 0);
+    ck_assert(memcmp(plain->d, hinted->d, 300 * sizeof *plain->d) == 0);
+    ck_assert(hinted->d[299] == 299.2093);
+    edb_decoder_free(a);
+    edb_decoder_free(b);
+    /* a hostile length: the room is capped, and nothing fails */
+    edb_series_free(hinted);
+    ck_assert_int_eq(edb_series_new(&hinted, "SA_ZTEST"), EDB_OK);
+    ck_assert_int_eq(edb_decoder_new(&b, "mast-csv", hinted, NULL), EDB_OK);
+    edb_decoder_size_hint(b, 1ULL << 62);
+    ck_assert_uint_eq(hinted->cap, EDB_DECODER_HINT_MAX_ROWS);
+    ck_assert_int_eq(edb_decoder_feed(b, body, len), EDB_OK);
+    ck_assert_int_eq(edb_decoder_finish(b), EDB_OK);
+    ck_assert_uint_eq(hinted->n, 300);
+    edb_decoder_free(b);
+    edb_series_free(hinted);
+    /* JSON grows towards its Count instead: a length reserves nothing */
+    ck_assert_int_eq(edb_series_new(&hinted, "SA_ZTEST"), EDB_OK);
+    ck_assert_int_eq(edb_decoder_new(&b, "json", hinted, NULL), EDB_OK);
+    edb_decoder_size_hint(b, 1 << 20);
+    ck_assert_uint_eq(hinted->cap, 0);
+    edb_decoder_free(b);
+    edb_series_free(hinted);
+    edb_series_free(plain);
+}
+END_TEST
+
 START_TEST(test_parse_double_exact)
 {
     PARSES_TO("0.1", 0.1);
@@ -1010,6 +1067,7 @@ static Suite *mastcsv_suite(void)
     Suite *s = suite_create("mastcsv");
     TCase *tc = tcase_create("decoder");
     tcase_add_test(tc, test_fixture_2022);
+    tcase_add_test(tc, test_size_hint);
     tcase_add_test(tc, test_fixture_2021);
     tcase_add_test(tc, test_fixture_exact_values);
     tcase_add_test(tc, test_inclusive_bounds);

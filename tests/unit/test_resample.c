@@ -1903,6 +1903,165 @@ START_TEST(test_table_append)
 }
 END_TEST
 
+
+/* Issue 17, item 4: a wide table made a mnemonic at a time (edb_resampler) is the table
+ * edb_resample makes of all the series at once, whatever order they come in; the gaps are
+ * reported in the series' order and the error is the first series' error. */
+typedef struct gap_order {
+    char names[4][32];
+    int64_t len[4];
+    int n;
+} gap_order;
+
+static void gap_in_order(void *ctx, const edb_gap *g)
+{
+    gap_order *o = ctx;
+    ck_assert_int_lt(o->n, 4);
+    snprintf(o->names[o->n], sizeof o->names[o->n], "%s", g->mnemonic);
+    o->len[o->n++] = g->end - g->start;
+}
+
+static void same_tables(const edb_table *a, const edb_table *b)
+{
+    ck_assert_uint_eq(a->nrows, b->nrows);
+    ck_assert_uint_eq(a->ncols, b->ncols);
+    ck_assert_int_eq(a->step_us, b->step_us);
+    ck_assert(memcmp(a->t, b->t, a->nrows * sizeof *a->t) == 0);
+    for (size_t c = 0; c < a->ncols; c++) {
+        const edb_column *x = &a->cols[c], *y = &b->cols[c];
+        ck_assert_str_eq(x->name, y->name);
+        ck_assert_int_eq(x->vtype, y->vtype);
+        ck_assert(memcmp(x->valid, y->valid, a->nrows) == 0);
+        for (size_t r = 0; r < a->nrows; r++) {
+            if (!x->valid[r])
+                continue;
+            if (x->vtype == EDB_VT_REAL)
+                ck_assert(memcmp(&x->d[r], &y->d[r], sizeof x->d[r]) == 0);
+            else if (x->vtype == EDB_VT_INT)
+                ck_assert_int_eq(x->i[r], y->i[r]);
+            else {
+                size_t lx, ly;
+                const char *sx = edb_column_str(x, r, &lx), *sy = edb_column_str(y, r, &ly);
+                ck_assert(lx == ly && memcmp(sx, sy, lx) == 0);
+            }
+        }
+    }
+}
+
+START_TEST(test_resampler)
+{
+    /* SA_ZTEST1 (series_a), SA_ZSTATE (series_str), and SA_ZGAPPY: 0..4 every second,
+     * then 68 (median cadence 1 s: the hole 4..68 is a gap; its 64 s make every
+     * interpolated value exact); SA_ZGAP2 likewise 0..2, then 45. */
+    edb_series *g1 = mk("SA_ZGAPPY", EDB_VT_REAL), *g2 = mk("SA_ZGAP2", EDB_VT_INT);
+    for (int k = 0; k <= 4; k++)
+        pr(g1, k, k);
+    pr(g1, 68, 68);
+    for (int k = 0; k <= 2; k++)
+        pi(g2, k, 10 * k);
+    pi(g2, 45, 450);
+    edb_series *in[4] = {g1, series_a(), series_str(), g2};
+    const char *cols[] = {"SA_ZTEST1", "SA_ZGAP2", "SA_ZSTATE", "SA_ZGAPPY"};
+    const size_t added[] = {3, 1, 0, 2}; /* the order the series complete in */
+    edb_stat stv[] = {EDB_STAT_COUNT, EDB_STAT_LAST};
+    for (int mode = 0; mode < 3; mode++) {
+        edb_resample_spec sp = every(0, 50, 5);
+        if (mode == 1) {
+            sp.stats = stv;
+            sp.n_stats = 2;
+        }
+        if (mode == 2) {
+            static const edb_time times[] = {T0 + 7 * S, T0 + 3 * S, T0 + 41 * S};
+            sp.grid = EDB_GRID_TIMES;
+            sp.times = times;
+            sp.n_times = 3;
+        }
+        ck_assert(edb_resample_separable(&sp));
+        sp.columns = cols;
+        sp.n_columns = 4;
+        gap_order whole = {0}, parts = {0};
+        sp.on_gap = gap_in_order;
+        sp.gap_ctx = &whole;
+        edb_table *a = NULL, *b = NULL;
+        edb_err err = EDB_ERR_INIT;
+        ck_assert_msg(edb_resample((const edb_series *const *)in, 4, &sp, &a, NULL, &err) ==
+                      EDB_OK, "%s", err.msg);
+        edb_resampler *r = NULL;
+        ck_assert_int_eq(edb_resampler_new(&r, &sp, 4, &err), EDB_OK);
+        for (int k = 0; k < 4; k++)
+            ck_assert_int_eq(edb_resampler_add(r, added[k], in[added[k]]), EDB_OK);
+        ck_assert_int_eq(edb_resampler_add(r, 1, in[1]), EDB_ERR_USAGE); /* each slot once */
+        sp.gap_ctx = &parts;
+        ck_assert_msg(edb_resampler_finish(r, &sp, &b, NULL, &err) == EDB_OK, "%s", err.msg);
+        edb_resampler_free(r);
+        same_tables(a, b);
+        /* gaps in the series' order, not in the order they were added */
+        ck_assert_int_eq(whole.n, parts.n);
+        for (int k = 0; k < whole.n; k++) {
+            ck_assert_str_eq(whole.names[k], parts.names[k]);
+            ck_assert_int_eq(whole.len[k], parts.len[k]);
+        }
+        if (mode == 0) {
+            /* by hand: the columns in the order asked; SA_ZTEST1 linear (series_a as in
+             * test_linear), SA_ZGAP2 held (an integer), SA_ZSTATE held */
+            ck_assert_uint_eq(b->nrows, 11);
+            ck_assert_str_eq(b->cols[0].name, "SA_ZTEST1");
+            ck_assert_str_eq(b->cols[1].name, "SA_ZGAP2");
+            ck_assert_str_eq(b->cols[2].name, "SA_ZSTATE");
+            ck_assert_str_eq(b->cols[3].name, "SA_ZGAPPY");
+            const double lin[] = {1, 2, 3, NV, NV, NV, 7, 6, 5, NV, NV};
+            expect_real(&b->cols[0], lin, 11);
+            const int64_t held[] = {0, 20, 20, 20, 20, 20, 20, 20, 20, 450, 450};
+            for (int k = 0; k < 11; k++)
+                ck_assert_int_eq(b->cols[1].i[k], held[k]);
+            const char *st[] = {"OFF", "OFF", "ON", "ON", "ON", "ON", "OFF", "OFF", "OFF",
+                                "OFF", "OFF"};
+            expect_str(&b->cols[2], st, 11);
+            /* 0..4 then 68: linear between 4 and 68 is the time itself */
+            const double gp[] = {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50};
+            expect_real(&b->cols[3], gp, 11);
+            /* both gappy series crossed their hole: SA_ZGAPPY (4 -> 68) first, as given */
+            ck_assert_int_eq(parts.n, 2);
+            ck_assert_str_eq(parts.names[0], "SA_ZGAPPY");
+            ck_assert_int_eq(parts.len[0], 64 * S);
+            ck_assert_str_eq(parts.names[1], "SA_ZGAP2");
+            ck_assert_int_eq(parts.len[1], 43 * S);
+        }
+        edb_table_free(a);
+        edb_table_free(b);
+    }
+    /* an error is the one of the first series in order: mean is not defined for strings;
+     * the string series comes last, the error is still its own */
+    edb_stat mean = EDB_STAT_MEAN;
+    edb_resample_spec sp = every(0, 50, 5);
+    sp.stats = &mean;
+    sp.n_stats = 1;
+    edb_table *t = NULL;
+    edb_err e1 = EDB_ERR_INIT, e2 = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_resample((const edb_series *const *)in, 4, &sp, &t, NULL, &e1),
+                     EDB_ERR_USAGE);
+    edb_resampler *r = NULL;
+    ck_assert_int_eq(edb_resampler_new(&r, &sp, 4, &e2), EDB_OK);
+    for (int k = 3; k >= 0; k--)
+        ck_assert_int_eq(edb_resampler_add(r, (size_t)k, in[k]), EDB_OK);
+    ck_assert_int_eq(edb_resampler_finish(r, &sp, &t, NULL, &e2), EDB_ERR_USAGE);
+    ck_assert_ptr_null(t);
+    ck_assert_str_eq(e1.msg, e2.msg);
+    edb_resampler_free(r);
+    /* what needs every series at once is not separable */
+    sp.grid = EDB_GRID_ON;
+    ck_assert(!edb_resample_separable(&sp));
+    sp.grid = EDB_GRID_UNION;
+    ck_assert(!edb_resample_separable(&sp));
+    sp = every(0, 50, 5);
+    sp.blocks = 1;
+    ck_assert(!edb_resample_separable(&sp));
+    ck_assert_int_eq(edb_resampler_new(&r, &sp, 4, &e2), EDB_ERR_USAGE);
+    for (int k = 0; k < 4; k++)
+        edb_series_free(in[k]);
+}
+END_TEST
+
 static Suite *resample_suite(void)
 {
     Suite *s = suite_create("resample");
@@ -1939,6 +2098,7 @@ static Suite *resample_suite(void)
     tcase_add_test(ta, test_check);
     tcase_add_test(ta, test_half_open_day);
     tcase_add_test(ta, test_table_append);
+    tcase_add_test(ta, test_resampler);
     suite_add_tcase(s, ta);
     return s;
 }

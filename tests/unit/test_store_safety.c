@@ -171,6 +171,124 @@ START_TEST(prefetch_same_samples)
 }
 END_TEST
 
+
+/* Reading ahead while the fetch runs (edb_store_read_ahead, as edbx get does): the result
+ * is the one of a fetch without it, series for series and sample for sample, whatever
+ * order the fetch asks in, for saved replies of exactly the range (decoded ahead as the
+ * client's decoder decodes them, a repeated instant kept), unions of daily replies, and a
+ * reply that does not decode (the same error). */
+static edb_status fetch_store(edb_store *st, const char *const *names, size_t n, edb_time a,
+                              edb_time b, edb_result **res, char *msg, size_t msglen)
+{
+    edb_reply_hooks h;
+    edb_store_hooks(st, &h);
+    edb_client_options o = EDB_CLIENT_OPTIONS_INIT;
+    o.hooks = &h;
+    o.n_hooks = 1;
+    o.offline = 1;
+    edb_client *c = NULL;
+    ck_assert_int_eq(edb_client_new(&c, &o), EDB_OK);
+    edb_query q = {.mnemonics = names, .n_mnemonics = n, .start = a, .end = b,
+                   .keep_brackets = 1};
+    edb_status rc = edb_client_fetch(c, &q, res);
+    snprintf(msg, msglen, "%s", edb_client_errmsg(c));
+    edb_client_free(c);
+    return rc;
+}
+
+static void reply(const char *name, int d0, int d1, int step_min, int dup_at, const char *junk)
+{
+    char file[128], *body = malloc(1 << 20);
+    size_t len = (size_t)sprintf(body, "theTime,MJD,euvalue,sqldataType\r\n");
+    snprintf(file, sizeof file, "%s-202201%02dT000000-202201%02dT000000.csv", name, d0 + 1,
+             d1 + 1);
+    for (int m = d0 * 1440 - step_min; m <= d1 * 1440 + step_min; m += step_min) {
+        if (m < 0)
+            continue;
+        for (int rep = 0; rep < (m == dup_at ? 2 : 1); rep++)
+            len += (size_t)sprintf(body + len, "2022-01-%02d %02d:%02d:00.000000,%.10f,%d.%d,real\r\n",
+                                   m / 1440 + 1, m / 60 % 24, m % 60, 59580 + m / 1440.0, m, rep);
+        if (junk && m == d0 * 1440 + 5 * step_min)
+            len += (size_t)sprintf(body + len, "%s\r\n", junk);
+    }
+    tu_write_file(in_tmp(file), body, len);
+    free(body);
+}
+
+START_TEST(read_ahead_same_result)
+{
+    /* SA_ZEX1, SA_ZEX2: one reply of exactly 2022-01-01 to 01-03 (every 7 and 10 min;
+     * SA_ZEX2 repeats the instant 01:40); SA_ZDAY: two daily replies; SA_ZBAD: exact, but
+     * a row that does not read */
+    reply("SA_ZEX1", 0, 2, 7, -1, NULL);
+    reply("SA_ZEX2", 0, 2, 10, 100, NULL);
+    reply("SA_ZDAY", 0, 1, 15, -1, NULL);
+    reply("SA_ZDAY", 1, 2, 15, -1, NULL);
+    reply("SA_ZBAD", 0, 2, 30, -1, "2022-01-01 02:31:00.000000,59580.1,oops,real");
+    const char *names[] = {"SA_ZEX1", "SA_ZDAY", "SA_ZEX2"};
+    const char *rev[] = {"SA_ZEX2", "SA_ZDAY", "SA_ZEX1"};
+    /* 00:00:00.5 to 01-03 00:00: the replies' whole-second range, cut to the half second */
+    edb_time a = INT64_C(1640995200000000) + 500000, b = INT64_C(1640995200000000) +
+                                                          2 * EDB_USEC_PER_DAY;
+    char msg[512];
+    edb_store *ref = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_store_open(&ref, tmp, &err), EDB_OK);
+    edb_store_set_single_use(ref, 1);
+    edb_result *want = NULL;
+    ck_assert_msg(fetch_store(ref, names, 3, a, b, &want, msg, sizeof msg) == EDB_OK, "%s", msg);
+    edb_store_free(ref);
+    /* by hand, in minutes: the range holds 0.5 s to 2880; 0 is the bracket before, the first
+     * sample past 2880 the bracket after.  SA_ZEX1: 0..2877 step 7 and 2884 = 413 samples;
+     * SA_ZEX2: 0..2880 step 10, 2890 and the repeat = 291; SA_ZDAY: 0..2880 step 15 and
+     * 2895 = 194 */
+    ck_assert_uint_eq(edb_result_series(want, 0)->n, 413);
+    ck_assert_uint_eq(edb_result_series(want, 1)->n, 194);
+    ck_assert_uint_eq(edb_result_series(want, 2)->n, 291);
+    for (int exact = 0; exact < 2; exact++)
+        for (int order = 0; order < 2; order++)
+            for (int threads = 2; threads <= 4; threads += 2) {
+                edb_store *st = NULL;
+                ck_assert_int_eq(edb_store_open(&st, tmp, &err), EDB_OK);
+                edb_store_set_single_use(st, 1);
+                edb_store_read_ahead(st, "mast", names, 3, a, b, threads, exact);
+                edb_result *got = NULL;
+                ck_assert_msg(fetch_store(st, order ? rev : names, 3, a, b, &got, msg,
+                                          sizeof msg) == EDB_OK, "%s", msg);
+                edb_store_read_ahead_stop(st);
+                for (size_t k = 0; k < 3; k++) {
+                    const edb_series *x = edb_result_series(want, k);
+                    const edb_series *y = edb_result_series(got, order ? 2 - k : k);
+                    ck_assert_str_eq(x->mnemonic, y->mnemonic);
+                    ck_assert_uint_eq(x->n, y->n);
+                    ck_assert_int_eq(x->vtype, y->vtype);
+                    ck_assert_str_eq(x->sqltype, y->sqltype);
+                    ck_assert_int_eq(x->all_points, y->all_points);
+                    ck_assert(memcmp(x->t, y->t, x->n * sizeof *x->t) == 0);
+                    ck_assert(memcmp(x->d, y->d, x->n * sizeof *x->d) == 0);
+                }
+                edb_result_free(got);
+                edb_store_free(st);
+            }
+    edb_result_free(want);
+    /* a reply that does not decode fails its query the same way, read ahead or not */
+    const char *bad[] = {"SA_ZEX1", "SA_ZBAD"};
+    char m1[512], m2[512];
+    edb_result *r = NULL;
+    ck_assert_int_eq(edb_store_open(&ref, tmp, &err), EDB_OK);
+    edb_status s1 = fetch_store(ref, bad, 2, a, b, &r, m1, sizeof m1);
+    edb_store_free(ref);
+    ck_assert_int_eq(edb_store_open(&ref, tmp, &err), EDB_OK);
+    edb_store_set_single_use(ref, 1);
+    edb_store_read_ahead(ref, "mast", bad, 2, a, b, 3, 1);
+    edb_status s2 = fetch_store(ref, bad, 2, a, b, &r, m2, sizeof m2);
+    edb_store_free(ref); /* stops the read-ahead */
+    ck_assert_int_eq(s1, EDB_ERR_DATA);
+    ck_assert_int_eq(s2, s1);
+    ck_assert_str_eq(m1, m2);
+}
+END_TEST
+
 /* A mnemonic a --source does not have: named once, no URL (none was asked), exit 3. */
 START_TEST(source_missing_named_once)
 {
@@ -198,6 +316,7 @@ int main(void)
     tcase_add_test(t, meta_symlink_refused);
     tcase_add_test(t, saved_reply_links_ignored);
     tcase_add_test(t, prefetch_same_samples);
+    tcase_add_test(t, read_ahead_same_result);
     tcase_add_test(t, source_missing_named_once);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

@@ -63,6 +63,10 @@ typedef struct edb_reply_sink {
      * exact range in place: a hook whose series has no other user hands it on without a
      * copy. */
     int (*series_take)(void *ctx, struct edb_series *s);
+    /* Optional, before feed: the body will be `bytes` long (a saved reply's file size, a
+     * cache entry's raw length), so that the decoder reserves room for its samples once
+     * (edb_decoder_size_hint).  A hint: feeding more or fewer bytes is no error. */
+    void (*size_hint)(void *ctx, unsigned long long bytes);
 } edb_reply_sink;
 
 /* Where replies may come from and go to besides the network: caches, local sources,
@@ -176,6 +180,15 @@ typedef struct edb_query {
      * before (its type is needed to read the data): one small request, answered by the
      * cache once stored. */
     size_t shard_k, shard_n;
+    /* Optional: called once per mnemonic as soon as all its chunks are in and stitched
+     * (never for a shard, nor for a mnemonic that failed), with i its index in the result
+     * and s its series as the result will hold it (metadata's type and change-only flag
+     * applied).  s stays the client's: the callee may change its metadata and take its
+     * samples (edb_series_move_samples), so that a caller that resamples each mnemonic
+     * as it completes frees the raw samples at once; it must not free s.  A status other
+     * than EDB_OK stops the fetch with it and err's message. */
+    edb_status (*on_mnemonic)(void *ctx, size_t i, edb_series *s, edb_err *err);
+    void *on_mnemonic_ctx;
 } edb_query;
 
 /* Counters of what a client did, for -v and for tests. */

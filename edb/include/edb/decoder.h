@@ -55,6 +55,16 @@ edb_status edb_decoder_feed(edb_decoder *d, const char *buf, size_t len);
 /* The body is complete: decode what is pending, place kept brackets, type and sort.
  * EDB_ERR_TRUNCATED for a body that stops inside a row or value. */
 edb_status edb_decoder_finish(edb_decoder *d);
+/* The body will be about `bytes` long (a reply's Content-Length, a saved reply's file
+ * size, a cache entry's raw length): a decoder whose rows have a typical length (path A's
+ * CSV; not JSON, whose Count says it better) reserves room for that many samples once, so
+ * that its series grows from there rather than from nothing.  A hint only: the estimate
+ * is capped at EDB_DECODER_HINT_MAX_ROWS (a hostile length makes nothing large be
+ * allocated up front; a longer reply grows geometrically from there), memory that cannot
+ * be had is not an error, and a wrong hint costs time, never a sample.  Before the first
+ * feed. */
+#define EDB_DECODER_HINT_MAX_ROWS ((size_t)1 << 22)
+void edb_decoder_size_hint(edb_decoder *d, unsigned long long bytes);
 /* Forget everything fed so far and clear the series (a retry starts again). */
 void edb_decoder_reset(edb_decoder *d);
 /* The first error's message, "" if none. */

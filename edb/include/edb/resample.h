@@ -151,6 +151,32 @@ edb_status edb_resample(const edb_series *const *series, size_t n,
                         const edb_resample_spec *spec, edb_table **out,
                         edb_resample_info *info, edb_err *err);
 
+/* Resampling one mnemonic at a time, as each is fetched, for a wide table whose grid is
+ * known before any sample (spec->grid EVERY or TIMES) and whose columns each read one
+ * mnemonic alone: no conditions, derived columns, blocks, states or several ranges
+ * (edb_resample_separable says whether spec is such).  Each series given to
+ * edb_resampler_add is made into its columns at once and may be freed after the call, so
+ * that the memory of a many-mnemonic query is the table's and the largest series', not
+ * the sum of the series.  edb_resampler_finish then gives exactly the table, the gap
+ * reports (in slot order) and the error edb_resample would give for those series, in
+ * slot order, with the same spec (its columns and on_gap as set then). */
+typedef struct edb_resampler edb_resampler;
+
+int edb_resample_separable(const edb_resample_spec *spec);
+/* slots: how many series may be added (slot i: the i-th of the series edb_resample would
+ * be given).  spec's grid, method and statistics are used at each add (copied now). */
+edb_status edb_resampler_new(edb_resampler **out, const edb_resample_spec *spec, size_t slots,
+                             edb_err *err);
+/* The columns of series s (slot < slots, each once).  An error that edb_resample would
+ * report is kept for finish, which reports the one of the lowest slot: the return is
+ * EDB_OK then, and only EDB_ERR_USAGE for a bad call. */
+edb_status edb_resampler_add(edb_resampler *r, size_t slot, const edb_series *s);
+/* The table: the columns of spec->columns in that order (NULL: every slot added, in slot
+ * order); gaps reported through spec->on_gap.  Call once. */
+edb_status edb_resampler_finish(edb_resampler *r, const edb_resample_spec *spec,
+                                edb_table **out, edb_resample_info *info, edb_err *err);
+void edb_resampler_free(edb_resampler *r); /* accepts NULL */
+
 /* Everything edb_resample would refuse that does not depend on sample values, checked on
  * series that may be empty, with their types set where metadata knows them (EDB_VT_NONE
  * where it does not: anything goes for them): call it before fetching, so that a run that

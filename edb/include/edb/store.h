@@ -75,6 +75,22 @@ void edb_store_hooks(edb_store *s, edb_reply_hooks *out);
 void edb_store_prefetch(edb_store *s, const char *service, const char *const *mnemonics,
                         size_t n, edb_time start, edb_time end, int threads);
 
+/* edb_store_prefetch in the background, while a fetch runs (`edbx get`): these mnemonics
+ * are decoded on threads - 1 threads (the caller's is busy with the fetch; at least one),
+ * in the order given, at most that many of them decoded (or being decoded) and not yet
+ * asked for at a time, so that every core works and the memory is a few series, not all
+ * of them.  A query of one being decoded waits for it; a
+ * query of one not yet begun reads it itself.  exact = 1 (with single-use on): a mnemonic
+ * with a saved path A reply of exactly [start, end] (whole seconds) is decoded ahead too,
+ * from that reply's bytes, as the client's decoder decodes the one request of an
+ * unchunked query over [start, end] with its brackets, and handed over as samples: for a
+ * caller with no tap that needs the reply's bytes (no bundle).  Outputs are the same as
+ * without it.  Stop it (edb_store_read_ahead_stop, which waits for the threads and frees
+ * what was not asked for) once the fetch is over; edb_store_free stops it too. */
+void edb_store_read_ahead(edb_store *s, const char *service, const char *const *mnemonics,
+                          size_t n, edb_time start, edb_time end, int threads, int exact);
+void edb_store_read_ahead_stop(edb_store *s); /* accepts NULL, and a store without one */
+
 /* on = 1: each parsed series has one query (`edbx get`), which the store hands it to
  * (cut in place, through the sink's series_take) instead of keeping it for queries that
  * will not come: the samples are in memory once.  A mnemonic asked again is read again.

@@ -86,6 +86,17 @@ edb_status edb_table_slice(edb_table **out, const edb_table *t, size_t from, siz
  * differ, EDB_ERR_NOMEM (dst unchanged) when memory runs out. */
 edb_status edb_table_append(edb_table *dst, const edb_table *src);
 
+/* Move every column of src to the end of dst, which must have as many rows (EDB_ERR_USAGE
+ * otherwise), leaving src without columns: a table assembled a few columns at a time
+ * (one mnemonic's as soon as it is resampled) without copying a value.  EDB_ERR_NOMEM
+ * leaves both unchanged. */
+edb_status edb_table_move_columns(edb_table *dst, edb_table *src);
+
+/* Keep only the columns order[0..n) (indices into t's columns, each at most once), in that
+ * order; the others are freed.  EDB_ERR_USAGE for a bad order, EDB_ERR_NOMEM: t
+ * unchanged. */
+edb_status edb_table_keep_columns(edb_table *t, const size_t *order, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
