@@ -908,10 +908,12 @@ static json_t *opt_string(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* A string cell: the bytes as a JSON string when they are UTF-8, else {"hex": "..."}. */
+/* A string cell: the bytes as a JSON string when they are UTF-8 without a NUL (which the
+ * reader, like any JSON reader without JSON_ALLOW_NUL, refuses as \u0000), else
+ * {"hex": "..."}. */
 static json_t *string_cell(const char *v, size_t len)
 {
-    json_t *j = json_stringn(v, len);
+    json_t *j = memchr(v, '\0', len) ? NULL : json_stringn(v, len);
     if (j)
         return j;
     char *hex = malloc(2 * len + 1);

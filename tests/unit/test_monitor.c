@@ -498,6 +498,40 @@ START_TEST(test_state_round_trip)
 }
 END_TEST
 
+/* A string holding a NUL byte is kept as hex, as bytes that are not UTF-8 are: written as
+ * "\u0000" it could not be read back (fuzz_monitor_state found it). */
+START_TEST(test_state_nul_in_string)
+{
+    edb_table *t = NULL;
+    edb_column *c = NULL;
+    edb_err err = EDB_ERR_INIT;
+    ck_assert_int_eq(edb_table_new(&t, 2), EDB_OK);
+    t->t[0] = 1;
+    t->t[1] = 2;
+    ck_assert_int_eq(edb_table_add_column(t, "S", "S", NULL, EDB_VT_STRING, &c), EDB_OK);
+    ck_assert_int_eq(edb_column_set_str(c, 2, 0, "a\0b", 3), EDB_OK);
+    ck_assert_int_eq(edb_column_set_str(c, 2, 1, "ok", 2), EDB_OK);
+    edb_monitor_state *s = NULL, *r = NULL;
+    ck_assert_int_eq(edb_monitor_state_new(&s), EDB_OK);
+    ck_assert_int_eq(edb_monitor_state_put(s, "k", "f", 0, 3, 2, 2, t, &err), EDB_OK);
+    char *text = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(edb_monitor_state_text(s, &text, &len, &err), EDB_OK);
+    ck_assert_msg(strstr(text, "[[{\"hex\":\"610062\"},\"ok\"]]"), "%s", text);
+    ck_assert_msg(edb_monitor_state_parse(&r, text, len, &err) == EDB_OK, "%s", err.msg);
+    edb_monitor_state_entry e;
+    ck_assert(edb_monitor_state_get(r, "k", &e));
+    size_t sl;
+    const char *sv = edb_column_str(&e.table->cols[0], 0, &sl);
+    ck_assert_uint_eq(sl, 3);
+    ck_assert(memcmp(sv, "a\0b", 3) == 0);
+    free(text);
+    edb_table_free(t);
+    edb_monitor_state_free(s);
+    edb_monitor_state_free(r);
+}
+END_TEST
+
 static void state_bad(const char *text)
 {
     edb_monitor_state *s = NULL;
@@ -575,6 +609,7 @@ static Suite *monitor_suite(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_state_round_trip);
     tcase_add_test(tc, test_state_damaged);
+    tcase_add_test(tc, test_state_nul_in_string);
     suite_add_tcase(s, tc);
     return s;
 }
