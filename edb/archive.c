@@ -6,20 +6,17 @@
  * compressed stream again; the size limits are what keeps "small" true for a hostile
  * file.  Bundles can be as large as a pull, so they are read in pieces and never held.
  * Either way names are looked up in a hash table: an archive of many empty entries costs
- * time in proportion to its entries, never to their square.  An xz stream is inflated
- * here rather than by libarchive's filter, for the sake of memory (below). */
+ * time in proportion to its entries, never to their square. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <lzma.h>
 #include <openssl/evp.h>
 
 #include <edb/archive.h>
@@ -146,138 +143,6 @@ static const char *bad_name(const char *name, int dir)
     return NULL;
 }
 
-/* ---- .xz inflated here ------------------------------------------------------------------
- *
- * libarchive's xz filter takes the decoder's dictionary (8 MiB for `xz -6`, up to 64 MiB)
- * from malloc, which serves it by mmap; when it is freed, glibc raises its mmap threshold
- * to that size for the rest of the process, so that the series decoded next grow on the
- * heap, where every array outgrown stays resident: 7 MB more at 1e6 samples.  So an xz
- * stream is inflated here, with an allocator that maps large blocks itself, and libarchive
- * reads the tar inside. */
-
-#define XZ_MAP_MIN ((size_t)128 << 10) /* glibc's default mmap threshold */
-#define XZ_HEAD 16                      /* the block's size, before what is handed out */
-
-static void *xz_alloc(void *opaque, size_t nmemb, size_t size)
-{
-    (void)opaque;
-    if (size && nmemb > (SIZE_MAX - XZ_HEAD) / size)
-        return NULL;
-    size_t n = nmemb * size + XZ_HEAD;
-    unsigned char *p;
-    if (n >= XZ_MAP_MIN) {
-        p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return NULL;
-    } else if (!(p = malloc(n))) {
-        return NULL;
-    }
-    memcpy(p, &n, sizeof n);
-    return p + XZ_HEAD;
-}
-
-static void xz_free(void *opaque, void *ptr)
-{
-    (void)opaque;
-    if (!ptr)
-        return;
-    unsigned char *p = (unsigned char *)ptr - XZ_HEAD;
-    size_t n;
-    memcpy(&n, p, sizeof n);
-    if (n >= XZ_MAP_MIN)
-        munmap(p, n);
-    else
-        free(p);
-}
-
-static const lzma_allocator xz_allocator = {xz_alloc, xz_free, NULL};
-
-#define XZ_IO 65536
-
-typedef struct xzsrc {
-    int fd;
-    lzma_stream zs;
-    int eof, end;
-    unsigned char in[XZ_IO], out[XZ_IO];
-} xzsrc;
-
-static la_ssize_t xz_read(struct archive *ar, void *ctx, const void **buf)
-{
-    xzsrc *x = ctx;
-    x->zs.next_out = x->out;
-    x->zs.avail_out = XZ_IO;
-    while (x->zs.avail_out == XZ_IO && !x->end) {
-        if (x->zs.avail_in == 0 && !x->eof) {
-            ssize_t n = read(x->fd, x->in, XZ_IO);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                archive_set_error(ar, errno, "read error: %s", strerror(errno));
-                return -1;
-            }
-            x->eof = n == 0;
-            x->zs.next_in = x->in;
-            x->zs.avail_in = (size_t)n;
-        }
-        lzma_ret rc = lzma_code(&x->zs, x->eof ? LZMA_FINISH : LZMA_RUN);
-        if (rc == LZMA_STREAM_END) {
-            x->end = 1;
-        } else if (rc != LZMA_OK) {
-            archive_set_error(ar, -1 /* ARCHIVE_ERRNO_MISC */, "xz: %s",
-                              rc == LZMA_BUF_ERROR ? "truncated input"
-                              : rc == LZMA_MEM_ERROR ? "out of memory"
-                              : rc == LZMA_FORMAT_ERROR || rc == LZMA_DATA_ERROR
-                                  ? "damaged compressed data"
-                              : rc == LZMA_OPTIONS_ERROR ? "unsupported options"
-                                                         : "decoder error");
-            return -1;
-        }
-    }
-    *buf = x->out;
-    return (la_ssize_t)(XZ_IO - x->zs.avail_out);
-}
-
-static int xz_close(struct archive *ar, void *ctx)
-{
-    (void)ar;
-    xzsrc *x = ctx;
-    lzma_end(&x->zs);
-    close(x->fd);
-    free(x);
-    return ARCHIVE_OK;
-}
-
-/* An xzsrc for fd when the file starts as an xz stream, with fd at its start; NULL when
- * it does not (fd is then closed) or when out of memory (*oom). */
-static xzsrc *xz_open(int fd, int *oom)
-{
-    static const unsigned char magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0};
-    unsigned char head[6];
-    *oom = 0;
-    if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
-        memcmp(head, magic, sizeof magic) != 0) {
-        close(fd);
-        return NULL;
-    }
-    xzsrc *x = malloc(sizeof *x);
-    lzma_stream init = LZMA_STREAM_INIT;
-    if (x) {
-        x->fd = fd;
-        x->zs = init;
-        x->zs.allocator = &xz_allocator;
-        x->eof = x->end = 0;
-    }
-    /* Concatenated streams and stream padding, as xz(1) and libarchive take them; no
-     * memory limit beyond the archive limits, as before. */
-    if (!x || lzma_stream_decoder(&x->zs, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
-        *oom = 1;
-        free(x);
-        close(fd);
-        return NULL;
-    }
-    return x;
-}
-
 /* ---- reading in pieces ---------------------------------------------------------------- */
 
 struct edb_archive_reader {
@@ -338,15 +203,7 @@ edb_status edb_archive_reader_open(edb_archive_reader **out, const char *path,
     archive_read_support_format_tar(r->ar);
     archive_read_support_format_gnutar(r->ar);
     archive_read_support_format_zip(r->ar);
-    int fd = open(path, O_RDONLY | O_CLOEXEC), oom = 0;
-    xzsrc *x = fd >= 0 ? xz_open(fd, &oom) : NULL;
-    if (oom) {
-        edb_archive_reader_free(r);
-        return edb__fail(err, EDB_ERR_NOMEM, "out of memory");
-    }
-    /* archive_read_open calls xz_close whatever happens */
-    if ((x ? archive_read_open(r->ar, x, NULL, xz_read, xz_close)
-           : archive_read_open_filename(r->ar, path, 65536)) != ARCHIVE_OK) {
+    if (archive_read_open_filename(r->ar, path, 65536) != ARCHIVE_OK) {
         edb_status st = edb__fail(err, EDB_ERR_DATA, "%s: not a readable archive (%s)", path,
                                   archive_error_string(r->ar) ? archive_error_string(r->ar)
                                                               : "unknown format");
@@ -446,9 +303,11 @@ edb_status edb_archive_reader_read(edb_archive_reader *r, void *buf, size_t cap,
         return edb__fail(err, EDB_ERR_USAGE, "edb_archive_reader_read: the reader failed");
     la_ssize_t n = archive_read_data(r->ar, buf, cap);
     if (n < 0)
-        return reader_fail(r, err, EDB_ERR_DATA, "%s: entry '%s' cannot be read (%s)", r->path,
-                           r->shown, archive_error_string(r->ar) ? archive_error_string(r->ar)
-                                                                 : "?");
+        return reader_fail(r, err, EDB_ERR_DATA,
+                           "%s: entry '%s' cannot be read (%s): the archive is cut short or "
+                           "damaged; copy or download it again",
+                           r->path, r->shown,
+                           archive_error_string(r->ar) ? archive_error_string(r->ar) : "?");
     r->entry_bytes += (uint64_t)n;
     r->total += (uint64_t)n;
     /* Checked as bytes arrive: a bomb must be stopped before it fills anything. */

@@ -308,14 +308,16 @@ START_TEST(issue17_3_xz_streams)
         ck_assert(memcmp(got, "tail", 4) == 0);
         free(got);
     }
-    const char *why[] = {"cut.tar.xz", "xz: truncated input", "bad.tar.xz",
-                         "xz: damaged compressed data"};
+    const char *why[] = {"cut.tar.xz", "entry 'a' cannot be read", "bad.tar.xz",
+                         "entry 'a' cannot be read"};
     for (int k = 0; k < 4; k += 2) {
         e = (edb_err)EDB_ERR_INIT;
         char *got = read_entry(in_tmp(why[k]), "a", &len, &e);
         ck_assert_ptr_null(got);
         ck_assert_int_eq(e.status, EDB_ERR_DATA);
-        ck_assert_msg(strstr(e.msg, why[k + 1]) && strstr(e.msg, why[k]), "%s", e.msg);
+        ck_assert_msg(strstr(e.msg, why[k + 1]) && strstr(e.msg, why[k]) &&
+                          strstr(e.msg, "the archive is cut short or damaged"),
+                      "%s", e.msg);
     }
     /* the store's way: loaded, then 'a' (not held) streamed again from the file */
     edb_archive_limits lim = EDB_ARCHIVE_LIMITS_INIT;
