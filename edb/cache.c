@@ -567,6 +567,7 @@ typedef struct feeder {
     int (*feed)(void *fctx, const char *data, size_t len);
     void *fctx;
     int stopped; /* feed said stop: go on checking, feed no more */
+    void (*hint)(void *fctx, unsigned long long bytes); /* the raw length, or NULL */
 } feeder;
 
 /* Stream the entry in fd to the feeder: inflate a piece, hash it, feed it, until the end;
@@ -606,6 +607,8 @@ static const char *stream_entry(int fd, const ident *id, feeder *fd_out, int *io
     }
     if (stored)
         *stored = h.stored;
+    if (fd_out->hint && h.size > 0)
+        fd_out->hint(fd_out->fctx, h.size); /* the header's raw length: a hint only */
     if (inflateInit(&zs) != Z_OK) {
         why = "zlib cannot start";
         *io = 1;
@@ -720,7 +723,7 @@ static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_s
             close(xfd);
         return 0;
     }
-    feeder f = {sink->feed, sink->ctx, 0};
+    feeder f = {sink->feed, sink->ctx, 0, sink->size_hint};
     int io = 0;
     char whybuf[160];
     const char *why = stream_entry(fd, &id, &f, &io, NULL, whybuf, sizeof whybuf);
@@ -753,22 +756,30 @@ static int cache_lookup(void *ctx, const edb_request_info *ri, const edb_reply_s
     return rc;
 }
 
+/* The entry answering ri, opened for reading (never through a link), or -1; *id is what
+ * it must answer. */
+static int entry_open(edb_cache *c, const edb_request_info *ri, ident *id)
+{
+    char key[EDB_SHA256_HEX], xx[3], name[ENTRY_NAME_LEN + 1];
+    request_ident(c, ri, id);
+    ident_key(id, key);
+    snprintf(xx, sizeof xx, "%.2s", key);
+    snprintf(name, sizeof name, "%s.z", key);
+    int xfd = subdir_at(c->v1_fd, xx, 0);
+    if (xfd < 0)
+        return -1;
+    struct stat sb;
+    int fd = open_regular(xfd, name, &sb);
+    close(xfd);
+    return fd;
+}
+
 int edb_cache_has(edb_cache *c, const edb_request_info *ri)
 {
     if (!c || !ri || !cacheable(c, ri))
         return 0;
     ident id;
-    char key[EDB_SHA256_HEX], xx[3], name[ENTRY_NAME_LEN + 1];
-    request_ident(c, ri, &id);
-    ident_key(&id, key);
-    snprintf(xx, sizeof xx, "%.2s", key);
-    snprintf(name, sizeof name, "%s.z", key);
-    int xfd = subdir_at(c->v1_fd, xx, 0);
-    if (xfd < 0)
-        return 0;
-    struct stat sb;
-    int fd = open_regular(xfd, name, &sb);
-    close(xfd);
+    int fd = entry_open(c, ri, &id);
     if (fd < 0)
         return 0;
     /* The header only: what the entry answers.  Its body is checked when it is read. */
@@ -782,6 +793,32 @@ int edb_cache_has(edb_cache *c, const edb_request_info *ri)
     int ok = ident_matches(&h, &id);
     edb__cache_header_free(&h);
     return ok;
+}
+
+int edb__cache_read_quiet(edb_cache *c, const edb_request_info *ri, const edb_reply_sink *sink)
+{
+    if (!c || c->refresh || !cacheable(c, ri))
+        return 0;
+    ident id;
+    int fd = entry_open(c, ri, &id);
+    if (fd < 0)
+        return 0;
+    feeder f = {sink->feed, sink->ctx, 0, sink->size_hint};
+    int io = 0;
+    char whybuf[160];
+    const char *why = stream_entry(fd, &id, &f, &io, NULL, whybuf, sizeof whybuf);
+    close(fd);
+    return !why && !f.stopped;
+}
+
+void edb__cache_count_hit(edb_cache *c)
+{
+    c->stats.hits++;
+}
+
+edb_cache *edb__cache_of_hooks(const edb_reply_hooks *h)
+{
+    return h && h->lookup == cache_lookup ? h->ctx : NULL;
 }
 
 /* ---- storing a reply ------------------------------------------------------------------------ */
@@ -1074,7 +1111,7 @@ edb_status edb_cache_inventory_get(edb_cache *c, char **data, size_t *len, edb_t
     }
     edb__buf b = {0};
     inv_sink k = {&b, 0};
-    feeder f = {inv_feed, &k, 0};
+    feeder f = {inv_feed, &k, 0, NULL};
     int io = 0;
     char whybuf[160];
     const char *why = stream_entry(fd, &id, &f, &io, stored, whybuf, sizeof whybuf);

@@ -41,4 +41,20 @@ void edb__cache_header_free(edb__cache_header *h);
 void edb__cache_entry_relpath(const edb_cache *c, const edb_request_info *ri, char *out,
                               size_t outlen);
 
+/* ---- reading entries ahead of the client (client.c) ----
+ * The cache behind a hook set, or NULL when h is not a cache's (edb_cache_hooks). */
+edb_cache *edb__cache_of_hooks(const edb_reply_hooks *h);
+/* Read the entry answering ri as a lookup would (size hint, feed), but with no side
+ * effect: nothing logged, removed or counted.  1 when the entry is whole and every byte was
+ * fed (feed never asked to stop); 0 otherwise (absent, damaged, unreadable, refresh, a
+ * range never cached), when the caller asks the cache again through its lookup, which
+ * reports and drops as always.  Safe on several threads at once, beside lookups and
+ * stores (entries are renamed into place whole). */
+int edb__cache_read_quiet(edb_cache *c, const edb_request_info *ri, const edb_reply_sink *sink);
+/* Threads the client reads cache entries ahead with (client.c): -1 one per core (none on
+ * one core), 0 none, N that many.  A knob for tests comparing runs with and without. */
+extern int edb__cache_ahead_threads;
+/* A request answered from a quiet read was a hit: counted as a lookup counts it. */
+void edb__cache_count_hit(edb_cache *c);
+
 #endif

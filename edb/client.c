@@ -28,12 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include <edb/client.h>
 #include <edb/decoder.h>
 
+#include "cache_internal.h"
 #include "discovery_internal.h"
 #include "internal.h"
 #include "plan_internal.h"
@@ -77,6 +79,7 @@ typedef struct mnem {
 } mnem;
 
 struct fetch;
+struct ahead;
 
 typedef struct request {
     struct fetch *f;
@@ -137,6 +140,7 @@ typedef struct fetch {
     int probe;           /* 0: not started, 1: running, 2: passed */
     edb_status fatal;    /* set when the whole fetch must stop */
     size_t rows;         /* samples in stitched chunks */
+    struct ahead *ahead; /* cache entries decoded ahead on worker threads, or NULL */
 } fetch;
 
 struct edb_result {
@@ -1323,6 +1327,252 @@ static int try_lookup(fetch *f, request *r)
     return 0;
 }
 
+/* ---- cache entries decoded ahead ------------------------------------------------------ *
+ *
+ * When the cache answers first and a fetch has several data requests, worker threads read
+ * and decode the cache's entries ahead of the client, in plan order, each into the very
+ * request the client will launch for it (made here, before its turn: its decoder has its
+ * mnemonic's type, known once its metadata is settled).  launch() claims it in turn: a
+ * request decoded whole is answered as a cache hit is; one being decoded is waited for, never
+ * decoded twice; one not begun, or whose entry was missing, damaged or did not decode, goes
+ * through the hooks exactly as without the read-ahead (the cache reports and drops a damaged
+ * entry then, and the decoder's error is the same).  Worker reads have no side effect
+ * (edb__cache_read_quiet).  At most `window` requests are being decoded or wait decoded,
+ * and at most AHEAD_LOOK are made ahead of the client. */
+
+#define AHEAD_LOOK 16
+
+static int mnem_settled(const mnem *m);
+#define AHEAD_THREADS_MAX 8
+
+/* -1: one thread per core (none on one core); 0: never read ahead; N: N threads.  Tests
+ * compare runs with and without (cache_internal.h). */
+int edb__cache_ahead_threads = -1;
+
+/* state: -1 not an item (metadata, a settled mnemonic), 0 made, not begun, 1 being decoded,
+ * 2 decoded (ok says whether whole), 3 claimed by launch() (the request is the client's). */
+typedef struct ahead_item {
+    request *r;
+    int state, ok;
+} ahead_item;
+
+typedef struct ahead {
+    fetch *f;
+    edb_cache *cache;
+    ahead_item *items; /* one per plan index */
+    size_t pub;        /* plan indices below this are made (or not items) */
+    size_t next;       /* the next plan index a worker looks at */
+    size_t outstanding, window;
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t tid[AHEAD_THREADS_MAX];
+    int threads;
+} ahead;
+
+static int ahead_stopping(ahead *a)
+{
+    const volatile int *cancel = a->f->c->o.cancel;
+    return __atomic_load_n(&a->stop, __ATOMIC_RELAXED) || (cancel && *cancel);
+}
+
+static int ahead_feed(void *ctx, const char *data, size_t len)
+{
+    request *r = ctx;
+    if (ahead_stopping(r->f->ahead))
+        return -1;
+    return feed_body(r, data, len);
+}
+
+static void *ahead_worker(void *arg)
+{
+    ahead *a = arg;
+    fetch *f = a->f;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (a->next < a->pub && a->items[a->next].state != 0)
+            a->next++;
+        if (a->stop || a->next >= f->data_end)
+            break;
+        if (a->next >= a->pub || a->outstanding >= a->window) {
+            pthread_cond_wait(&a->cv, &a->mu);
+            continue;
+        }
+        ahead_item *it = &a->items[a->next++];
+        it->state = 1;
+        a->outstanding++;
+        request *r = it->r;
+        pthread_mutex_unlock(&a->mu);
+        edb_request_info ri;
+        request_info(r, &ri);
+        edb_reply_sink sink = {r, ahead_feed, NULL, NULL, NULL, sink_size_hint};
+        int ok = edb__cache_read_quiet(a->cache, &ri, &sink) == 1 && !r->decode_err &&
+                 !r->tap_err && edb_decoder_finish(r->dec) == EDB_OK;
+        pthread_mutex_lock(&a->mu);
+        it->ok = ok;
+        it->state = 2;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Make the requests of the next plan entries whose mnemonic's type is known, up to
+ * AHEAD_LOOK past the client's cursor, for the workers. */
+static void ahead_publish(fetch *f)
+{
+    ahead *a = f->ahead;
+    size_t per = edb_plan_per_mnemonic(f->plan);
+    int has_meta = per > edb_plan_chunks(f->plan), made = 0;
+    pthread_mutex_lock(&a->mu);
+    while (a->pub < f->data_end && a->pub < f->data_cursor + AHEAD_LOOK) {
+        size_t i = a->pub;
+        mnem *m = &f->ms[i / per];
+        if ((has_meta && i % per == 0) || mnem_settled(m)) {
+            a->items[i].state = -1;
+            a->pub++;
+            continue;
+        }
+        if (has_meta && m->meta != 2)
+            break; /* its type is not known yet */
+        edb_plan_request pr;
+        edb_plan_get(f->plan, i, &pr);
+        if (request_new(f, &pr, 0, &a->items[i].r) != EDB_OK) {
+            edb_err_clear(&f->c->err);
+            a->items[i].state = -1; /* launch() makes it, and says what is wrong */
+        }
+        a->pub++;
+        made = 1;
+    }
+    if (made)
+        pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* launch() is at plan index i: its request, if made ahead (waited for while a worker decodes
+ * it); *ready when it was decoded whole. */
+static request *ahead_claim(fetch *f, size_t i, int *ready)
+{
+    ahead *a = f->ahead;
+    *ready = 0;
+    if (i >= f->data_end)
+        return NULL;
+    request *r = NULL;
+    pthread_mutex_lock(&a->mu);
+    ahead_item *it = &a->items[i];
+    if (i < a->pub && it->state >= 0 && it->state != 3) {
+        while (it->state == 1)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (it->state == 2) {
+            a->outstanding--;
+            *ready = it->ok;
+            pthread_cond_broadcast(&a->cv);
+        }
+        it->state = 3;
+        r = it->r;
+        it->r = NULL;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return r;
+}
+
+/* A request decoded whole ahead: answered as try_lookup answers a cache hit. */
+static void ahead_answered(fetch *f, request *r)
+{
+    edb_client *c = f->c;
+    c->stats.local++;
+    edb__cache_count_hit(f->ahead->cache);
+    r->http = 200;
+    logf_(c, "%s: answered locally", r->uri_name);
+    r->state = RQ_DONE;
+}
+
+/* Read ahead when the cache is the first hook to answer and no other hook keeps replies
+ * (its taps would need the bytes in the client's order), not for a shard, and only for
+ * several data requests. */
+static void ahead_start(fetch *f)
+{
+    const edb_client_options *o = &f->c->o;
+    edb_cache *cache = NULL;
+    size_t ch = 0;
+    for (size_t h = 0; h < o->n_hooks && !cache; h++)
+        if (o->hooks[h].lookup) {
+            cache = edb__cache_of_hooks(&o->hooks[h]);
+            ch = h;
+            break;
+        }
+    for (size_t h = 0; cache && h < o->n_hooks; h++)
+        if (h != ch && o->hooks[h].tap_begin)
+            cache = NULL;
+    if (!cache || f->sharded)
+        return;
+    size_t per = edb_plan_per_mnemonic(f->plan);
+    size_t data = f->data_end - f->data_cursor;
+    if (per > edb_plan_chunks(f->plan))
+        data -= (f->data_end - f->data_cursor + per - 1) / per; /* at most; a hint */
+    long threads = edb__cache_ahead_threads;
+    if (threads < 0) {
+        threads = sysconf(_SC_NPROCESSORS_ONLN);
+        if (threads < 2)
+            threads = 0;
+    }
+    if (threads > AHEAD_THREADS_MAX)
+        threads = AHEAD_THREADS_MAX;
+    if (threads < 1 || data < 2)
+        return;
+    ahead *a = calloc(1, sizeof *a);
+    if (!a || !(a->items = calloc(f->data_end, sizeof *a->items))) {
+        if (a)
+            free(a->items);
+        free(a);
+        return;
+    }
+    if (pthread_mutex_init(&a->mu, NULL) != 0) {
+        free(a->items);
+        free(a);
+        return;
+    }
+    if (pthread_cond_init(&a->cv, NULL) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        free(a->items);
+        free(a);
+        return;
+    }
+    a->f = f;
+    a->cache = cache;
+    a->pub = a->next = f->data_cursor;
+    /* The client mostly waits for the workers (it stitches and moves on): one decoder per
+     * core, and no more decoded requests wait than there are decoders. */
+    a->window = (size_t)threads;
+    f->ahead = a;
+    for (long k = 0; k < threads; k++)
+        if (pthread_create(&a->tid[a->threads], NULL, ahead_worker, a) == 0)
+            a->threads++;
+}
+
+/* Stop the workers (mid-entry too: their feed stops), wait for them, and free what the
+ * client never claimed. */
+static void ahead_stop(fetch *f)
+{
+    ahead *a = f->ahead;
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    __atomic_store_n(&a->stop, 1, __ATOMIC_RELAXED);
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    for (int k = 0; k < a->threads; k++)
+        pthread_join(a->tid[k], NULL);
+    for (size_t i = 0; i < f->data_end; i++)
+        if (a->items[i].r)
+            request_free(a->items[i].r);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a->items);
+    free(a);
+    f->ahead = NULL;
+}
+
 /* ---- the fetch -------------------------------------------------------------------------- */
 
 static edb_status live_add(fetch *f, request *r)
@@ -1378,14 +1628,21 @@ static edb_status go_network(fetch *f, request *r)
 
 /* Make the request for plan entry pr and answer it locally or start it.  *parked is set
  * when it waits for the probe. */
-static edb_status launch(fetch *f, const edb_plan_request *pr)
+static edb_status launch(fetch *f, const edb_plan_request *pr, size_t i)
 {
     request *r = NULL;
-    edb_status st = request_new(f, pr, 0, &r);
-    if (st != EDB_OK)
+    int ready = 0;
+    edb_status st = EDB_OK;
+    if (f->ahead && pr->kind == EDB_REQ_DATA)
+        r = ahead_claim(f, i, &ready);
+    if (!r && (st = request_new(f, pr, 0, &r)) != EDB_OK)
         return st;
     if (pr->kind == EDB_REQ_META)
         r->m->meta = 1;
+    if (ready) {
+        ahead_answered(f, r);
+        return finish(f, r);
+    }
     if ((f->c->o.n_hooks || f->c->o.offline) && try_lookup(f, r))
         return finish(f, r);
     if ((st = live_add(f, r)) != EDB_OK) {
@@ -1437,12 +1694,15 @@ static edb_status schedule(fetch *f, int64_t *next_due)
             f->done++;
             continue;
         }
-        edb_status st = launch(f, &pr);
+        edb_status st = launch(f, &pr, SIZE_MAX);
         if (st != EDB_OK)
             return st;
         blocked = f->probe == 1 && !c->alive;
     }
     while (f->data_cursor < f->data_end && f->running < par && !blocked && !f->fatal) {
+        /* Local answers take no slot: an interrupt is heard between them, not after all. */
+        if (c->o.cancel && *c->o.cancel)
+            break;
         size_t i = f->data_cursor;
         if (has_meta && i % per == 0) {
             f->data_cursor++; /* a metadata entry: counted above */
@@ -1456,10 +1716,12 @@ static edb_status schedule(fetch *f, int64_t *next_due)
         }
         if (has_meta && m->meta != 2)
             break; /* its type is not known yet */
+        if (f->ahead)
+            ahead_publish(f);
         edb_plan_request pr;
         edb_plan_get(f->plan, i, &pr);
         f->data_cursor++;
-        edb_status st = launch(f, &pr);
+        edb_status st = launch(f, &pr, i);
         if (st != EDB_OK)
             return st;
         blocked = f->probe == 1 && !c->alive;
@@ -1666,7 +1928,9 @@ edb_status edb_client_fetch(edb_client *c, const edb_query *q, edb_result **out)
         f.ms[m].name = edb_plan_mnemonic(f.plan, m);
         f.ms[m].all_points = -1;
     }
+    ahead_start(&f);
     st = run(&f);
+    ahead_stop(&f);
     if (st == EDB_OK || st == EDB_ERR_PARTIAL) {
         edb_status cs = collect(&f, out);
         if (cs != EDB_OK)

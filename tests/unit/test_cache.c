@@ -1224,6 +1224,241 @@ START_TEST(full_disk_names_the_entry_and_the_reason)
 }
 END_TEST
 
+/* ---- reading entries ahead (issue 17, item 4) -------------------------------------------- */
+
+#define RA_MNEM 6
+#define RA_DAYS 4
+#define RA_LAST (RA_DAYS * 96) /* the last sample, exactly on the last midnight */
+
+typedef struct ra_run {
+    edb_status st;
+    char err[EDB_ERRMSG_SIZE];
+    edb_result *res;
+    logbuf lb;
+    edb_cache_stats stats;
+} ra_run;
+
+static const char *ra_names[RA_MNEM] = {"SA_ZTEST0", "SA_ZTEST1", "SA_ZTEST2",
+                                        "SA_ZTEST3", "SA_ZTEST4", "SA_ZTEST5"};
+static volatile int ra_cancel;
+static int ra_cancel_after; /* set the cancel flag at this "answered locally" line (0: never) */
+static logbuf *ra_clog;
+
+static void ra_client_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (strstr(line, "answered locally") && ra_cancel_after > 0 && --ra_cancel_after == 0)
+        ra_cancel = 1;
+    log_cb(ra_clog, line);
+}
+
+/* Every mnemonic over RA_DAYS days in daily chunks, from the cache in dir (offline or over
+ * base), the read-ahead on `threads` threads (0: none). */
+static void ra_fetch(const char *base, int offline, int threads, int keep_going, ra_run *out)
+{
+    memset(out, 0, sizeof *out);
+    cache_opts co = {.base_url = base};
+    logbuf cl = {0};
+    edb_cache *c = open_with(&co, &out->lb);
+    edb_reply_hooks h;
+    edb_cache_hooks(c, &h);
+    edb_client_options o = EDB_CLIENT_OPTIONS_INIT;
+    o.base_url = base;
+    o.retries = 0;
+    o.parallel = 2;
+    o.probe = 0;
+    o.hooks = &h;
+    o.n_hooks = 1;
+    o.offline = offline;
+    o.cancel = &ra_cancel;
+    o.log = ra_client_log;
+    ra_clog = &cl;
+    edb_query q = {.mnemonics = ra_names, .n_mnemonics = RA_MNEM,
+                   .start = TU_D0_MS * 1000, .end = (TU_D0_MS + RA_DAYS * TU_DAY_MS) * 1000,
+                   .chunk_us = EDB_USEC_PER_DAY, .keep_going = keep_going};
+    edb__cache_ahead_threads = threads;
+    edb_client *cl_ = NULL;
+    ck_assert_int_eq(edb_client_new(&cl_, &o), EDB_OK);
+    out->st = edb_client_fetch(cl_, &q, &out->res);
+    snprintf(out->err, sizeof out->err, "%s", out->st == EDB_OK ? "" : edb_client_errmsg(cl_));
+    edb_client_free(cl_);
+    edb__cache_ahead_threads = -1;
+    edb_cache_get_stats(c, &out->stats);
+    edb_cache_free(c);
+    /* the client's lines after the cache's, for comparison as a whole */
+    size_t room = sizeof out->lb.text - out->lb.len;
+    int n = snprintf(out->lb.text + out->lb.len, room, "--\n%s", cl.text);
+    if (n > 0 && (size_t)n < room)
+        out->lb.len += (size_t)n;
+}
+
+static void ra_same(const ra_run *a, const ra_run *b)
+{
+    ck_assert_int_eq(a->st, b->st);
+    ck_assert_str_eq(a->err, b->err);
+    ck_assert_str_eq(a->lb.text, b->lb.text);
+    ck_assert_uint_eq(a->stats.hits, b->stats.hits);
+    ck_assert_uint_eq(a->stats.misses, b->stats.misses);
+    ck_assert_uint_eq(a->stats.dropped, b->stats.dropped);
+    ck_assert_uint_eq(a->stats.stored, b->stats.stored);
+    ck_assert_int_eq(a->res != NULL, b->res != NULL);
+    if (!a->res)
+        return;
+    ck_assert_uint_eq(edb_result_count(a->res), edb_result_count(b->res));
+    for (size_t m = 0; m < edb_result_count(a->res); m++) {
+        ck_assert_int_eq(edb_result_status(a->res, m), edb_result_status(b->res, m));
+        const edb_series *x = edb_result_series(a->res, m), *y = edb_result_series(b->res, m);
+        ck_assert_int_eq(x != NULL, y != NULL);
+        if (!x)
+            continue;
+        ck_assert_str_eq(x->mnemonic, y->mnemonic);
+        ck_assert_uint_eq(x->n, y->n);
+        ck_assert(x->n == 0 || memcmp(x->t, y->t, x->n * sizeof *x->t) == 0);
+        ck_assert(x->n == 0 || memcmp(x->d, y->d, x->n * sizeof *x->d) == 0);
+    }
+}
+
+/* Mnemonic m's samples, exactly: SA_ZTEST<m>, samples 0..RA_LAST of the synthetic store. */
+static void ra_expect(const edb_series *s, int m)
+{
+    char name[32];
+    snprintf(name, sizeof name, "SA_ZTEST%d", m);
+    ck_assert_str_eq(s->mnemonic, name);
+    ck_assert_uint_eq(s->n, RA_LAST + 1);
+    for (int k = 0; k <= RA_LAST; k++) {
+        ck_assert(s->t[k] == (TU_D0_MS + k * TU_STEP_MS) * 1000);
+        ck_assert(s->d[k] == tu_synthetic_value(m, k));
+    }
+}
+
+static void ra_free(ra_run *r)
+{
+    edb_result_free(r->res);
+    r->res = NULL;
+}
+
+typedef struct ra_pick {
+    const char *mnemonic;
+    edb_time start;
+    char path[4096];
+} ra_pick;
+
+static int ra_find(void *ctx, const edb_cache_entry_info *e)
+{
+    ra_pick *p = ctx;
+    if (strcmp(e->mnemonic, p->mnemonic) == 0 && e->start == p->start)
+        snprintf(p->path, sizeof p->path, "%s", e->path);
+    return 0;
+}
+
+/* The synthetic store served once through the cache, filling it (every sample checked),
+ * then the server stopped: what follows is offline.  Returns the store's folder. */
+static char *ra_fill(char base[TU_BASE_LEN])
+{
+    char *st = tu_synthetic_store(RA_MNEM, RA_DAYS);
+    edb_server_options so = EDB_SERVER_OPTIONS_INIT;
+    edb_server *srv = tu_serve(so, st, base);
+    ra_run net;
+    ra_fetch(base, 0, 0, 0, &net);
+    ck_assert_msg(net.st == EDB_OK, "%s", net.err);
+    ck_assert_uint_eq(net.stats.stored, RA_MNEM * RA_DAYS);
+    for (int m = 0; m < RA_MNEM; m++)
+        ra_expect(edb_result_series(net.res, (size_t)m), m);
+    ra_free(&net);
+    edb_server_stop(srv);
+    return st;
+}
+
+/* --offline over several mnemonics x several days: the same samples, messages and counts
+ * whatever the read-ahead's threads, and the same as over the network. */
+START_TEST(read_ahead_same_result)
+{
+    char base[TU_BASE_LEN];
+    char *st = ra_fill(base);
+    ra_run ref, run;
+    ra_fetch(base, 1, 0, 0, &ref);
+    ck_assert_msg(ref.st == EDB_OK, "%s", ref.err);
+    ck_assert_uint_eq(ref.stats.hits, RA_MNEM * RA_DAYS);
+    for (int m = 0; m < RA_MNEM; m++)
+        ra_expect(edb_result_series(ref.res, (size_t)m), m);
+    for (int threads = 1; threads <= 4; threads++) {
+        for (int rep = 0; rep < 3; rep++) {
+            ra_fetch(base, 1, threads, 0, &run);
+            ra_same(&ref, &run);
+            ra_free(&run);
+        }
+    }
+    ra_fetch(base, 1, -1, 0, &run); /* the default: one per core */
+    ra_same(&ref, &run);
+    ra_free(&run);
+    ra_free(&ref);
+    tu_rmtree(st);
+    free(st);
+}
+END_TEST
+
+/* A damaged entry among several: reported, dropped and failing (offline) exactly as without
+ * the read-ahead, whether the fetch stops there or goes on (keep_going); the workers ahead
+ * of it stop cleanly.  And an interrupt in the middle stops them too. */
+START_TEST(read_ahead_damage_and_interrupt)
+{
+    char base[TU_BASE_LEN];
+    char *st = ra_fill(base);
+    ra_run ref, run;
+    ra_pick p = {"SA_ZTEST2", (TU_D0_MS + TU_DAY_MS) * 1000, ""};
+    ck_assert_int_eq(edb_cache_list(in_tmp("c"), ra_find, &p, NULL), EDB_OK);
+    ck_assert_str_ne(p.path, "");
+    static const damage dms[] = {
+        {"another checksum", SET, "sha256",
+         "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"", NULL},
+        {"stream cut", RAW, NULL, "cut", NULL},
+    };
+    for (size_t d = 0; d < sizeof dms / sizeof dms[0]; d++) {
+        for (int keep_going = 0; keep_going <= 1; keep_going++) {
+            sh("cp -p '%s' '%s'", p.path, in_tmp("good.z"));
+            apply(p.path, &dms[d]);
+            sh("cp -p '%s' '%s'", p.path, in_tmp("bad.z"));
+            ra_fetch(base, 1, 0, keep_going, &ref);
+            ck_assert_int_eq(ref.st, keep_going ? EDB_ERR_PARTIAL : EDB_ERR_NOT_FOUND);
+            ck_assert_uint_eq(ref.stats.dropped, 1);
+            ck_assert_ptr_nonnull(strstr(ref.lb.text, "dropped a damaged entry"));
+            ck_assert(!tu_exists(p.path));
+            if (keep_going) {
+                ck_assert_int_eq(edb_result_status(ref.res, 2), EDB_ERR_NOT_FOUND);
+                for (int m = 0; m < RA_MNEM; m++)
+                    if (m != 2)
+                        ra_expect(edb_result_series(ref.res, (size_t)m), m);
+            }
+            for (int threads = 1; threads <= 3; threads++) {
+                sh("cp -p '%s' '%s'", in_tmp("bad.z"), p.path);
+                ra_fetch(base, 1, threads, keep_going, &run);
+                ra_same(&ref, &run);
+                ra_free(&run);
+            }
+            ra_free(&ref);
+            sh("cp -p '%s' '%s'", in_tmp("good.z"), p.path);
+        }
+    }
+    /* Interrupted after the 1st, 5th and 13th answer: the fetch says so, and the workers
+     * stop and free what they decoded (the sanitizers see to that). */
+    static const int after[] = {1, 5, 13};
+    for (size_t k = 0; k < sizeof after / sizeof after[0]; k++) {
+        for (int threads = 0; threads <= 3; threads += 3) {
+            ra_cancel = 0;
+            ra_cancel_after = after[k];
+            ra_fetch(base, 1, threads, 0, &run);
+            ck_assert_int_eq(run.st, EDB_ERR_INTERRUPTED);
+            ck_assert_uint_eq(run.stats.hits, (unsigned long)after[k]);
+            ra_free(&run);
+        }
+    }
+    ra_cancel = 0;
+    ra_cancel_after = 0;
+    tu_rmtree(st);
+    free(st);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -1249,6 +1484,8 @@ static Suite *cache_suite(void)
     tcase_add_test(t, two_processes_write_one_entry);
     tcase_add_test(t, refetch_after_late_damage);
     tcase_add_test(t, full_disk_names_the_entry_and_the_reason);
+    tcase_add_test(t, read_ahead_same_result);
+    tcase_add_test(t, read_ahead_damage_and_interrupt);
     suite_add_tcase(s, t);
     return s;
 }

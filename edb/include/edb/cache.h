@@ -14,8 +14,9 @@
  * needs none, which is what lets the shards of a job array on many machines share one
  * folder (docs/scale.md).  Folders are made 0700 and files 0600;
  * nothing inside the folder is reached through a symbolic link.  A lookup streams: it
- * inflates the entry in pieces, feeding each to the client, and checks the length and
- * SHA-256 at the end.  A damaged entry (bad header, truncated or corrupt stream, wrong
+ * inflates the entry in pieces, feeding each to the client (after a size hint: the raw
+ * length in its header), and checks the length and SHA-256 at the end; the client reads the
+ * entries of a plan's several requests ahead on worker threads (client.c).  A damaged entry (bad header, truncated or corrupt stream, wrong
  * length or checksum) is reported once through the log and removed, and the lookup answers
  * 0 (even after it fed bytes: the client throws those away) so that the network answers.
  *
