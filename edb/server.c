@@ -1821,6 +1821,11 @@ unsigned edb_server_max_open_connections(const edb_server *s)
     return s ? atomic_load(&((edb_server *)s)->open_max) : 0;
 }
 
+unsigned edb_server_open_connections(const edb_server *s)
+{
+    return s ? atomic_load(&((edb_server *)s)->open_now) : 0;
+}
+
 unsigned long edb_server_timeouts(const edb_server *s)
 {
     return s ? atomic_load(&((edb_server *)s)->timeouts) : 0;

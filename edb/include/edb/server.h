@@ -92,6 +92,8 @@ unsigned long edb_server_requests(const edb_server *s);
 /* Connections accepted in all, and the most ever open at once. */
 unsigned long edb_server_connections(const edb_server *s);
 unsigned edb_server_max_open_connections(const edb_server *s);
+/* Connections open now: 0 once every client has hung up and been seen to. */
+unsigned edb_server_open_connections(const edb_server *s);
 /* Connections closed because their request did not arrive within request_timeout_us. */
 unsigned long edb_server_timeouts(const edb_server *s);
 void edb_server_stop(edb_server *s); /* stops, waits for its threads, frees; accepts NULL */
