@@ -159,12 +159,10 @@ static void size_column(vcol *v, size_t nrows)
  * of up to 8 characters takes cfitsio's long strings (the OGIP CONTINUE convention); a
  * longer one is a HIERARCH card when the value fits on it, else (astropy reads no long
  * HIERARCH value) the key's first 8 characters with CONTINUE cards, the whole key named
- * in the comment.  *written 0 when that shorter key is in the header already.  value is
+ * in the comment (not written when the header has that shorter key already).  value is
  * ASCII. */
-static void write_long_str(fitsfile *fp, const char *key, const char *value, int *written,
-                           int *status)
+static void write_long_str(fitsfile *fp, const char *key, const char *value, int *status)
 {
-    *written = 1;
     if (strlen(key) <= 8) {
         fits_write_key_longstr(fp, key, value, "", status);
         return;
@@ -187,10 +185,8 @@ static void write_long_str(fitsfile *fp, const char *key, const char *value, int
     }
     char shortkey[9], comment[FLEN_COMMENT];
     snprintf(shortkey, sizeof shortkey, "%s", key);
-    if (fits_read_card(fp, shortkey, card, status) == 0) {
-        *written = 0;
+    if (fits_read_card(fp, shortkey, card, status) == 0)
         return;
-    }
     *status = 0;
     snprintf(comment, sizeof comment, "%s", key);
     fits_write_key_longstr(fp, shortkey, value, comment, status);
@@ -431,13 +427,15 @@ static edb_status write_hdu(fitsfile *fp, const hdu *h, long mjdref, const edb__
         }
     }
     /* The table's own metadata (edbx monitor: the entry, its limits, condition and command),
-     * its keys in capitals (write_long_str); a key the header already holds is not written
-     * twice. */
+     * its keys in capitals, anything but a letter, a digit, '-' or '_' made '_'
+     * (write_long_str); a key the header already holds is not written twice. */
     for (size_t k = 0; h->meta && k < h->meta->n_meta && status == 0; k++) {
         char key[FLEN_KEYWORD], card[FLEN_CARD];
         ascii_copy(key, 60, h->meta->meta_key[k]);
         for (char *q = key; *q; q++)
-            *q = (*q >= 'a' && *q <= 'z') ? (char)(*q - 'a' + 'A') : *q == ' ' ? '_' : *q;
+            *q = (*q >= 'a' && *q <= 'z')                                 ? (char)(*q - 'a' + 'A')
+                 : (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '-' ? *q
+                                                                                     : '_';
         if (!key[0])
             continue;
         if (fits_read_card(fp, key, card, &status) == 0)
@@ -450,8 +448,7 @@ static edb_status write_hdu(fitsfile *fp, const hdu *h, long mjdref, const edb__
             st = edb_err_set(c->err, EDB_ERR_NOMEM, "out of memory writing FITS");
             goto done;
         }
-        int written;
-        write_long_str(fp, key, d, &written, &status);
+        write_long_str(fp, key, d, &status);
         free(d);
     }
     checksum_keys(fp, &status);
