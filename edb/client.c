@@ -1370,10 +1370,13 @@ typedef struct ahead {
     int threads;
 } ahead;
 
+/* Read on the workers' threads: the caller's cancel flag (set by a signal handler or
+ * another thread) is read atomically, as the stop flag is. */
 static int ahead_stopping(ahead *a)
 {
     const volatile int *cancel = a->f->c->o.cancel;
-    return __atomic_load_n(&a->stop, __ATOMIC_RELAXED) || (cancel && *cancel);
+    return __atomic_load_n(&a->stop, __ATOMIC_RELAXED) ||
+           (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED));
 }
 
 static int ahead_feed(void *ctx, const char *data, size_t len)

@@ -1248,7 +1248,7 @@ static void ra_client_log(void *ctx, const char *line)
 {
     (void)ctx;
     if (strstr(line, "answered locally") && ra_cancel_after > 0 && --ra_cancel_after == 0)
-        ra_cancel = 1;
+        __atomic_store_n(&ra_cancel, 1, __ATOMIC_RELAXED); /* read by the read-ahead's threads */
     log_cb(ra_clog, line);
 }
 
