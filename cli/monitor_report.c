@@ -10,126 +10,79 @@
 #include <edb/writer.h>
 
 #include "monitor.h"
-
-/* ---- a text buffer -------------------------------------------------------------------- */
-
-typedef struct tbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} tbuf;
-
-static void put(tbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void puts_(tbuf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static void printf_(tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void printf_(tbuf *b, const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof buf)
-        b->oom = 1;
-    else
-        put(b, buf, (size_t)n);
-}
+#include "text.h"
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
 /* A JSON string: the bytes as they are (the configurations are UTF-8 JSON already), the
  * characters JSON must escape escaped. */
-static void jstr(tbuf *b, const char *s)
+static void jstr(cli_text *b, const char *s)
 {
     if (!s) {
-        puts_(b, "null");
+        cli_text_puts(b, "null");
         return;
     }
-    puts_(b, "\"");
+    cli_text_puts(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') {
             char e[3] = {'\\', (char)*p, 0};
-            puts_(b, e);
+            cli_text_puts(b, e);
         } else if (*p < 0x20 || *p == 0x7f) {
-            printf_(b, "\\u%04x", *p);
+            cli_text_printf(b, "\\u%04x", *p);
         } else {
-            put(b, (const char *)p, 1);
+            cli_text_put(b, (const char *)p, 1);
         }
     }
-    puts_(b, "\"");
+    cli_text_puts(b, "\"");
 }
 
 /* A number as the shortest text that reads back as the same double. */
-static void jnum(tbuf *b, double v)
+static void jnum(cli_text *b, double v)
 {
     char num[40];
     if (!isfinite(v)) {
-        puts_(b, "null");
+        cli_text_puts(b, "null");
         return;
     }
     edb_format_double(v, num, sizeof num);
-    puts_(b, num);
+    cli_text_puts(b, num);
 }
 
-static void jtime(tbuf *b, edb_time t)
+static void jtime(cli_text *b, edb_time t)
 {
     char s[EDB_TIME_STRLEN];
     edb_time_format_iso_us(t, s, sizeof s);
     jstr(b, s);
 }
 
-static void jlimits(tbuf *b, int has, const double v[2])
+static void jlimits(cli_text *b, int has, const double v[2])
 {
     if (!has) {
-        puts_(b, "null");
+        cli_text_puts(b, "null");
         return;
     }
-    puts_(b, "[");
+    cli_text_puts(b, "[");
     jnum(b, v[0]);
-    puts_(b, ", ");
+    cli_text_puts(b, ", ");
     jnum(b, v[1]);
-    puts_(b, "]");
+    cli_text_puts(b, "]");
 }
 
-static void jbreach(tbuf *b, const edb_breach *x)
+static void jbreach(cli_text *b, const edb_breach *x)
 {
     if (!x->count) {
-        puts_(b, "null");
+        cli_text_puts(b, "null");
         return;
     }
-    printf_(b, "{\"count\": %zu, \"first\": ", x->count);
+    cli_text_printf(b, "{\"count\": %zu, \"first\": ", x->count);
     jtime(b, x->first);
-    puts_(b, ", \"last\": ");
+    cli_text_puts(b, ", \"last\": ");
     jtime(b, x->last);
-    puts_(b, ", \"worst\": ");
+    cli_text_puts(b, ", \"worst\": ");
     jnum(b, x->worst);
-    puts_(b, ", \"worst_time\": ");
+    cli_text_puts(b, ", \"worst_time\": ");
     jtime(b, x->worst_time);
-    puts_(b, "}");
+    cli_text_puts(b, "}");
 }
 
 static mon_status overall(const mon_run *r, size_t counts[MON_FAILED + 1])
@@ -151,125 +104,125 @@ static size_t table_rows(const mon_job *j)
     return j->table ? j->table->nrows : 0;
 }
 
-static void report_json(const mon_run *r, tbuf *b)
+static void report_json(const mon_run *r, cli_text *b)
 {
     size_t counts[MON_FAILED + 1];
     mon_status worst = overall(r, counts);
-    puts_(b, "{\n  \"format\": \"edbx-monitor-report-1\",\n  \"edbx_version\": ");
+    cli_text_puts(b, "{\n  \"format\": \"edbx-monitor-report-1\",\n  \"edbx_version\": ");
     jstr(b, edb_version());
-    puts_(b, ",\n  \"range\": {\"start\": ");
+    cli_text_puts(b, ",\n  \"range\": {\"start\": ");
     jtime(b, r->start);
-    puts_(b, ", \"end\": ");
+    cli_text_puts(b, ", \"end\": ");
     jtime(b, r->end);
-    printf_(b, ", \"end_excluded\": %s},\n", r->end_open ? "true" : "false");
-    puts_(b, "  \"configs\": [");
+    cli_text_printf(b, ", \"end_excluded\": %s},\n", r->end_open ? "true" : "false");
+    cli_text_puts(b, "  \"configs\": [");
     for (size_t k = 0; k < r->n_cfgs; k++) {
-        puts_(b, k ? ",\n    {\"file\": " : "\n    {\"file\": ");
+        cli_text_puts(b, k ? ",\n    {\"file\": " : "\n    {\"file\": ");
         jstr(b, r->cfgs[k]->file);
-        puts_(b, ", \"name\": ");
+        cli_text_puts(b, ", \"name\": ");
         jstr(b, r->cfgs[k]->stem);
-        printf_(b, ", \"entries\": %zu}", r->cfgs[k]->n);
+        cli_text_printf(b, ", \"entries\": %zu}", r->cfgs[k]->n);
     }
-    puts_(b, r->n_cfgs ? "\n  ],\n" : "],\n");
-    puts_(b, "  \"status\": ");
+    cli_text_puts(b, r->n_cfgs ? "\n  ],\n" : "],\n");
+    cli_text_puts(b, "  \"status\": ");
     jstr(b, mon_status_name(worst));
-    printf_(b, ",\n  \"counts\": {\"tables\": %zu", r->n_jobs);
+    cli_text_printf(b, ",\n  \"counts\": {\"tables\": %zu", r->n_jobs);
     for (int s = 0; s <= MON_FAILED; s++)
-        printf_(b, ", \"%s\": %zu", mon_status_name((mon_status)s), counts[s]);
-    puts_(b, "},\n  \"files\": [");
+        cli_text_printf(b, ", \"%s\": %zu", mon_status_name((mon_status)s), counts[s]);
+    cli_text_puts(b, "},\n  \"files\": [");
     for (size_t k = 0; k < r->n_files; k++) {
-        puts_(b, k ? ", " : "");
+        cli_text_puts(b, k ? ", " : "");
         jstr(b, r->files[k]);
     }
-    puts_(b, "],\n  \"tables\": [");
+    cli_text_puts(b, "],\n  \"tables\": [");
     for (size_t k = 0; k < r->n_jobs; k++) {
         const mon_job *j = &r->jobs[k];
         const edb_monitor_entry *e = j->e;
-        puts_(b, k ? ",\n    {\"table\": " : "\n    {\"table\": ");
+        cli_text_puts(b, k ? ",\n    {\"table\": " : "\n    {\"table\": ");
         jstr(b, j->key);
-        puts_(b, ", \"config\": ");
+        cli_text_puts(b, ", \"config\": ");
         jstr(b, e->config);
-        puts_(b, ", \"section\": ");
+        cli_text_puts(b, ", \"section\": ");
         jstr(b, e->section);
-        printf_(b, ", \"index\": %zu, \"entry\": ", e->index);
+        cli_text_printf(b, ", \"index\": %zu, \"entry\": ", e->index);
         jstr(b, e->id);
-        puts_(b, ", \"mnemonic\": ");
+        cli_text_puts(b, ", \"mnemonic\": ");
         jstr(b, e->name);
-        puts_(b, ", \"kind\": ");
+        cli_text_puts(b, ", \"kind\": ");
         jstr(b, edb_monitor_kind_name(j->kind));
-        puts_(b, ",\n     \"description\": ");
+        cli_text_puts(b, ",\n     \"description\": ");
         jstr(b, e->description);
-        puts_(b, ", \"plot_category\": ");
+        cli_text_puts(b, ", \"plot_category\": ");
         jstr(b, e->category);
-        puts_(b, ", \"product\": ");
+        cli_text_puts(b, ", \"product\": ");
         jstr(b, e->product[0] ? e->product : NULL);
-        puts_(b, ", \"where\": ");
+        cli_text_puts(b, ", \"where\": ");
         jstr(b, j->where);
-        puts_(b, ",\n     \"nominal_value\": ");
+        cli_text_puts(b, ",\n     \"nominal_value\": ");
         if (e->has_nominal)
             jnum(b, e->nominal);
         else
-            puts_(b, "null");
-        puts_(b, ", \"yellow_limits\": ");
+            cli_text_puts(b, "null");
+        cli_text_puts(b, ", \"yellow_limits\": ");
         jlimits(b, e->limits.has_yellow, e->limits.yellow);
-        puts_(b, ", \"red_limits\": ");
+        cli_text_puts(b, ", \"red_limits\": ");
         jlimits(b, e->limits.has_red, e->limits.red);
-        puts_(b, ",\n     \"command\": ");
+        cli_text_puts(b, ",\n     \"command\": ");
         jstr(b, j->command);
-        printf_(b, ",\n     \"rows\": %zu, \"status\": ", table_rows(j));
+        cli_text_printf(b, ",\n     \"rows\": %zu, \"status\": ", table_rows(j));
         jstr(b, mon_status_name(j->status));
         if (j->failed) {
-            puts_(b, ", \"failed\": ");
+            cli_text_puts(b, ", \"failed\": ");
             jstr(b, j->failed);
         }
-        puts_(b, ", \"checks\": [");
+        cli_text_puts(b, ", \"checks\": [");
         for (size_t c = 0; c < j->n_checks; c++) {
             const mon_check *ck = &j->checks[c];
-            puts_(b, c ? ", " : "");
-            puts_(b, "{\"column\": ");
+            cli_text_puts(b, c ? ", " : "");
+            cli_text_puts(b, "{\"column\": ");
             jstr(b, ck->column);
-            printf_(b, ", \"values\": %zu, \"yellow\": ", ck->all.checked);
+            cli_text_printf(b, ", \"values\": %zu, \"yellow\": ", ck->all.checked);
             jbreach(b, &ck->all.yellow);
-            puts_(b, ", \"red\": ");
+            cli_text_puts(b, ", \"red\": ");
             jbreach(b, &ck->all.red);
-            puts_(b, "}");
+            cli_text_puts(b, "}");
         }
-        puts_(b, "]}");
+        cli_text_puts(b, "]}");
     }
-    puts_(b, r->n_jobs ? "\n  ]\n}\n" : "]\n}\n");
+    cli_text_puts(b, r->n_jobs ? "\n  ]\n}\n" : "]\n}\n");
 }
 
 /* ---- Markdown ------------------------------------------------------------------------------ */
 
 /* Text in a Markdown table cell: '|' escaped, nothing else of it read as syntax. */
-static void mdcell(tbuf *b, const char *s)
+static void mdcell(cli_text *b, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`' || *s == '<' ||
             *s == '[')
-            put(b, "\\", 1);
-        put(b, s, 1);
+            cli_text_put(b, "\\", 1);
+        cli_text_put(b, s, 1);
     }
 }
 
-static void md_limits(tbuf *b, const edb_monitor_entry *e, int red)
+static void md_limits(cli_text *b, const edb_monitor_entry *e, int red)
 {
     const double *v = red ? e->limits.red : e->limits.yellow;
     char a[40], z[40];
     edb_format_double(v[0], a, sizeof a);
     edb_format_double(v[1], z, sizeof z);
-    printf_(b, "[%s, %s]", a, z);
+    cli_text_printf(b, "[%s, %s]", a, z);
 }
 
-static void md_time(tbuf *b, edb_time t)
+static void md_time(cli_text *b, edb_time t)
 {
     char s[EDB_TIME_STRLEN];
     edb_time_format_iso(t, s, sizeof s);
-    puts_(b, s);
+    cli_text_puts(b, s);
 }
 
 /* The lines of one level's breaches; 1 if there were any. */
-static int md_breaches(tbuf *b, const mon_run *r, int red)
+static int md_breaches(cli_text *b, const mon_run *r, int red)
 {
     int any = 0;
     for (size_t k = 0; k < r->n_jobs; k++) {
@@ -279,46 +232,46 @@ static int md_breaches(tbuf *b, const mon_run *r, int red)
             if (!x->count)
                 continue;
             if (!any)
-                puts_(b, "| table | column | values beyond | first | last | worst | limits |\n"
+                cli_text_puts(b, "| table | column | values beyond | first | last | worst | limits |\n"
                          "|---|---|---|---|---|---|---|\n");
             any = 1;
-            puts_(b, "| ");
+            cli_text_puts(b, "| ");
             mdcell(b, j->key);
-            puts_(b, " | ");
+            cli_text_puts(b, " | ");
             mdcell(b, j->checks[c].column);
-            printf_(b, " | %zu of %zu | ", x->count, j->checks[c].all.checked);
+            cli_text_printf(b, " | %zu of %zu | ", x->count, j->checks[c].all.checked);
             md_time(b, x->first);
-            puts_(b, " | ");
+            cli_text_puts(b, " | ");
             md_time(b, x->last);
-            puts_(b, " | ");
+            cli_text_puts(b, " | ");
             char w[40];
             edb_format_double(x->worst, w, sizeof w);
-            puts_(b, w);
-            puts_(b, " at ");
+            cli_text_puts(b, w);
+            cli_text_puts(b, " at ");
             md_time(b, x->worst_time);
-            puts_(b, " | ");
+            cli_text_puts(b, " | ");
             md_limits(b, j->e, red);
-            puts_(b, " |\n");
+            cli_text_puts(b, " |\n");
         }
     }
     return any;
 }
 
-static void report_md(const mon_run *r, tbuf *b)
+static void report_md(const mon_run *r, cli_text *b)
 {
     size_t counts[MON_FAILED + 1];
     mon_status worst = overall(r, counts);
     char a[EDB_TIME_STRLEN], z[EDB_TIME_STRLEN];
     mon_time_text(r->start, a, sizeof a);
     mon_time_text(r->end_open ? r->end + 1 : r->end, z, sizeof z);
-    printf_(b, "# edbx monitor: %s to %s\n\n", a, z);
-    printf_(b, "UTC, the end %s.  Configurations: ", r->end_open ? "excluded" : "included");
+    cli_text_printf(b, "# edbx monitor: %s to %s\n\n", a, z);
+    cli_text_printf(b, "UTC, the end %s.  Configurations: ", r->end_open ? "excluded" : "included");
     for (size_t k = 0; k < r->n_cfgs; k++) {
-        printf_(b, "%s", k ? ", " : "");
+        cli_text_printf(b, "%s", k ? ", " : "");
         mdcell(b, r->cfgs[k]->file);
-        printf_(b, " (%zu entries)", r->cfgs[k]->n);
+        cli_text_printf(b, " (%zu entries)", r->cfgs[k]->n);
     }
-    printf_(b, ".\n\n**%s**: of %zu tables, %zu crossed a red limit, %zu a yellow one; %zu are "
+    cli_text_printf(b, ".\n\n**%s**: of %zu tables, %zu crossed a red limit, %zu a yellow one; %zu are "
                "within their limits, %zu have no limits, %zu have no data",
             worst == MON_RED      ? "RED"
             : worst == MON_YELLOW ? "YELLOW"
@@ -327,60 +280,60 @@ static void report_md(const mon_run *r, tbuf *b)
             r->n_jobs, counts[MON_RED], counts[MON_YELLOW], counts[MON_OK],
             counts[MON_UNCHECKED], counts[MON_NO_DATA]);
     if (counts[MON_FAILED])
-        printf_(b, ", %zu could not be computed", counts[MON_FAILED]);
-    puts_(b, ".\n");
-    puts_(b, "\n## Red limits crossed\n\n");
+        cli_text_printf(b, ", %zu could not be computed", counts[MON_FAILED]);
+    cli_text_puts(b, ".\n");
+    cli_text_puts(b, "\n## Red limits crossed\n\n");
     if (!md_breaches(b, r, 1))
-        puts_(b, "None.\n");
-    puts_(b, "\n## Yellow limits crossed\n\n");
+        cli_text_puts(b, "None.\n");
+    cli_text_puts(b, "\n## Yellow limits crossed\n\n");
     if (!md_breaches(b, r, 0))
-        puts_(b, "None.\n");
-    puts_(b, "\n## No data\n\n");
+        cli_text_puts(b, "None.\n");
+    cli_text_puts(b, "\n## No data\n\n");
     int any = 0;
     for (size_t k = 0; k < r->n_jobs; k++) {
         const mon_job *j = &r->jobs[k];
         if (j->status != MON_NO_DATA && j->status != MON_FAILED)
             continue;
         any = 1;
-        puts_(b, "- ");
+        cli_text_puts(b, "- ");
         mdcell(b, j->key);
         if (j->failed) {
-            puts_(b, ": could not be computed: ");
+            cli_text_puts(b, ": could not be computed: ");
             mdcell(b, j->failed);
         } else if (table_rows(j) == 0) {
-            puts_(b, ": no row in the range");
+            cli_text_puts(b, ": no row in the range");
         } else {
-            printf_(b, ": %zu rows, none with a value", table_rows(j));
+            cli_text_printf(b, ": %zu rows, none with a value", table_rows(j));
         }
         if (j->where[0]) {
-            puts_(b, " (where ");
+            cli_text_puts(b, " (where ");
             mdcell(b, j->where);
-            puts_(b, ")");
+            cli_text_puts(b, ")");
         }
-        puts_(b, "\n");
+        cli_text_puts(b, "\n");
     }
     if (!any)
-        puts_(b, "None.\n");
-    puts_(b, "\n## Every table\n\n| table | status | rows | values checked | description |\n"
+        cli_text_puts(b, "None.\n");
+    cli_text_puts(b, "\n## Every table\n\n| table | status | rows | values checked | description |\n"
              "|---|---|---|---|---|\n");
     for (size_t k = 0; k < r->n_jobs; k++) {
         const mon_job *j = &r->jobs[k];
         size_t checked = 0;
         for (size_t c = 0; c < j->n_checks; c++)
             checked += j->checks[c].all.checked;
-        puts_(b, "| ");
+        cli_text_puts(b, "| ");
         mdcell(b, j->key);
-        printf_(b, " | %s | %zu | %zu | ", mon_status_name(j->status), table_rows(j), checked);
+        cli_text_printf(b, " | %s | %zu | %zu | ", mon_status_name(j->status), table_rows(j), checked);
         mdcell(b, j->e->description);
-        puts_(b, " |\n");
+        cli_text_puts(b, " |\n");
     }
-    puts_(b, "\nEach table is one `edbx get` command (report.json has them; `edbx monitor "
+    cli_text_puts(b, "\nEach table is one `edbx get` command (report.json has them; `edbx monitor "
              "--explain` prints them).\n");
 }
 
 edb_status mon_write_reports(mon_run *r, edb_err *err)
 {
-    tbuf j = {0}, m = {0};
+    cli_text j = {0}, m = {0};
     report_json(r, &j);
     report_md(r, &m);
     edb_status st = EDB_OK;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "text.h"
 
 cli_replay_action cli_role_replay(cli_role role)
 {
@@ -32,38 +33,6 @@ int cli_role_recorded(cli_role role)
 
 /* ---- the command line the outputs record ---------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int bad;
-} sbuf;
-
-static void put(sbuf *b, const char *s, size_t n)
-{
-    if (b->bad)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->bad = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void puts_(sbuf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
 static int plain(const char *a)
 {
     if (!*a)
@@ -75,27 +44,27 @@ static int plain(const char *a)
 }
 
 /* " word", quoted for a POSIX shell when it needs to be. */
-static void put_word(sbuf *b, const char *a)
+static void put_word(cli_text *b, const char *a)
 {
-    puts_(b, " ");
+    cli_text_puts(b, " ");
     if (plain(a)) {
-        puts_(b, a);
+        cli_text_puts(b, a);
         return;
     }
-    puts_(b, "'");
+    cli_text_puts(b, "'");
     for (const char *p = a; *p; p++)
         if (*p == '\'')
-            puts_(b, "'\\''");
+            cli_text_puts(b, "'\\''");
         else
-            put(b, p, 1);
-    puts_(b, "'");
+            cli_text_put(b, p, 1);
+    cli_text_puts(b, "'");
 }
 
 char *cli_command_text(const char *cmd, const cli_recorded *opts, size_t n,
                        const char *const *args, size_t nargs)
 {
-    sbuf b = {0};
-    puts_(&b, "edbx");
+    cli_text b = {0};
+    cli_text_puts(&b, "edbx");
     put_word(&b, cmd);
     for (size_t k = 0; k < nargs; k++)
         put_word(&b, args[k]);
@@ -103,12 +72,12 @@ char *cli_command_text(const char *cmd, const cli_recorded *opts, size_t n,
         cli_role r = opts[k].opt->role;
         if (r != CLI_ROLE_DATA && r != CLI_ROLE_INPUT)
             continue;
-        puts_(&b, " --");
-        puts_(&b, opts[k].opt->name);
+        cli_text_puts(&b, " --");
+        cli_text_puts(&b, opts[k].opt->name);
         if (opts[k].value)
             put_word(&b, opts[k].value);
     }
-    if (b.bad) {
+    if (b.oom) {
         free(b.p);
         return NULL;
     }
